@@ -1,0 +1,13 @@
+"""skiptrace: graph-based skip-tracing and contact discovery for collections.
+
+Load a lender's borrower, contact, device, address and employer records into
+a graph (an embedded SQLite file by default, Neo4j in production), then rank
+the contacts most likely to reach a borrower, find rings, and plan channels.
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from skiptrace.errors import InputError, SkiptraceError, StoreError  # noqa: E402
+
+__all__ = ["__version__", "InputError", "SkiptraceError", "StoreError"]

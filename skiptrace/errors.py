@@ -1,0 +1,47 @@
+"""Exceptions that callers (and the CLI) can tell apart.
+
+User errors (bad input, bad usage, unreachable store) derive from
+:class:`SkiptraceError`; the CLI prints their message on one line and exits
+2. Anything else is an internal error (exit 1).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class SkiptraceError(Exception):
+    """A user-facing error: the message is the whole explanation."""
+
+
+class StoreError(SkiptraceError):
+    """The store cannot be opened or reached, or refused an operation."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One defect in an input file, located as precisely as we can."""
+
+    file: str
+    line: int
+    column: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        col = f":{self.column}" if self.column else ""
+        return f"{self.file}:{self.line}{col}: {self.reason}"
+
+
+class InputError(SkiptraceError):
+    """The input directory has defects; nothing was written.
+
+    ``problems`` lists them (up to the loader's cap); ``total`` counts all
+    that were found, so a caller can say "and N more".
+    """
+
+    def __init__(self, problems: list[Problem], total: int | None = None):
+        self.problems = list(problems)
+        self.total = total if total is not None else len(self.problems)
+        shown = "\n".join(str(p) for p in self.problems)
+        more = self.total - len(self.problems)
+        tail = f"\n... and {more} more" if more > 0 else ""
+        super().__init__(f"{self.total} input error(s); nothing was written\n{shown}{tail}")

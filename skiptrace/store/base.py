@@ -1,0 +1,306 @@
+"""The one storage interface every algorithm talks to.
+
+Two implementations pass the same contract suite (tests/test_store_contract.py):
+:class:`skiptrace.store.sqlite.SQLiteStore`, an embedded file and the default,
+and :class:`skiptrace.store.neo4j.Neo4jStore`, over Bolt. Algorithms never know
+which one runs them (the shape splink gives its database backends).
+
+Nodes are named by a string id ``"Label:key"`` (``"Borrower:B1"``,
+``"Phone:+8613800000000"``), the same form the contract uses in evidence
+paths. Properties are plain JSON values; times are UTC ISO strings
+(``2026-01-31T00:00:00Z``), so string order is time order.
+"""
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import skiptrace_schema
+
+Props = dict[str, Any]
+
+
+def node_id(label: str, key: str) -> str:
+    """Return the id of the node with this label and key: ``"Label:key"``."""
+    return f"{label}:{key}"
+
+
+def split_id(nid: str) -> tuple[str, str]:
+    """Return ``(label, key)`` of a node id."""
+    label, _, key = nid.partition(":")
+    if not key:
+        raise ValueError(f"not a node id: {nid!r}")
+    return label, key
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One relationship: ``(src)-[type props]->(dst)``, ids as ``Label:key``."""
+
+    type: str
+    src: str
+    dst: str
+    props: Props = field(default_factory=dict, compare=False, hash=False)
+
+    def other(self, nid: str) -> str:
+        """The end of this edge that is not ``nid``."""
+        return self.dst if nid == self.src else self.src
+
+
+@dataclass
+class Batch:
+    """Canonical, validated records ready to upsert, grouped by kind.
+
+    ``nodes[label][key]`` holds the node's properties; ``edges[type]`` the
+    relationships (props include identity properties such as ``source``);
+    ``attempts`` and ``payments`` are ledger rows as dicts keyed like the
+    contract's columns.
+    """
+
+    nodes: dict[str, dict[str, Props]] = field(default_factory=dict)
+    edges: dict[str, list[Edge]] = field(default_factory=dict)
+    attempts: list[Props] = field(default_factory=list)
+    payments: list[Props] = field(default_factory=list)
+
+    def add_node(self, label: str, key: str, props: Props | None = None) -> str:
+        """Add (or merge within this batch) a node; return its id."""
+        bucket = self.nodes.setdefault(label, {})
+        have = bucket.get(key)
+        if have is None:
+            bucket[key] = dict(props) if props else {}
+        elif props:
+            for k, v in props.items():
+                if v is not None:
+                    have[k] = v
+        return node_id(label, key)
+
+    def add_edge(self, type_: str, src: str, dst: str, props: Props | None = None) -> None:
+        self.edges.setdefault(type_, []).append(Edge(type_, src, dst, props or {}))
+
+    def __len__(self) -> int:
+        return (
+            sum(len(v) for v in self.nodes.values())
+            + sum(len(v) for v in self.edges.values())
+            + len(self.attempts)
+            + len(self.payments)
+        )
+
+
+@dataclass
+class Counts:
+    """Counts by node label, relationship type and ledger table.
+
+    Labels and types with a zero count are omitted, so two stores holding the
+    same data give equal ``Counts``.
+    """
+
+    nodes: dict[str, int]
+    relationships: dict[str, int]
+    ledger: dict[str, int]
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        return {"nodes": dict(sorted(self.nodes.items())),
+                "relationships": dict(sorted(self.relationships.items())),
+                "ledger": dict(sorted(self.ledger.items()))}
+
+
+@dataclass
+class Subgraph:
+    """The typed, weighted neighbourhood of one node.
+
+    ``nodes`` maps id to properties; ``hops`` maps id to its BFS distance from
+    ``center``; ``degree`` maps every node that was considered for expansion
+    to its total degree in the whole graph (all types, both directions), so
+    callers can weight by rarity. Nodes whose degree exceeded the fan-out cap
+    are listed in ``capped``: they are in the subgraph but were not expanded.
+    ``edges`` are sorted by (type, src, dst, identity) for determinism.
+    """
+
+    center: str
+    nodes: dict[str, Props]
+    edges: list[Edge]
+    hops: dict[str, int]
+    degree: dict[str, int]
+    capped: set[str]
+
+
+@dataclass
+class Ledger:
+    """What the lender has done and received for one borrower, oldest first."""
+
+    borrower_id: str
+    attempts: list[Props]
+    payments: list[Props]
+
+
+@dataclass
+class RingRecord:
+    """A detected ring to write back: members become ``MEMBER_OF`` edges."""
+
+    ring_id: str
+    typology: str
+    risk: float
+    members: list[str]
+    roles: dict[str, str] = field(default_factory=dict)
+    props: Props = field(default_factory=dict)
+
+
+class GraphStore(abc.ABC):
+    """A graph of borrowers and their identifiers, plus the per-borrower ledger.
+
+    Writes go through :meth:`write` inside :meth:`transaction`. ``atomic_load``
+    says whether one transaction can hold a whole load (SQLite: yes; Neo4j:
+    batches commit separately, so the loader validates everything first).
+    """
+
+    kind: str = "abstract"
+    atomic_load: bool = False
+
+    def __init__(self) -> None:
+        self.schema = skiptrace_schema.load()
+
+    # -- lifecycle ---------------------------------------------------------
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> "GraphStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @abc.abstractmethod
+    def apply_schema(self) -> None:
+        """Create constraints, indexes and tables; idempotent."""
+
+    @abc.abstractmethod
+    def clear(self) -> None:
+        """Delete every node, relationship and ledger row (keeps the schema)."""
+
+    @abc.abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes: commit on normal exit, roll back on an exception.
+
+        On a store with ``atomic_load`` all writes inside are one transaction;
+        otherwise each :meth:`write` commits on its own.
+        """
+
+    # -- writes ------------------------------------------------------------
+    @abc.abstractmethod
+    def write(self, batch: Batch) -> None:
+        """Upsert a batch, merging properties by the schema's merge rules."""
+
+    @abc.abstractmethod
+    def write_rings(self, rings: Iterable[RingRecord], *, replace: bool = True) -> None:
+        """Write Ring nodes and MEMBER_OF edges; ``replace`` first removes all rings."""
+
+    # -- reads -------------------------------------------------------------
+    @abc.abstractmethod
+    def counts(self) -> Counts: ...
+
+    @abc.abstractmethod
+    def existing_keys(self, label: str, keys: Iterable[str]) -> set[str]:
+        """The subset of ``keys`` that exist as nodes of ``label``."""
+
+    @abc.abstractmethod
+    def get_nodes(self, ids: Iterable[str]) -> dict[str, Props]:
+        """Properties of the given nodes that exist (missing ids are left out)."""
+
+    @abc.abstractmethod
+    def degrees(self, ids: Iterable[str], types: Iterable[str] | None = None) -> dict[str, int]:
+        """Total degree (both directions, over ``types`` or all) of each existing id."""
+
+    @abc.abstractmethod
+    def incident_edges(self, ids: Iterable[str],
+                       types: Iterable[str] | None = None) -> list[Edge]:
+        """Every relationship touching any of ``ids`` (either end), deduplicated."""
+
+    def neighbourhood(self, center: str, hops: int = 2, *, max_fanout: int = 500,
+                      types: Iterable[str] | None = None) -> Subgraph:
+        """Breadth-first neighbourhood of ``center`` to ``hops`` hops.
+
+        Relationships are followed in both directions, restricted to
+        ``types`` when given. A node whose degree (over ``types``) exceeds
+        ``max_fanout`` is kept but not expanded: hubs such as a courier's
+        phone would otherwise pull in thousands of unrelated borrowers. The
+        center is always expanded. Both stores share this one traversal and
+        differ only in :meth:`degrees` and :meth:`incident_edges`, so they
+        return the same subgraph for the same data.
+
+        Cost: one degree query and one edge query per hop, each over the
+        whole frontier.
+        """
+        tlist = sorted(set(types)) if types is not None else None
+        hop_of: dict[str, int] = {center: 0}
+        degree: dict[str, int] = {}
+        capped: set[str] = set()
+        edges: dict[tuple, Edge] = {}
+        frontier = [center]
+        for h in range(hops):
+            if not frontier:
+                break
+            deg = self.degrees(frontier, tlist)
+            degree.update(deg)
+            expand = []
+            for n in frontier:
+                if n != center and deg.get(n, 0) > max_fanout:
+                    capped.add(n)
+                else:
+                    expand.append(n)
+            nxt: set[str] = set()
+            for e in self.incident_edges(expand, tlist):
+                edges[self.edge_key(e)] = e
+                for end in (e.src, e.dst):
+                    if end not in hop_of:
+                        hop_of[end] = h + 1
+                        nxt.add(end)
+            frontier = sorted(nxt)
+        if frontier:
+            deg = self.degrees(frontier, tlist)
+            degree.update(deg)
+            capped.update(n for n in frontier if deg.get(n, 0) > max_fanout)
+        props = self.get_nodes(hop_of)
+        ordered = [edges[k] for k in sorted(edges)]
+        return Subgraph(center=center, nodes={n: props.get(n, {}) for n in sorted(hop_of)},
+                        edges=ordered, hops=hop_of, degree=degree, capped=capped)
+
+    def edge_key(self, e: Edge) -> tuple:
+        """(type, src, dst, identity values): what makes a relationship distinct."""
+        ident = tuple(str(e.props.get(p) or "") for p in self.rel_identity(e.type))
+        return (e.type, e.src, e.dst, ident)
+
+    @abc.abstractmethod
+    def stream_edges(self, types: Iterable[str] | None = None, *,
+                     with_props: bool = True) -> Iterator[Edge]:
+        """Every relationship of the given types (all when None), in no set order.
+
+        Meant for whole-graph projections: it streams, so memory stays flat.
+        """
+
+    @abc.abstractmethod
+    def stream_nodes(self, label: str) -> Iterator[tuple[str, Props]]:
+        """Every node of ``label`` as ``(key, props)``, in key order."""
+
+    @abc.abstractmethod
+    def ledger(self, borrower_id: str) -> Ledger: ...
+
+    @abc.abstractmethod
+    def rings(self) -> list[RingRecord]:
+        """Rings written back, by ring_id, members sorted."""
+
+    # -- shared helpers ----------------------------------------------------
+    def node_key_prop(self, label: str) -> str:
+        return self.schema["nodes"][label]["key"]
+
+    def node_props(self, label: str) -> dict[str, dict[str, str]]:
+        return self.schema["nodes"][label].get("props", {})
+
+    def rel_props(self, type_: str) -> dict[str, dict[str, str]]:
+        return self.schema["relationships"][type_].get("props", {})
+
+    def rel_identity(self, type_: str) -> list[str]:
+        return list(self.schema["relationships"][type_].get("identity", []))

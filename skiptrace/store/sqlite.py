@@ -1,0 +1,338 @@
+"""The embedded default store: one SQLite file, no server.
+
+Layout (generated from graph_schema/schema.toml, so a new property is a
+schema edit, not a code edit):
+
+- ``node(id, label, <every node property>)``: ``id`` is ``"Label:key"``;
+  a WITHOUT ROWID table, so lookups by id are one B-tree probe.
+- ``edge(src, type, dst, ident, <every relationship property>)``: clustered
+  by ``(src, type, dst, ident)`` with a second index on ``(dst, type, src)``,
+  so both directions of a node's edges are one index range each.
+- ``attempt`` and ``payment``: the per-borrower ledger.
+- ``meta``: the schema version.
+
+Upserts are ``INSERT ... ON CONFLICT DO UPDATE`` statements whose SET clause
+implements the schema's merge rules (set / min / max), so a re-load is
+idempotent and a newer load moves ``last_seen`` forward.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from skiptrace.errors import StoreError
+from skiptrace.store.base import (
+    Batch, Counts, Edge, GraphStore, Ledger, Props, RingRecord, node_id, split_id,
+)
+
+_SQL_TYPE = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "INTEGER", "json": "TEXT"}
+_ATTEMPT_COLS = ["attempt_id", "borrower_id", "channel", "at", "target_phone",
+                 "target_role", "connected", "outcome"]
+_PAYMENT_COLS = ["borrower_id", "paid_at", "amount"]
+_CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
+
+
+def _merge_sql(col: str, rule: str) -> str:
+    if rule == "min":
+        return f"{col} = min(coalesce(excluded.{col}, {col}), coalesce({col}, excluded.{col}))"
+    if rule == "max":
+        return f"{col} = max(coalesce(excluded.{col}, {col}), coalesce({col}, excluded.{col}))"
+    return f"{col} = coalesce(excluded.{col}, {col})"
+
+
+def _chunks(seq: list, n: int = _CHUNK) -> Iterator[list]:
+    for i in range(0, len(seq), n):
+        yield seq[i:i + n]
+
+
+class SQLiteStore(GraphStore):
+    """A graph store in one SQLite file (``:memory:`` works for tests)."""
+
+    kind = "sqlite"
+    atomic_load = True
+
+    def __init__(self, path: str | os.PathLike = "skiptrace.db") -> None:
+        super().__init__()
+        self.path = str(path)
+        if self.path != ":memory:":
+            parent = Path(self.path).resolve().parent
+            if not parent.is_dir():
+                raise StoreError(f"cannot open store {self.path}: directory {parent} does not exist")
+        try:
+            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self.conn.execute("PRAGMA cache_size = -262144")  # 256 MiB
+            self.conn.execute("PRAGMA temp_store = MEMORY")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from None
+        self._in_tx = False
+        self._node_cols, self._node_types = self._columns("nodes")
+        self._edge_cols, self._edge_types = self._columns("relationships")
+        self.apply_schema()
+        self._node_sql = {label: self._node_upsert(label) for label in self.schema["nodes"]}
+        self._edge_sql = {t: self._edge_upsert(t) for t in self.schema["relationships"]}
+
+    # -- schema --------------------------------------------------------------
+    def _columns(self, section: str) -> tuple[list[str], dict[str, str]]:
+        types: dict[str, str] = {}
+        for spec in self.schema[section].values():
+            for prop, p in spec.get("props", {}).items():
+                if types.setdefault(prop, p["type"]) != p["type"]:
+                    raise StoreError(f"schema: property {prop} has two types in {section}")
+        return sorted(types), types
+
+    def apply_schema(self) -> None:
+        ncols = "".join(f", {c} {_SQL_TYPE[self._node_types[c]]}" for c in self._node_cols)
+        ecols = "".join(f", {c} {_SQL_TYPE[self._edge_types[c]]}" for c in self._edge_cols)
+        try:
+            self.conn.executescript(f"""
+                CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+                CREATE TABLE IF NOT EXISTS node (id TEXT PRIMARY KEY, label TEXT NOT NULL{ncols})
+                    WITHOUT ROWID;
+                CREATE INDEX IF NOT EXISTS node_label ON node (label);
+                CREATE TABLE IF NOT EXISTS edge (src TEXT NOT NULL, type TEXT NOT NULL,
+                    dst TEXT NOT NULL, ident TEXT NOT NULL DEFAULT ''{ecols},
+                    PRIMARY KEY (src, type, dst, ident)) WITHOUT ROWID;
+                CREATE INDEX IF NOT EXISTS edge_dst ON edge (dst, type, src);
+                CREATE TABLE IF NOT EXISTS attempt (attempt_id TEXT PRIMARY KEY,
+                    borrower_id TEXT NOT NULL, channel TEXT NOT NULL, at TEXT NOT NULL,
+                    target_phone TEXT, target_role TEXT, connected INTEGER, outcome TEXT);
+                CREATE INDEX IF NOT EXISTS attempt_borrower ON attempt (borrower_id, at);
+                CREATE TABLE IF NOT EXISTS payment (borrower_id TEXT NOT NULL,
+                    paid_at TEXT NOT NULL, amount REAL NOT NULL,
+                    PRIMARY KEY (borrower_id, paid_at, amount)) WITHOUT ROWID;
+            """)
+            self._add_missing_columns("node", self._node_cols, self._node_types)
+            self._add_missing_columns("edge", self._edge_cols, self._edge_types)
+            row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            version = str(self.schema["version"])
+            if row is None:
+                self.conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (version,))
+            elif row[0] != version:
+                raise StoreError(f"store {self.path} has schema version {row[0]}, "
+                                 f"this skiptrace writes version {version}")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot use store {self.path}: {exc}") from None
+
+    def _add_missing_columns(self, table: str, cols: list[str], types: dict[str, str]) -> None:
+        """Let a store made by an older skiptrace gain properties added since."""
+        have = {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
+        for c in cols:
+            if c not in have:
+                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {c} {_SQL_TYPE[types[c]]}")
+
+    def _node_upsert(self, label: str) -> tuple[str, list[str]]:
+        props = self.node_props(label)
+        cols = sorted(props)
+        names = ", ".join(["id", "label", *cols])
+        marks = ", ".join("?" * (len(cols) + 2))
+        if cols:
+            sets = ", ".join(_merge_sql(c, props[c].get("merge", "set")) for c in cols)
+            tail = f"ON CONFLICT (id) DO UPDATE SET {sets}"
+        else:
+            tail = "ON CONFLICT (id) DO NOTHING"
+        return f"INSERT INTO node ({names}) VALUES ({marks}) {tail}", cols
+
+    def _edge_upsert(self, type_: str) -> tuple[str, list[str]]:
+        props = self.rel_props(type_)
+        cols = sorted(props)
+        names = ", ".join(["src", "type", "dst", "ident", *cols])
+        marks = ", ".join("?" * (len(cols) + 4))
+        if cols:
+            sets = ", ".join(_merge_sql(c, props[c].get("merge", "set")) for c in cols)
+            tail = f"ON CONFLICT (src, type, dst, ident) DO UPDATE SET {sets}"
+        else:
+            tail = "ON CONFLICT (src, type, dst, ident) DO NOTHING"
+        return f"INSERT INTO edge ({names}) VALUES ({marks}) {tail}", cols
+
+    # -- lifecycle -------------------------------------------------------------
+    def close(self) -> None:
+        self.conn.close()
+
+    def clear(self) -> None:
+        with self.transaction():
+            for table in ("node", "edge", "attempt", "payment"):
+                self.conn.execute(f"DELETE FROM {table}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._in_tx:  # nested: the outer transaction decides
+            yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._in_tx = True
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+        finally:
+            self._in_tx = False
+
+    # -- writes ------------------------------------------------------------------
+    def write(self, batch: Batch) -> None:
+        with self.transaction():
+            cur = self.conn.cursor()
+            for label, rows in batch.nodes.items():
+                sql, cols = self._node_sql[label]
+                cur.executemany(sql, ([node_id(label, k), label, *(p.get(c) for c in cols)]
+                                      for k, p in rows.items()))
+            for type_, edges in batch.edges.items():
+                sql, cols = self._edge_sql[type_]
+                ident = self.rel_identity(type_)
+                cur.executemany(sql, ([e.src, type_, e.dst,
+                                       "\x1f".join(str(e.props.get(i) or "") for i in ident),
+                                       *(e.props.get(c) for c in cols)] for e in edges))
+            if batch.attempts:
+                sql = (f"INSERT INTO attempt ({', '.join(_ATTEMPT_COLS)}) VALUES "
+                       f"({', '.join('?' * len(_ATTEMPT_COLS))}) ON CONFLICT (attempt_id) DO UPDATE SET "
+                       + ", ".join(f"{c} = coalesce(excluded.{c}, {c})" for c in _ATTEMPT_COLS[1:]))
+                cur.executemany(sql, ([a.get(c) for c in _ATTEMPT_COLS] for a in batch.attempts))
+            if batch.payments:
+                cur.executemany("INSERT OR IGNORE INTO payment VALUES (?, ?, ?)",
+                                ([p["borrower_id"], p["paid_at"], p["amount"]] for p in batch.payments))
+
+    def write_rings(self, rings: Iterable[RingRecord], *, replace: bool = True) -> None:
+        rings = list(rings)
+        with self.transaction():
+            if replace:
+                self.conn.execute("DELETE FROM edge WHERE type = 'MEMBER_OF'")
+                self.conn.execute("DELETE FROM node WHERE label = 'Ring'")
+            batch = Batch()
+            for r in rings:
+                rid = batch.add_node("Ring", r.ring_id, {"typology": r.typology, "risk": r.risk,
+                                                          "size": len(r.members), **r.props})
+                for m in r.members:
+                    batch.add_edge("MEMBER_OF", node_id("Borrower", m), rid,
+                                   {"role": r.roles.get(m, "member")})
+            self.write(batch)
+
+    # -- reads -------------------------------------------------------------------
+    def counts(self) -> Counts:
+        nodes = dict(self.conn.execute("SELECT label, count(*) FROM node GROUP BY label"))
+        rels = dict(self.conn.execute("SELECT type, count(*) FROM edge GROUP BY type"))
+        ledger = {}
+        for table, name in (("attempt", "contact_attempts"), ("payment", "payments")):
+            n = self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            if n:
+                ledger[name] = n
+        return Counts(nodes=nodes, relationships=rels, ledger=ledger)
+
+    def existing_keys(self, label: str, keys: Iterable[str]) -> set[str]:
+        ids = [node_id(label, k) for k in dict.fromkeys(keys)]
+        found: set[str] = set()
+        for part in _chunks(ids):
+            q = f"SELECT id FROM node WHERE id IN ({', '.join('?' * len(part))})"
+            found.update(split_id(r[0])[1] for r in self.conn.execute(q, part))
+        return found
+
+    def _node_props(self, row: sqlite3.Row | tuple, names: list[str]) -> tuple[str, Props]:
+        nid, label = row[0], row[1]
+        props: Props = {self.node_key_prop(label): split_id(nid)[1]}
+        for name, value in zip(names[2:], row[2:]):
+            if value is not None:
+                props[name] = bool(value) if self._node_types[name] == "bool" else value
+        return nid, props
+
+    def get_nodes(self, ids: Iterable[str]) -> dict[str, Props]:
+        ids = list(dict.fromkeys(ids))
+        names = ["id", "label", *self._node_cols]
+        out: dict[str, Props] = {}
+        for part in _chunks(ids):
+            q = f"SELECT {', '.join(names)} FROM node WHERE id IN ({', '.join('?' * len(part))})"
+            for row in self.conn.execute(q, part):
+                nid, props = self._node_props(row, names)
+                out[nid] = props
+        return out
+
+    def stream_nodes(self, label: str) -> Iterator[tuple[str, Props]]:
+        names = ["id", "label", *self._node_cols]
+        q = f"SELECT {', '.join(names)} FROM node WHERE label = ? ORDER BY id"
+        for row in self.conn.execute(q, (label,)):
+            nid, props = self._node_props(row, names)
+            yield split_id(nid)[1], props
+
+    def _edge(self, row: tuple) -> Edge:
+        props: Props = {}
+        for name, value in zip(self._edge_cols, row[3:]):
+            if value is not None:
+                props[name] = bool(value) if self._edge_types[name] == "bool" else value
+        return Edge(row[1], row[0], row[2], props)
+
+    def _type_filter(self, types: Iterable[str] | None) -> tuple[str, list[str]]:
+        if types is None:
+            return "", []
+        tl = list(types)
+        return f" AND type IN ({', '.join('?' * len(tl))})", tl
+
+    def degrees(self, ids: Iterable[str], types: Iterable[str] | None = None) -> dict[str, int]:
+        tsql, targs = self._type_filter(types)
+        out: dict[str, int] = {}
+        for part in _chunks(list(dict.fromkeys(ids))):
+            marks = ", ".join("?" * len(part))
+            q = (f"SELECT n, count(*) FROM ("
+                 f"SELECT src AS n FROM edge WHERE src IN ({marks}){tsql} UNION ALL "
+                 f"SELECT dst AS n FROM edge WHERE dst IN ({marks}){tsql}) GROUP BY n")
+            out.update(self.conn.execute(q, [*part, *targs, *part, *targs]))
+        return out
+
+    def incident_edges(self, ids: Iterable[str], types: Iterable[str] | None = None) -> list[Edge]:
+        tsql, targs = self._type_filter(types)
+        cols = ", ".join(["src", "type", "dst", *self._edge_cols])
+        seen: set[tuple] = set()
+        out: list[Edge] = []
+        for part in _chunks(list(dict.fromkeys(ids))):
+            marks = ", ".join("?" * len(part))
+            q = (f"SELECT {cols}, ident FROM edge WHERE src IN ({marks}){tsql} UNION ALL "
+                 f"SELECT {cols}, ident FROM edge WHERE dst IN ({marks}){tsql}")
+            for row in self.conn.execute(q, [*part, *targs, *part, *targs]):
+                key = (row[0], row[1], row[2], row[-1])
+                if key not in seen:
+                    seen.add(key)
+                    out.append(self._edge(row[:-1]))
+        return out
+
+    def stream_edges(self, types: Iterable[str] | None = None, *,
+                     with_props: bool = True) -> Iterator[Edge]:
+        tsql, targs = self._type_filter(types)
+        if with_props:
+            cols = ", ".join(["src", "type", "dst", *self._edge_cols])
+            for row in self.conn.execute(f"SELECT {cols} FROM edge WHERE 1=1{tsql}", targs):
+                yield self._edge(row)
+        else:
+            for src, type_, dst in self.conn.execute(
+                    f"SELECT src, type, dst FROM edge WHERE 1=1{tsql}", targs):
+                yield Edge(type_, src, dst)
+
+    def ledger(self, borrower_id: str) -> Ledger:
+        attempts = []
+        q = f"SELECT {', '.join(_ATTEMPT_COLS)} FROM attempt WHERE borrower_id = ? ORDER BY at, attempt_id"
+        for row in self.conn.execute(q, (borrower_id,)):
+            a = {c: v for c, v in zip(_ATTEMPT_COLS, row) if v is not None}
+            if "connected" in a:
+                a["connected"] = bool(a["connected"])
+            attempts.append(a)
+        payments = [dict(zip(_PAYMENT_COLS, row)) for row in self.conn.execute(
+            "SELECT borrower_id, paid_at, amount FROM payment WHERE borrower_id = ? "
+            "ORDER BY paid_at, amount", (borrower_id,))]
+        return Ledger(borrower_id, attempts, payments)
+
+    def rings(self) -> list[RingRecord]:
+        out = []
+        for key, props in self.stream_nodes("Ring"):
+            members, roles = [], {}
+            for src, role in self.conn.execute(
+                    "SELECT src, role FROM edge WHERE dst = ? AND type = 'MEMBER_OF' ORDER BY src",
+                    (node_id("Ring", key),)):
+                b = split_id(src)[1]
+                members.append(b)
+                roles[b] = role or "member"
+            extra = {k: v for k, v in props.items() if k not in ("ring_id", "typology", "risk", "size")}
+            out.append(RingRecord(key, props.get("typology", "unknown"), props.get("risk", 0.0),
+                                  members, roles, extra))
+        return out

@@ -1,0 +1,229 @@
+"""The store contract: one suite, run unchanged against SQLite and Neo4j."""
+from __future__ import annotations
+
+import pytest
+
+from skiptrace.store import Batch, RingRecord, node_id
+
+B = lambda k: node_id("Borrower", k)  # noqa: E731
+P = lambda k: node_id("Phone", k)  # noqa: E731
+
+
+def small_batch(last_seen: str = "2026-01-10T00:00:00Z") -> Batch:
+    b = Batch()
+    b.add_node("Borrower", "B1", {"full_name": "Li Wei", "status": "delinquent",
+                                  "days_past_due": 40, "balance": 1200.0,
+                                  "attorney_known": False, "region": "CN"})
+    b.add_node("Borrower", "B2", {"full_name": "Zhang San", "status": "current"})
+    for ph in ("+8613800000001", "+8613800000002", "+8613800000003"):
+        b.add_node("Phone", ph)
+    b.add_node("Phone", "+8613800000009", {"status": "reassigned", "status_at": "2026-01-01T00:00:00Z"})
+    b.add_node("Device", "D1")
+    b.add_node("Address", "1 main st", {"address": "1 Main St."})
+    b.add_node("Employer", "acme", {"name": "ACME"})
+    b.add_edge("HAS_PHONE", B("B1"), P("+8613800000001"),
+               {"role": "primary", "first_seen": "2025-01-01T00:00:00Z", "last_seen": last_seen,
+                "verified": True})
+    b.add_edge("HAS_PHONE", B("B2"), P("+8613800000002"), {"role": "primary"})
+    b.add_edge("USES_DEVICE", B("B1"), node_id("Device", "D1"), {})
+    b.add_edge("USES_DEVICE", B("B2"), node_id("Device", "D1"), {})
+    b.add_edge("LIVES_AT", B("B1"), node_id("Address", "1 main st"), {"kind": "home"})
+    b.add_edge("EMPLOYED_BY", B("B1"), node_id("Employer", "acme"), {"since": "2024-05-01T00:00:00Z"})
+    b.add_edge("LISTS_CONTACT", B("B1"), P("+8613800000003"),
+               {"source": "emergency", "relation": "parent", "name": "Mum",
+                "listed_at": "2025-03-01T00:00:00Z"})
+    b.add_edge("LISTS_CONTACT", B("B1"), P("+8613800000003"),
+               {"source": "phonebook", "name": "Mum", "captured_at": "2025-03-02T00:00:00Z"})
+    b.add_edge("CALLED", P("+8613800000001"), P("+8613800000003"),
+               {"calls_a_to_b": 10, "calls_b_to_a": 7, "seconds_total": 3600,
+                "first_at": "2025-01-05T00:00:00Z", "last_at": "2026-01-05T00:00:00Z"})
+    b.add_edge("CALLED", P("+8613800000003"), P("+8613800000009"), {"calls_a_to_b": 1})
+    b.attempts.append({"attempt_id": "A2", "borrower_id": "B1", "channel": "sms",
+                       "at": "2026-01-02T00:00:00Z", "connected": False, "outcome": "no_answer"})
+    b.attempts.append({"attempt_id": "A1", "borrower_id": "B1", "channel": "human_call",
+                       "at": "2026-01-01T00:00:00Z", "target_phone": "+8613800000003",
+                       "target_role": "third_party", "connected": True, "outcome": "refused"})
+    b.payments.append({"borrower_id": "B1", "paid_at": "2026-01-03T00:00:00Z", "amount": 50.0})
+    return b
+
+
+EXPECTED_COUNTS = {
+    "nodes": {"Address": 1, "Borrower": 2, "Device": 1, "Employer": 1, "Phone": 4},
+    "relationships": {"CALLED": 2, "EMPLOYED_BY": 1, "HAS_PHONE": 2, "LISTS_CONTACT": 2,
+                      "LIVES_AT": 1, "USES_DEVICE": 2},
+    "ledger": {"contact_attempts": 2, "payments": 1},
+}
+
+
+def test_empty_store_has_no_counts(store):
+    c = store.counts().as_dict()
+    assert c == {"nodes": {}, "relationships": {}, "ledger": {}}
+
+
+def test_write_then_counts(store):
+    store.write(small_batch())
+    assert store.counts().as_dict() == EXPECTED_COUNTS
+
+
+def test_rewrite_is_idempotent(store):
+    store.write(small_batch())
+    before = (store.counts().as_dict(), store.neighbourhood(B("B1"), 3))
+    store.write(small_batch())
+    after = (store.counts().as_dict(), store.neighbourhood(B("B1"), 3))
+    assert before[0] == after[0]
+    assert before[1].edges == after[1].edges
+    assert [e.props for e in before[1].edges] == [e.props for e in after[1].edges]
+
+
+def test_merge_rules_min_max_set(store):
+    store.write(small_batch(last_seen="2026-01-10T00:00:00Z"))
+    later = Batch()
+    later.add_node("Borrower", "B1", {"status": "written_off", "full_name": None})
+    later.add_node("Phone", "+8613800000001")
+    later.add_edge("HAS_PHONE", B("B1"), P("+8613800000001"),
+                   {"first_seen": "2025-06-01T00:00:00Z", "last_seen": "2026-02-01T00:00:00Z"})
+    store.write(later)
+    sub = store.neighbourhood(B("B1"), 1, types=["HAS_PHONE"])
+    (edge,) = sub.edges
+    assert edge.props["first_seen"] == "2025-01-01T00:00:00Z"  # min kept the earlier one
+    assert edge.props["last_seen"] == "2026-02-01T00:00:00Z"   # max moved forward
+    assert edge.props["role"] == "primary"                      # absent value did not erase
+    node = store.get_nodes([B("B1")])[B("B1")]
+    assert node["status"] == "written_off"                     # set replaced
+    assert node["full_name"] == "Li Wei"                       # None did not erase
+    # an older last_seen does not move it back
+    older = Batch()
+    older.add_node("Phone", "+8613800000001")
+    older.add_edge("HAS_PHONE", B("B1"), P("+8613800000001"), {"last_seen": "2025-02-01T00:00:00Z"})
+    store.write(older)
+    (edge,) = store.neighbourhood(B("B1"), 1, types=["HAS_PHONE"]).edges
+    assert edge.props["last_seen"] == "2026-02-01T00:00:00Z"
+
+
+def test_get_nodes_types_and_keys(store):
+    store.write(small_batch())
+    got = store.get_nodes([B("B1"), P("+8613800000009"), B("NOPE")])
+    assert set(got) == {B("B1"), P("+8613800000009")}
+    b1 = got[B("B1")]
+    assert b1["borrower_id"] == "B1"
+    assert b1["days_past_due"] == 40 and isinstance(b1["days_past_due"], int)
+    assert b1["balance"] == 1200.0
+    assert b1["attorney_known"] is False
+    assert got[P("+8613800000009")] == {"e164": "+8613800000009", "status": "reassigned",
+                                         "status_at": "2026-01-01T00:00:00Z"}
+
+
+def test_existing_keys(store):
+    store.write(small_batch())
+    assert store.existing_keys("Borrower", ["B1", "B3", "B2", "B1"]) == {"B1", "B2"}
+    assert store.existing_keys("Phone", ["B1"]) == set()
+    many = [f"X{i}" for i in range(1500)] + ["B2"]
+    assert store.existing_keys("Borrower", many) == {"B2"}
+
+
+def test_identity_props_keep_listings_apart(store):
+    store.write(small_batch())
+    sub = store.neighbourhood(B("B1"), 1, types=["LISTS_CONTACT"])
+    sources = sorted(e.props["source"] for e in sub.edges)
+    assert sources == ["emergency", "phonebook"]
+    emergency = next(e for e in sub.edges if e.props["source"] == "emergency")
+    assert emergency.props == {"source": "emergency", "relation": "parent", "name": "Mum",
+                               "listed_at": "2025-03-01T00:00:00Z"}
+
+
+def test_neighbourhood_hops_degrees_and_order(store):
+    store.write(small_batch())
+    sub = store.neighbourhood(B("B1"), 2)
+    assert sub.hops[B("B1")] == 0
+    assert sub.hops[P("+8613800000003")] == 1
+    assert sub.hops[B("B2")] == 2          # via the shared device
+    assert sub.hops[P("+8613800000009")] == 2  # via a call of the parent's phone
+    assert P("+8613800000002") not in sub.hops  # three hops away
+    assert sub.degree[B("B1")] == 6
+    assert sub.degree[node_id("Device", "D1")] == 2
+    keys = [(e.type, e.src, e.dst) for e in sub.edges]
+    assert keys == sorted(keys)
+    assert sub.nodes[B("B2")]["status"] == "current"
+    called = [e for e in sub.edges if e.type == "CALLED" and e.src == P("+8613800000001")]
+    assert called[0].props["calls_a_to_b"] == 10 and called[0].props["seconds_total"] == 3600
+
+
+def test_neighbourhood_caps_hubs(store):
+    b = Batch()
+    hub = b.add_node("Phone", "+8613900000000")
+    for i in range(30):
+        bid = b.add_node("Borrower", f"H{i:02d}")
+        b.add_edge("LISTS_CONTACT", bid, hub, {"source": "phonebook"})
+    b.add_node("Phone", "+8613900000001")
+    b.add_edge("HAS_PHONE", B("H00"), P("+8613900000001"), {})
+    store.write(b)
+    sub = store.neighbourhood(B("H00"), 2, max_fanout=10)
+    assert hub in sub.capped
+    assert sub.degree[hub] == 30
+    assert B("H05") not in sub.hops            # not pulled in through the hub
+    open_ = store.neighbourhood(B("H00"), 2, max_fanout=100)
+    assert B("H05") in open_.hops and hub not in open_.capped
+    # the center is always expanded, however large
+    centre = store.neighbourhood(hub, 1, max_fanout=5)
+    assert len([n for n in centre.hops if n.startswith("Borrower:")]) == 30
+
+
+def test_stream_edges_by_type(store):
+    store.write(small_batch())
+    called = sorted((e.src, e.dst) for e in store.stream_edges(["CALLED"]))
+    assert called == [(P("+8613800000001"), P("+8613800000003")),
+                      (P("+8613800000003"), P("+8613800000009"))]
+    everything = list(store.stream_edges(with_props=False))
+    assert len(everything) == sum(EXPECTED_COUNTS["relationships"].values())
+    assert all(e.props == {} for e in everything)
+    devs = list(store.stream_edges(["USES_DEVICE", "LIVES_AT"]))
+    assert sorted(e.type for e in devs) == ["LIVES_AT", "USES_DEVICE", "USES_DEVICE"]
+
+
+def test_stream_nodes(store):
+    store.write(small_batch())
+    keys = [k for k, _ in store.stream_nodes("Borrower")]
+    assert keys == ["B1", "B2"]
+
+
+def test_ledger(store):
+    store.write(small_batch())
+    store.write(small_batch())  # idempotent
+    led = store.ledger("B1")
+    assert [a["attempt_id"] for a in led.attempts] == ["A1", "A2"]  # oldest first
+    assert led.attempts[0]["outcome"] == "refused" and led.attempts[0]["connected"] is True
+    assert led.attempts[0]["target_phone"] == "+8613800000003"
+    assert led.payments == [{"borrower_id": "B1", "paid_at": "2026-01-03T00:00:00Z", "amount": 50.0}]
+    assert store.ledger("B2").attempts == []
+
+
+def test_rings_write_replace_read(store):
+    store.write(small_batch())
+    store.write_rings([RingRecord("R1", "fraud", 0.9, ["B2", "B1"], {"B2": "agent"})])
+    (r,) = store.rings()
+    assert (r.ring_id, r.typology, r.risk, r.members) == ("R1", "fraud", 0.9, ["B1", "B2"])
+    assert r.roles == {"B1": "member", "B2": "agent"}
+    assert store.counts().relationships["MEMBER_OF"] == 2
+    store.write_rings([RingRecord("R2", "anti_collection", 0.5, ["B1"])])
+    assert [x.ring_id for x in store.rings()] == ["R2"]
+    assert store.counts().relationships["MEMBER_OF"] == 1
+    assert store.counts().nodes["Ring"] == 1
+
+
+def test_transaction_rolls_back_on_error(store):
+    store.write(small_batch())
+    before = store.counts().as_dict()
+    extra = Batch()
+    extra.add_node("Borrower", "B9", {"status": "current"})
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.write(extra)
+            raise RuntimeError("boom")
+    assert store.counts().as_dict() == before
+    assert store.existing_keys("Borrower", ["B9"]) == set()
+
+
+def test_clear(store):
+    store.write(small_batch())
+    store.clear()
+    assert store.counts().as_dict() == {"nodes": {}, "relationships": {}, "ledger": {}}
