@@ -38,9 +38,10 @@ class InputError(SkiptraceError):
     that were found, so a caller can say "and N more".
     """
 
-    def __init__(self, problems: list[Problem], total: int | None = None):
+    def __init__(self, problems: list[Problem], total: int | None = None, stopped: bool = False):
         self.problems = list(problems)
         self.total = total if total is not None else len(self.problems)
+        self.stopped = stopped  # reading stopped at the error cap
         shown = "\n".join(str(p) for p in self.problems)
         more = self.total - len(self.problems)
         tail = f"\n... and {more} more" if more > 0 else ""

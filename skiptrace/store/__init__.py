@@ -26,8 +26,11 @@ DEFAULT_DB = "skiptrace.db"
 
 def open_store(db: str | None = None, neo4j_uri: str | None = None, *,
                neo4j_user: str | None = None, neo4j_password: str | None = None,
-               neo4j_database: str | None = None) -> GraphStore:
-    """Open the store named by options, then environment, then the default."""
+               neo4j_database: str | None = None, create: bool = True) -> GraphStore:
+    """Open the store named by options, then environment, then the default.
+
+    ``create=False`` refuses to make a new SQLite file (read-only commands).
+    """
     if db and neo4j_uri:
         raise SkiptraceError("give either --db or --neo4j, not both")
     uri = neo4j_uri or (None if db else os.environ.get("SKIPTRACE_NEO4J_URI"))
@@ -41,4 +44,4 @@ def open_store(db: str | None = None, neo4j_uri: str | None = None, *,
             else os.environ.get("SKIPTRACE_NEO4J_PASSWORD", ""),
             database=neo4j_database or os.environ.get("SKIPTRACE_NEO4J_DATABASE") or None,
         )
-    return SQLiteStore(db or os.environ.get("SKIPTRACE_DB") or DEFAULT_DB)
+    return SQLiteStore(db or os.environ.get("SKIPTRACE_DB") or DEFAULT_DB, create=create)

@@ -54,9 +54,12 @@ class SQLiteStore(GraphStore):
     kind = "sqlite"
     atomic_load = True
 
-    def __init__(self, path: str | os.PathLike = "skiptrace.db") -> None:
+    def __init__(self, path: str | os.PathLike = "skiptrace.db", *, create: bool = True) -> None:
         super().__init__()
         self.path = str(path)
+        if self.path != ":memory:" and not create and not Path(self.path).exists():
+            raise StoreError(f"no store at {self.path} (run `skiptrace load DIR` first, "
+                             "or point --db / SKIPTRACE_DB at one)")
         if self.path != ":memory:":
             parent = Path(self.path).resolve().parent
             if not parent.is_dir():

@@ -1,0 +1,129 @@
+"""The store commands: load, stats, schema apply, export."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from skiptrace import export as export_lib
+from skiptrace.ingest import load as load_lib
+from skiptrace_cli.common import emit_json, format_option, is_terminal, store_options
+
+
+@contextmanager
+def _progress_bar(enabled: bool):
+    """A rich progress bar on a terminal; a no-op callback elsewhere."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn(), transient=True) as bar:
+        task = bar.add_task("loading", total=None)
+
+        def update(done: int, total: int, name: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"loading {name}")
+
+        yield update
+
+
+@click.command()
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@store_options(create=True)
+@click.option("--default-region", default="CN", show_default=True,
+              help="Region for local phone numbers of rows without a borrower region.")
+@click.option("--default-timezone", default="UTC", show_default=True,
+              help="Timezone for naive times of rows without a borrower timezone.")
+@click.option("--allow-extra-columns", is_flag=True, help="Ignore unknown columns instead of failing.")
+@click.option("--max-errors", default=50, show_default=True, help="Stop after this many input errors.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar (default: when stderr is a terminal).")
+@format_option("table", "json")
+def load(directory, store, default_region, default_timezone, allow_extra_columns, max_errors,
+         progress, fmt):
+    """Validate the input files in DIRECTORY and load them, all or nothing."""
+    with _progress_bar(is_terminal() if progress is None else progress) as cb:
+        report = load_lib(store, Path(directory), default_region=default_region,
+                          default_timezone=default_timezone,
+                          allow_extra_columns=allow_extra_columns, max_errors=max_errors,
+                          progress=cb)
+    if fmt == "json":
+        emit_json({"directory": report.directory, "store": store.kind, "rows": report.rows,
+                   "files": report.files, "ignored": report.ignored,
+                   "seconds": round(report.seconds, 3),
+                   "counts": report.counts.as_dict() if report.counts else None})
+        return
+    click.echo(f"loaded {report.rows} rows from {len(report.files)} files into {store.kind} "
+               f"in {report.seconds:.1f}s ({report.rows_per_second:,.0f} rows/s)")
+    for name in report.ignored:
+        click.echo(f"  ignored {name}: not an input file name")
+    if report.counts:
+        _print_counts(report.counts.as_dict())
+
+
+def _print_counts(c: dict[str, dict[str, int]]) -> None:
+    for section in ("nodes", "relationships", "ledger"):
+        if c[section]:
+            click.echo(f"{section}:")
+            width = max(len(k) for k in c[section])
+            for k, v in c[section].items():
+                click.echo(f"  {k:<{width}}  {v:>12,}")
+
+
+@click.command()
+@store_options
+@format_option("table", "json")
+def stats(store, fmt):
+    """Counts by node label, relationship type and ledger table."""
+    counts = store.counts().as_dict()
+    if fmt == "json":
+        emit_json(counts)
+    elif not any(counts.values()):
+        click.echo("the store is empty")
+    else:
+        _print_counts(counts)
+
+
+@click.group()
+def schema():
+    """The graph schema (constraints and indexes)."""
+
+
+@schema.command("apply")
+@store_options(create=True)
+def schema_apply(store):
+    """Create the constraints and indexes (idempotent)."""
+    store.apply_schema()
+    click.echo(f"schema applied to {store.kind}")
+
+
+@schema.command("show")
+def schema_show():
+    """Print the schema version and the Neo4j constraints."""
+    import skiptrace_schema
+
+    click.echo(f"schema version {skiptrace_schema.version()}")
+    for stmt in skiptrace_schema.constraints_cypher():
+        click.echo(stmt + ";")
+
+
+@click.command()
+@store_options
+@click.option("--format", "fmt", type=click.Choice(["graphml", "json"]), default="graphml",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="-",
+              help="Output file (default stdout).")
+@click.option("--types", default=None, help="Comma-separated relationship types (default all).")
+@click.option("--reveal", is_flag=True, help="Show phone numbers and names unmasked.")
+def export(store, fmt, output, types, reveal):
+    """Export the graph as GraphML (Gephi, yEd) or JSON (node-link)."""
+    type_list = [t.strip() for t in types.split(",")] if types else None
+    with click.open_file(output, "w", encoding="utf-8") as out:
+        n, m = export_lib.export(store, out, fmt=fmt, types=type_list, reveal=reveal)
+    if output != "-":
+        click.echo(f"wrote {n} nodes and {m} relationships to {output}", err=True)
+
+
+ALL = [load, stats, schema, export]

@@ -1,0 +1,136 @@
+"""Export a store's graph as GraphML (Gephi, yEd, networkx) or node-link JSON.
+
+Both writers stream: nodes first, then relationships, so memory stays flat
+whatever the graph's size (a relationship-type filter keeps the set of
+endpoint ids). Phones and names are masked unless ``reveal``: a phone node's
+id becomes a stable pseudonym and its display value is masked.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any, TextIO
+from xml.sax.saxutils import escape, quoteattr
+
+from skiptrace.privacy import mask_name, mask_phone, pseudonym
+from skiptrace.store.base import GraphStore, Props, node_id, split_id
+
+_NAME_PROPS = {"full_name", "name"}
+_GRAPHML_TYPE = {"str": "string", "int": "long", "float": "double", "bool": "boolean", "json": "string"}
+
+
+class _Masker:
+    def __init__(self, reveal: bool):
+        self.reveal = reveal
+
+    def node(self, nid: str) -> str:
+        if self.reveal:
+            return nid
+        label, key = split_id(nid)
+        return f"Phone:{pseudonym(key)}" if label == "Phone" else nid
+
+    def props(self, label: str, props: Props) -> Props:
+        if self.reveal:
+            return props
+        out = dict(props)
+        for k in _NAME_PROPS & out.keys():
+            if isinstance(out[k], str):
+                out[k] = mask_name(out[k])
+        if label == "Phone" and "e164" in out:
+            out["e164"] = mask_phone(out["e164"])
+        return out
+
+
+def _nodes(store: GraphStore, keep: set[str] | None) -> Iterator[tuple[str, str, Props]]:
+    for label in store.schema["nodes"]:
+        for key, props in store.stream_nodes(label):
+            nid = node_id(label, key)
+            if keep is None or nid in keep:
+                yield nid, label, props
+
+
+def _endpoints(store: GraphStore, types: list[str] | None) -> set[str] | None:
+    if types is None:
+        return None
+    keep: set[str] = set()
+    for e in store.stream_edges(types, with_props=False):
+        keep.add(e.src)
+        keep.add(e.dst)
+    return keep
+
+
+def export(store: GraphStore, out: TextIO, *, fmt: str = "graphml", types: list[str] | None = None,
+           reveal: bool = False) -> tuple[int, int]:
+    """Write the graph to ``out``; return (nodes, relationships) written."""
+    unknown = [t for t in types or [] if t not in store.schema["relationships"]]
+    if unknown:
+        from skiptrace.errors import SkiptraceError
+
+        raise SkiptraceError(f"unknown relationship type(s): {', '.join(unknown)}")
+    mask = _Masker(reveal)
+    keep = _endpoints(store, types)
+    if fmt == "json":
+        return _json(store, out, types, keep, mask)
+    return _graphml(store, out, types, keep, mask)
+
+
+def _json(store: GraphStore, out: TextIO, types, keep, mask: _Masker) -> tuple[int, int]:
+    n = m = 0
+    out.write('{"directed": true, "multigraph": true, "nodes": [\n')
+    for nid, label, props in _nodes(store, keep):
+        out.write(("," if n else "") + json.dumps(
+            {"id": mask.node(nid), "label": label, **mask.props(label, props)}, ensure_ascii=False) + "\n")
+        n += 1
+    out.write('], "edges": [\n')
+    for e in store.stream_edges(types):
+        out.write(("," if m else "") + json.dumps(
+            {"source": mask.node(e.src), "target": mask.node(e.dst), "type": e.type, **e.props},
+            ensure_ascii=False) + "\n")
+        m += 1
+    out.write("]}\n")
+    return n, m
+
+
+def _graphml(store: GraphStore, out: TextIO, types, keep, mask: _Masker) -> tuple[int, int]:
+    node_keys: dict[str, str] = {"label": "string"}
+    for spec in store.schema["nodes"].values():
+        node_keys[spec["key"]] = "string"
+        for p, s in spec.get("props", {}).items():
+            node_keys[p] = _GRAPHML_TYPE[s["type"]]
+    edge_keys: dict[str, str] = {"type": "string"}
+    for spec in store.schema["relationships"].values():
+        for p, s in spec.get("props", {}).items():
+            edge_keys[p] = _GRAPHML_TYPE[s["type"]]
+    out.write('<?xml version="1.0" encoding="UTF-8"?>\n'
+              '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">\n')
+    for k, t in node_keys.items():
+        out.write(f'  <key id="n_{k}" for="node" attr.name="{k}" attr.type="{t}"/>\n')
+    for k, t in edge_keys.items():
+        out.write(f'  <key id="e_{k}" for="edge" attr.name="{k}" attr.type="{t}"/>\n')
+    out.write('  <graph edgedefault="directed">\n')
+    n = m = 0
+    for nid, label, props in _nodes(store, keep):
+        out.write(f"    <node id={quoteattr(mask.node(nid))}>")
+        out.write(_data("n", {"label": label, **mask.props(label, props)}))
+        out.write("</node>\n")
+        n += 1
+    for e in store.stream_edges(types):
+        out.write(f"    <edge source={quoteattr(mask.node(e.src))} target={quoteattr(mask.node(e.dst))}>")
+        out.write(_data("e", {"type": e.type, **e.props}))
+        out.write("</edge>\n")
+        m += 1
+    out.write("  </graph>\n</graphml>\n")
+    return n, m
+
+
+def _data(prefix: str, props: dict[str, Any]) -> str:
+    parts = []
+    for k, v in props.items():
+        if v is None:
+            continue
+        text = ("true" if v else "false") if isinstance(v, bool) else str(v)
+        parts.append(f'<data key="{prefix}_{k}">{escape(text)}</data>')
+    return "".join(parts)
+
+
+__all__ = ["export"]
