@@ -16,6 +16,8 @@ written.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,6 +53,62 @@ class LoadReport:
         return self.rows / self.seconds if self.seconds else 0.0
 
 
+class _Writer:
+    """Runs store calls in order on one background thread.
+
+    Parsing is Python and holds the GIL; SQLite and the Neo4j driver release
+    it while they work, so handing batches to a writer thread overlaps the
+    two on a second core. Every store call of a load goes through here,
+    reads included (:meth:`call`), so the store is only ever used by one
+    thread at a time and a read sees every write submitted before it.
+    """
+
+    def __init__(self, depth: int = 2):
+        self._q: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="skiptrace-writer", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            item = self._q.get()
+            if item is None:
+                return
+            fn, args, done = item
+            if self._error is not None and done is None:
+                continue  # a write failed: drop later writes, keep answering reads
+            try:
+                result = fn(*args)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+                if done is None:
+                    self._error = exc
+                else:
+                    done.put((False, exc))
+                continue
+            if done is not None:
+                done.put((True, result))
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        if self._error is not None:
+            raise self._error
+        self._q.put((fn, args, None))
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        done: queue.Queue = queue.Queue(maxsize=1)
+        self._q.put((fn, args, done))
+        ok, value = done.get()
+        if not ok:
+            raise value
+        return value
+
+    def close(self) -> None:
+        """Wait for every submitted call; re-raise the first write error."""
+        self._q.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
 class _FieldError(Exception):
     def __init__(self, column: str, reason: str):
         super().__init__(reason)
@@ -64,8 +122,9 @@ class _Borrowers:
     million borrowers cost one dict entry each.
     """
 
-    def __init__(self, store: GraphStore, default_region: str, default_tz: str):
-        self.store = store
+    def __init__(self, get_nodes: Callable[[list[str]], dict[str, Any]], default_region: str,
+                 default_tz: str):
+        self.get_nodes = get_nodes
         self.default = (default_region, default_tz)
         self._combos: list[tuple[str, str]] = []
         self._combo_ix: dict[tuple[str, str], int] = {}
@@ -87,7 +146,7 @@ class _Borrowers:
             return self._combos[ix]
         if borrower_id in self._absent:
             return None
-        got = self.store.get_nodes([node_id("Borrower", borrower_id)])
+        got = self.get_nodes([node_id("Borrower", borrower_id)])
         props = got.get(node_id("Borrower", borrower_id))
         if props is None:
             self._absent.add(borrower_id)
@@ -96,24 +155,108 @@ class _Borrowers:
         return self._combos[self._known[borrower_id]]
 
 
+class _Converters:
+    """Column converters shared by all files of one load, with caches.
+
+    Each converter takes ``(text, region, tz)`` and returns the canonical
+    value or raises ValueError. Phones and times repeat a great deal across
+    rows (a phonebook lists the same numbers, a capture has one timestamp),
+    so both are cached per distinct text (and region or timezone where the
+    text alone does not decide the value).
+    """
+
+    CACHE_LIMIT = 2_000_000
+
+    def __init__(self, phones: nz.PhoneNormaliser):
+        self.phones = phones
+        self._phone_cache: dict[Any, str] = {}
+        self._time_cache: dict[tuple[str, str], str] = {}
+
+    def phone(self, text: str, region: str, tz: str) -> str:
+        key: Any = text if text[0] == "+" else (text, region)
+        v = self._phone_cache.get(key)
+        if v is None:
+            v = self.phones(text, region)
+            if len(self._phone_cache) >= self.CACHE_LIMIT:
+                self._phone_cache.clear()
+            self._phone_cache[key] = v
+        return v
+
+    def time(self, text: str, region: str, tz: str) -> str:
+        key = (text, tz)
+        v = self._time_cache.get(key)
+        if v is None:
+            v = nz.parse_time(text, tz)
+            if len(self._time_cache) >= self.CACHE_LIMIT:
+                self._time_cache.clear()
+            self._time_cache[key] = v
+        return v
+
+    def for_column(self, spec: dict[str, Any]) -> Callable[[str, str, str], Any]:
+        t = spec["type"]
+        if t == "phone":
+            return self.phone
+        if t == "datetime":
+            return self.time
+        if t == "str":
+            return lambda text, r, z: text.strip() or None
+        if t == "enum":
+            allowed = frozenset(spec["values"])
+            shown = ", ".join(spec["values"])
+
+            def enum(text: str, r: str, z: str) -> str:
+                v = text.strip().lower()
+                if v not in allowed:
+                    raise ValueError(f"{text!r} is not one of {shown}")
+                return v
+            return enum
+        if t in ("int", "float"):
+            parse = nz.parse_int if t == "int" else nz.parse_float
+            low = spec.get("min")
+
+            def number(text: str, r: str, z: str) -> int | float:
+                v = parse(text)
+                if low is not None and v < low:
+                    raise ValueError(f"{text} is below the minimum {low}")
+                return v
+            return number
+        if t == "bool":
+            return lambda text, r, z: nz.parse_bool(text)
+        if t == "address":
+            def address(text: str, r: str, z: str) -> str:
+                text = text.strip()
+                if not nz.fold_key(text):
+                    raise ValueError(f"address {text!r} has no letters or digits")
+                return text
+            return address
+        if t == "timezone":
+            return lambda text, r, z: nz.parse_timezone(text)
+        if t == "region":
+            return lambda text, r, z: nz.parse_region(text)
+        raise SkiptraceError(f"schema: unknown column type {t!r}")  # pragma: no cover
+
+
 class _FileParser:
     """Parses rows of one source into typed values, by the schema's file spec."""
 
     def __init__(self, kind: str, spec: dict[str, Any], header: list[str] | None,
-                 phones: nz.PhoneNormaliser, borrowers: _Borrowers, allow_extra: bool):
+                 convert: _Converters, borrowers: _Borrowers, allow_extra: bool):
         self.kind = kind
         self.columns: dict[str, dict[str, Any]] = spec["columns"]
         self.required = set(spec.get("required", []))
         self.borrower_col: str | None = spec.get("borrower")
-        self.phones = phones
         self.borrowers = borrowers
         self.allow_extra = allow_extra
         self.header = header
         # parse order: the borrower reference first (it gives region and
         # timezone), then the borrower's own region and timezone, then the rest
         first = [c for c in (self.borrower_col, "region", "timezone") if c and c in self.columns]
-        self.order = first + [c for c in self.columns if c not in first]
-        self.index = {c: i for i, c in enumerate(header)} if header is not None else None
+        order = first + [c for c in self.columns if c not in first]
+        self.convs = {c: convert.for_column(self.columns[c]) for c in order}
+        index = {c: i for i, c in enumerate(header)} if header is not None else {}
+        # (column, position in a CSV row or None, converter, required)
+        self.plan = [(c, index.get(c), self.convs[c], c in self.required) for c in order
+                     if header is None or c in index]
 
     def header_problems(self) -> list[tuple[str | None, str]]:
         if self.header is None:
@@ -131,11 +274,7 @@ class _FileParser:
             out.append((r, "missing required column"))
         return out
 
-    def raw_values(self, row: list[str] | dict[str, Any]) -> dict[str, str]:
-        if self.index is not None:
-            assert isinstance(row, list)
-            return {c: row[i] for c, i in self.index.items() if c in self.columns}
-        assert isinstance(row, dict)
+    def _jsonl_texts(self, row: dict[str, Any]) -> dict[str, str]:
         out: dict[str, str] = {}
         for k, v in row.items():
             if k not in self.columns:
@@ -147,30 +286,34 @@ class _FileParser:
             out[k] = ("true" if v else "false") if isinstance(v, bool) else str(v)
         return out
 
-    def parse(self, row: list[str] | dict[str, Any]) -> tuple[dict[str, Any], list[_FieldError]]:
-        raw = self.raw_values(row)
+    def parse(self, row: list[str] | dict[str, Any]) -> tuple[dict[str, Any], list[_FieldError] | None]:
+        """Typed values of a row, and its problems (None when clean)."""
+        texts = self._jsonl_texts(row) if isinstance(row, dict) else None
         values: dict[str, Any] = {}
-        errors: list[_FieldError] = []
+        errors: list[_FieldError] | None = None
         region, tz = self.borrowers.default
-        for col in self.order:
-            text = raw.get(col)
-            if text is not None:
-                text = text.strip()
-            if not text:
-                if col in self.required:
-                    errors.append(_FieldError(col, "required value is empty"))
+        bcol = self.borrower_col
+        for col, pos, conv, required in self.plan:
+            text = row[pos] if texts is None else texts.get(col, "")
+            if not text or (text[0] == " " or text[-1] == " ") and not text.strip():
+                if required:
+                    errors = (errors or []) + [_FieldError(col, "required value is empty")]
                 continue
             try:
-                v = self._convert(col, text, region, tz)
+                v = conv(text, region, tz)
             except ValueError as exc:
-                errors.append(_FieldError(col, str(exc)))
+                errors = (errors or []) + [_FieldError(col, str(exc))]
+                continue
+            if v is None:
+                if required:
+                    errors = (errors or []) + [_FieldError(col, "required value is empty")]
                 continue
             values[col] = v
-            if col == self.borrower_col:
+            if col == bcol:
                 where = self.borrowers.lookup(v)
                 if where is None:
-                    errors.append(_FieldError(col, f"unknown borrower {v!r}: in no borrowers "
-                                                   "file of this load nor in the store"))
+                    errors = (errors or []) + [_FieldError(
+                        col, f"unknown borrower {v!r}: in no borrowers file of this load nor in the store")]
                     return values, errors
                 region, tz = where
             elif col == "region":
@@ -178,40 +321,6 @@ class _FileParser:
             elif col == "timezone":
                 tz = v
         return values, errors
-
-    def _convert(self, col: str, text: str, region: str, tz: str) -> Any:
-        spec = self.columns[col]
-        t = spec["type"]
-        if t == "str":
-            return text
-        if t == "phone":
-            return self.phones(text, region)
-        if t == "datetime":
-            return nz.parse_time(text, tz)
-        if t == "enum":
-            v = text.lower()
-            if v not in spec["values"]:
-                raise ValueError(f"{text!r} is not one of {', '.join(spec['values'])}")
-            return v
-        if t == "int":
-            v = nz.parse_int(text)
-        elif t == "float":
-            v = nz.parse_float(text)
-        elif t == "bool":
-            return nz.parse_bool(text)
-        elif t == "address":
-            if not nz.fold_key(text):
-                raise ValueError(f"address {text!r} has no letters or digits")
-            return text
-        elif t == "timezone":
-            return nz.parse_timezone(text)
-        elif t == "region":
-            return nz.parse_region(text)
-        else:  # pragma: no cover - schema error
-            raise SkiptraceError(f"schema: unknown column type {t!r}")
-        if "min" in spec and v < spec["min"]:
-            raise ValueError(f"{text} is below the minimum {spec['min']}")
-        return v
 
 
 def load(store: GraphStore, directory: str | Path, *, default_region: str = "CN",
@@ -262,7 +371,10 @@ def _run(store: GraphStore, sources: list[Source], schema: dict[str, Any], repor
          write: bool, default_region: str, default_timezone: str, allow_extra: bool,
          max_errors: int, batch_rows: int, progress: Progress | None) -> None:
     phones = nz.PhoneNormaliser()
-    borrowers = _Borrowers(store, default_region, default_timezone)
+    convert = _Converters(phones)
+    writer = _Writer()
+    borrowers = _Borrowers(lambda ids: writer.call(store.get_nodes, ids), default_region,
+                           default_timezone)
     problems: list[Problem] = []
     total_bytes = sum(s.size for s in sources) or 1
     done_bytes = 0
@@ -276,7 +388,7 @@ def _run(store: GraphStore, sources: list[Source], schema: dict[str, Any], repor
     def flush() -> None:
         nonlocal batch
         if write and not problems and len(batch):
-            store.write(batch)
+            writer.submit(store.write, batch)
         batch = Batch()
 
     try:
@@ -289,7 +401,7 @@ def _run(store: GraphStore, sources: list[Source], schema: dict[str, Any], repor
                 except RowError as exc:
                     problem(src, exc.line, None, exc.reason)
                     continue
-                fp = _FileParser(src.kind, schema["files"][src.kind], header, phones, borrowers,
+                fp = _FileParser(src.kind, schema["files"][src.kind], header, convert, borrowers,
                                  allow_extra)
                 bad_header = fp.header_problems()
                 for col, reason in bad_header:
@@ -332,6 +444,8 @@ def _run(store: GraphStore, sources: list[Source], schema: dict[str, Any], repor
         stopped = True
     else:
         stopped = False
+    finally:
+        writer.close()
     report.phones_parsed = phones.parsed
     if problems:
         raise InputError(problems, len(problems), stopped=stopped)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from skiptrace.ingest.normalise import fold_key
-from skiptrace.store.base import Batch, node_id
+from skiptrace.store.base import Batch, edge_columns
 
 Row = dict[str, Any]
 
@@ -19,14 +19,26 @@ _BORROWER_PROPS = ("full_name", "status", "days_past_due", "balance", "currency"
 
 
 def _borrower(v: Row) -> str:
-    return node_id("Borrower", v["borrower_id"])
+    return "Borrower:" + v["borrower_id"]
 
 
-def _phone(batch: Batch, e164: str) -> str:
-    bucket = batch.nodes.setdefault("Phone", {})
-    if e164 not in bucket:
-        bucket[e164] = {}
-    return node_id("Phone", e164)
+# The order in which each function below writes a relationship's values.
+def _check_order() -> None:
+    for type_, cols in _ORDER.items():
+        if edge_columns(type_) != cols:  # pragma: no cover - a schema edit without a mapping edit
+            raise RuntimeError(f"mapping for {type_} writes {cols}, schema has {edge_columns(type_)}")
+
+
+_ORDER = {
+    "HAS_PHONE": ("first_seen", "last_seen", "role", "verified"),
+    "USES_DEVICE": ("first_seen", "last_seen"),
+    "LIVES_AT": ("first_seen", "kind", "last_seen"),
+    "WORKS_AT": ("first_seen", "last_seen"),
+    "EMPLOYED_BY": ("since",),
+    "LISTS_CONTACT": ("captured_at", "listed_at", "name", "relation", "source"),
+    "CALLED": ("calls_a_to_b", "calls_b_to_a", "first_at", "last_at", "seconds_total"),
+}
+_check_order()
 
 
 def borrowers(v: Row, batch: Batch) -> None:
@@ -34,25 +46,25 @@ def borrowers(v: Row, batch: Batch) -> None:
 
 
 def borrower_phones(v: Row, batch: Batch) -> None:
-    batch.add_edge("HAS_PHONE", _borrower(v), _phone(batch, v["phone"]),
-                   {"role": v.get("role"), "first_seen": v.get("first_seen"),
-                    "last_seen": v.get("last_seen"), "verified": v.get("verified")})
+    batch.edge_list("HAS_PHONE").rows.append(
+        (_borrower(v), "Phone:" + v["phone"], v.get("first_seen"), v.get("last_seen"),
+         v.get("role"), v.get("verified")))
 
 
 def borrower_devices(v: Row, batch: Batch) -> None:
-    dev = batch.add_node("Device", v["device_id"])
-    batch.add_edge("USES_DEVICE", _borrower(v), dev,
-                   {"first_seen": v.get("first_seen"), "last_seen": v.get("last_seen")})
+    batch.edge_list("USES_DEVICE").rows.append(
+        (_borrower(v), "Device:" + v["device_id"], v.get("first_seen"), v.get("last_seen")))
 
 
 def borrower_addresses(v: Row, batch: Batch) -> None:
     addr = batch.add_node("Address", fold_key(v["address"]), {"address": v["address"]})
     kind = v.get("kind") or "home"
-    props = {"first_seen": v.get("first_seen"), "last_seen": v.get("last_seen")}
     if kind == "work":
-        batch.add_edge("WORKS_AT", _borrower(v), addr, props)
+        batch.edge_list("WORKS_AT").rows.append(
+            (_borrower(v), addr, v.get("first_seen"), v.get("last_seen")))
     else:
-        batch.add_edge("LIVES_AT", _borrower(v), addr, {"kind": kind, **props})
+        batch.edge_list("LIVES_AT").rows.append(
+            (_borrower(v), addr, v.get("first_seen"), kind, v.get("last_seen")))
 
 
 def borrower_employers(v: Row, batch: Batch) -> None:
@@ -60,21 +72,22 @@ def borrower_employers(v: Row, batch: Batch) -> None:
     if not key:
         raise ValueError(f"employer {v['employer']!r} has no letters or digits")
     emp = batch.add_node("Employer", key, {"name": v["employer"]})
-    batch.add_edge("EMPLOYED_BY", _borrower(v), emp, {"since": v.get("since")})
+    batch.edge_list("EMPLOYED_BY").rows.append((_borrower(v), emp, v.get("since")))
     if v.get("employer_phone"):
-        batch.add_edge("HAS_PHONE", emp, _phone(batch, v["employer_phone"]), {"role": "work"})
+        batch.edge_list("HAS_PHONE").rows.append(
+            (emp, "Phone:" + v["employer_phone"], None, None, "work", None))
 
 
 def emergency_contacts(v: Row, batch: Batch) -> None:
-    batch.add_edge("LISTS_CONTACT", _borrower(v), _phone(batch, v["contact_phone"]),
-                   {"source": "emergency", "relation": v.get("relation"),
-                    "name": v.get("contact_name"), "listed_at": v.get("listed_at")})
+    batch.edge_list("LISTS_CONTACT").rows.append(
+        (_borrower(v), "Phone:" + v["contact_phone"], None, v.get("listed_at"),
+         v.get("contact_name"), v.get("relation"), "emergency"))
 
 
 def phonebook(v: Row, batch: Batch) -> None:
-    batch.add_edge("LISTS_CONTACT", _borrower(v), _phone(batch, v["contact_phone"]),
-                   {"source": "phonebook", "name": v.get("contact_name"),
-                    "captured_at": v.get("captured_at")})
+    batch.edge_list("LISTS_CONTACT").rows.append(
+        (_borrower(v), "Phone:" + v["contact_phone"], v.get("captured_at"), None,
+         v.get("contact_name"), None, "phonebook"))
 
 
 def calls(v: Row, batch: Batch) -> None:
@@ -85,10 +98,9 @@ def calls(v: Row, batch: Batch) -> None:
         raise ValueError(f"phone_a and phone_b are the same number {a}")
     if b < a:
         a, b, ab, ba = b, a, ba, ab
-    batch.add_edge("CALLED", _phone(batch, a), _phone(batch, b),
-                   {"calls_a_to_b": ab, "calls_b_to_a": ba,
-                    "seconds_total": v.get("seconds_total"),
-                    "first_at": v.get("first_at"), "last_at": v.get("last_at")})
+    batch.edge_list("CALLED").rows.append(
+        ("Phone:" + a, "Phone:" + b, ab, ba, v.get("first_at"), v.get("last_at"),
+         v.get("seconds_total")))
 
 
 def phone_status(v: Row, batch: Batch) -> None:

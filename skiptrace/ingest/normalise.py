@@ -110,7 +110,23 @@ def _possible_lengths(cc: int) -> frozenset[int] | None:
     if md is None or md.general_desc is None:
         return None
     lengths = set(md.general_desc.possible_length or ())
+    lengths |= set(md.general_desc.possible_length_local_only or ())  # as is_possible_number
     return frozenset(lengths) if lengths else None
+
+
+_SEPARATORS = str.maketrans("", "", " -().\u00a0")
+
+
+@lru_cache(maxsize=None)
+def _national_plan(region: str) -> tuple[str, re.Pattern[str] | None] | None:
+    """(country calling code, the pattern of prefixes phonenumbers strips when
+    parsing a national number: trunk and carrier-selection codes)."""
+    md = PhoneMetadata.metadata_for_region(region)
+    if md is None or not md.country_code:
+        return None
+    prefixes = [p for p in (md.national_prefix_for_parsing or md.national_prefix,
+                            md.international_prefix) if p]
+    return str(md.country_code), re.compile("|".join(f"(?:{p})" for p in prefixes)) if prefixes else None
 
 
 class PhoneNormaliser:
@@ -132,10 +148,11 @@ class PhoneNormaliser:
 
     def __call__(self, raw: str, region: str) -> str:
         s = raw.strip()
-        if s[:1] == "+" and s[1:].isdigit() and s[1:2] != "0":
-            if self._e164_ok(s):
-                return s
-            raise ValueError(f"not a possible phone number: {raw!r}")
+        if s[:1] == "+" and s[1:].isdigit() and s[1:2] != "0" and self._e164_plain(s):
+            return s
+        fast = self._national_fast(s, region)
+        if fast is not None:
+            return fast
         key = (s, region)
         hit = self._cache.get(key)
         if hit is not None:
@@ -145,6 +162,38 @@ class PhoneNormaliser:
             self._cache.clear()
         self._cache[key] = e164
         return e164
+
+    @classmethod
+    def _national_fast(cls, s: str, region: str) -> str | None:
+        """A national number without trunk prefix (``138 0013 8000``, ``(212)
+        734-0147``) becomes ``+<country code><digits>`` when that is a possible
+        E.164 number; anything less plain (trunk or international prefixes,
+        letters, extensions) returns None and takes the full parse."""
+        digits = s.translate(_SEPARATORS)
+        if not digits.isdigit():
+            return None
+        plan = _national_plan(region)
+        if plan is None:
+            return None
+        cc, strip = plan
+        if digits.startswith(cc) or (strip is not None and strip.match(digits)):
+            return None
+        e164 = f"+{cc}{digits}"
+        return e164 if cls._e164_ok(e164) else None
+
+    @classmethod
+    def _e164_plain(cls, s: str) -> bool:
+        """E.164 with a possible length and no trunk prefix after the country
+        code (``+91 0...`` is left to phonenumbers, which drops the 0)."""
+        if not cls._e164_ok(s):
+            return False
+        digits = s[1:]
+        for n in (1, 2, 3):
+            regions = COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:n]))
+            if regions:
+                plan = _national_plan(regions[0])
+                return plan is None or plan[1] is None or not plan[1].match(digits[n:])
+        return False
 
     @staticmethod
     def _e164_ok(s: str) -> bool:

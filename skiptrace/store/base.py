@@ -50,18 +50,60 @@ class Edge:
         return self.dst if nid == self.src else self.src
 
 
+def edge_columns(type_: str) -> tuple[str, ...]:
+    """Property names of a relationship type in the order of :class:`EdgeList` rows."""
+    return _EDGE_COLUMNS[type_]
+
+
+_EDGE_COLUMNS: dict[str, tuple[str, ...]] = {
+    t: tuple(sorted(spec.get("props", {})))
+    for t, spec in skiptrace_schema.load()["relationships"].items()
+}
+
+
+class EdgeList:
+    """The relationships of one type in a batch, kept as compact rows.
+
+    A row is ``(src, dst, *values)`` with values in :func:`edge_columns`
+    order (None for a missing value): the loader appends rows directly, the
+    SQLite store inserts them as they are. Iterating yields :class:`Edge`
+    objects for stores that want names.
+    """
+
+    __slots__ = ("type", "columns", "rows")
+
+    def __init__(self, type_: str) -> None:
+        self.type = type_
+        self.columns = edge_columns(type_)
+        self.rows: list[tuple] = []
+
+    def append(self, edge: Edge) -> None:
+        self.rows.append((edge.src, edge.dst, *(edge.props.get(c) for c in self.columns)))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[Edge]:
+        cols, t = self.columns, self.type
+        for row in self.rows:
+            yield Edge(t, row[0], row[1],
+                       {c: v for c, v in zip(cols, row[2:]) if v is not None})
+
+
 @dataclass
 class Batch:
     """Canonical, validated records ready to upsert, grouped by kind.
 
     ``nodes[label][key]`` holds the node's properties; ``edges[type]`` the
-    relationships (props include identity properties such as ``source``);
-    ``attempts`` and ``payments`` are ledger rows as dicts keyed like the
-    contract's columns.
+    relationships (an :class:`EdgeList`; props include identity properties
+    such as ``source``). Writing a relationship creates its end nodes of
+    labels the schema marks ``implicit`` (Phone, Device) if they do not
+    exist; other end nodes must be in the store or in the same batch. ``attempts`` and ``payments`` are ledger rows as
+    dicts keyed like the contract's columns.
     """
 
     nodes: dict[str, dict[str, Props]] = field(default_factory=dict)
-    edges: dict[str, list[Edge]] = field(default_factory=dict)
+    edges: dict[str, EdgeList] = field(default_factory=dict)
     attempts: list[Props] = field(default_factory=list)
     payments: list[Props] = field(default_factory=list)
 
@@ -78,7 +120,13 @@ class Batch:
         return node_id(label, key)
 
     def add_edge(self, type_: str, src: str, dst: str, props: Props | None = None) -> None:
-        self.edges.setdefault(type_, []).append(Edge(type_, src, dst, props or {}))
+        self.edge_list(type_).append(Edge(type_, src, dst, props or {}))
+
+    def edge_list(self, type_: str) -> EdgeList:
+        got = self.edges.get(type_)
+        if got is None:
+            got = self.edges[type_] = EdgeList(type_)
+        return got
 
     def __len__(self) -> int:
         return (

@@ -4,7 +4,8 @@ Layout (generated from graph_schema/schema.toml, so a new property is a
 schema edit, not a code edit):
 
 - ``node(id, label, <every node property>)``: ``id`` is ``"Label:key"``;
-  a WITHOUT ROWID table, so lookups by id are one B-tree probe.
+  a WITHOUT ROWID table, so lookups by id are one B-tree probe and the
+  nodes of one label are one key range.
 - ``edge(src, type, dst, ident, <every relationship property>)``: clustered
   by ``(src, type, dst, ident)`` with a second index on ``(dst, type, src)``,
   so both directions of a node's edges are one index range each.
@@ -18,7 +19,9 @@ idempotent and a newer load moves ``last_seen`` forward.
 from __future__ import annotations
 
 import os
+import logging
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +35,7 @@ _SQL_TYPE = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "INTEGER"
 _ATTEMPT_COLS = ["attempt_id", "borrower_id", "channel", "at", "target_phone",
                  "target_role", "connected", "outcome"]
 _PAYMENT_COLS = ["borrower_id", "paid_at", "amount"]
+log = logging.getLogger(__name__)
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
 
 
@@ -68,10 +72,13 @@ class SQLiteStore(GraphStore):
             self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self.conn.execute("PRAGMA cache_size = -262144")  # 256 MiB
-            self.conn.execute("PRAGMA temp_store = MEMORY")
+            self.conn.execute("PRAGMA temp_store = FILE")  # staging spills to disk, not RAM
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from None
         self._in_tx = False
+        self._staged = 0             # rows in the temp staging tables
+        self._stage_made: set[str] = set()
+        self._dropped_indexes: list[str] = []
         self._node_cols, self._node_types = self._columns("nodes")
         self._edge_cols, self._edge_types = self._columns("relationships")
         self.apply_schema()
@@ -95,7 +102,6 @@ class SQLiteStore(GraphStore):
                 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
                 CREATE TABLE IF NOT EXISTS node (id TEXT PRIMARY KEY, label TEXT NOT NULL{ncols})
                     WITHOUT ROWID;
-                CREATE INDEX IF NOT EXISTS node_label ON node (label);
                 CREATE TABLE IF NOT EXISTS edge (src TEXT NOT NULL, type TEXT NOT NULL,
                     dst TEXT NOT NULL, ident TEXT NOT NULL DEFAULT ''{ecols},
                     PRIMARY KEY (src, type, dst, ident)) WITHOUT ROWID;
@@ -127,29 +133,19 @@ class SQLiteStore(GraphStore):
             if c not in have:
                 self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {c} {_SQL_TYPE[types[c]]}")
 
-    def _node_upsert(self, label: str) -> tuple[str, list[str]]:
-        props = self.node_props(label)
+    def _upsert_clause(self, props: dict[str, dict[str, str]], key: str) -> tuple[list[str], str]:
+        """Property columns and the ON CONFLICT clause implementing their merge rules."""
         cols = sorted(props)
-        names = ", ".join(["id", "label", *cols])
-        marks = ", ".join("?" * (len(cols) + 2))
-        if cols:
-            sets = ", ".join(_merge_sql(c, props[c].get("merge", "set")) for c in cols)
-            tail = f"ON CONFLICT (id) DO UPDATE SET {sets}"
-        else:
-            tail = "ON CONFLICT (id) DO NOTHING"
-        return f"INSERT INTO node ({names}) VALUES ({marks}) {tail}", cols
+        if not cols:
+            return cols, f" ON CONFLICT ({key}) DO NOTHING"
+        sets = ", ".join(_merge_sql(c, props[c].get("merge", "set")) for c in cols)
+        return cols, f" ON CONFLICT ({key}) DO UPDATE SET {sets}"
 
-    def _edge_upsert(self, type_: str) -> tuple[str, list[str]]:
-        props = self.rel_props(type_)
-        cols = sorted(props)
-        names = ", ".join(["src", "type", "dst", "ident", *cols])
-        marks = ", ".join("?" * (len(cols) + 4))
-        if cols:
-            sets = ", ".join(_merge_sql(c, props[c].get("merge", "set")) for c in cols)
-            tail = f"ON CONFLICT (src, type, dst, ident) DO UPDATE SET {sets}"
-        else:
-            tail = "ON CONFLICT (src, type, dst, ident) DO NOTHING"
-        return f"INSERT INTO edge ({names}) VALUES ({marks}) {tail}", cols
+    def _node_upsert(self, label: str) -> tuple[list[str], str]:
+        return self._upsert_clause(self.node_props(label), "id")
+
+    def _edge_upsert(self, type_: str) -> tuple[list[str], str]:
+        return self._upsert_clause(self.rel_props(type_), "src, type, dst, ident")
 
     # -- lifecycle -------------------------------------------------------------
     def close(self) -> None:
@@ -157,6 +153,7 @@ class SQLiteStore(GraphStore):
 
     def clear(self) -> None:
         with self.transaction():
+            self._merge()
             for table in ("node", "edge", "attempt", "payment"):
                 self.conn.execute(f"DELETE FROM {table}")
 
@@ -169,8 +166,13 @@ class SQLiteStore(GraphStore):
         self._in_tx = True
         try:
             yield
+            self._merge()
+            self._restore_indexes()
         except BaseException:
             self.conn.execute("ROLLBACK")
+            self._staged = 0
+            self._dropped_indexes = []
+            self._stage_made.clear()  # temp tables created in the transaction are gone
             raise
         else:
             self.conn.execute("COMMIT")
@@ -178,19 +180,34 @@ class SQLiteStore(GraphStore):
             self._in_tx = False
 
     # -- writes ------------------------------------------------------------------
+    #
+    # Inside a transaction, writes go to TEMP staging tables with plain
+    # executemany (no constraint checks, no random B-tree inserts); the stage
+    # is merged into the real tables in key order with one set-based
+    # INSERT ... SELECT ... ON CONFLICT per kind, when it grows past
+    # STAGE_ROWS, before any read, and at commit. Loading into an empty store
+    # also drops the secondary indexes and rebuilds them once at the end.
+
+    STAGE_ROWS = 1_000_000
+
     def write(self, batch: Batch) -> None:
         with self.transaction():
             cur = self.conn.cursor()
             for label, rows in batch.nodes.items():
-                sql, cols = self._node_sql[label]
-                cur.executemany(sql, ([node_id(label, k), label, *(p.get(c) for c in cols)]
-                                      for k, p in rows.items()))
+                if not rows:
+                    continue
+                cols = self._node_sql[label][0]
+                table = self._stage_table("n", label, ["key", *cols])
+                cur.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * (len(cols) + 1))})",
+                                ((k, *(p.get(c) for c in cols)) for k, p in rows.items()))
+                self._staged += len(rows)
             for type_, edges in batch.edges.items():
-                sql, cols = self._edge_sql[type_]
-                ident = self.rel_identity(type_)
-                cur.executemany(sql, ([e.src, type_, e.dst,
-                                       "\x1f".join(str(e.props.get(i) or "") for i in ident),
-                                       *(e.props.get(c) for c in cols)] for e in edges))
+                if not len(edges):
+                    continue
+                table = self._stage_table("e", type_, ["src", "dst", *edges.columns])
+                cur.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * (len(edges.columns) + 2))})",
+                                edges.rows)
+                self._staged += len(edges)
             if batch.attempts:
                 sql = (f"INSERT INTO attempt ({', '.join(_ATTEMPT_COLS)}) VALUES "
                        f"({', '.join('?' * len(_ATTEMPT_COLS))}) ON CONFLICT (attempt_id) DO UPDATE SET "
@@ -199,10 +216,72 @@ class SQLiteStore(GraphStore):
             if batch.payments:
                 cur.executemany("INSERT OR IGNORE INTO payment VALUES (?, ?, ?)",
                                 ([p["borrower_id"], p["paid_at"], p["amount"]] for p in batch.payments))
+            if self._staged >= self.STAGE_ROWS:
+                self._merge()
+
+    def _stage_table(self, kind: str, name: str, cols: list[str]) -> str:
+        table = f"temp.stage_{kind}_{name}"
+        if table not in self._stage_made:
+            self.conn.execute(f"DROP TABLE IF EXISTS {table}")
+            self.conn.execute(f"CREATE TABLE {table} ({', '.join(cols)})")
+            self._stage_made.add(table)
+        return table
+
+    def _merge(self) -> None:
+        """Move staged rows into the real tables (inside the open transaction)."""
+        if not self._staged:
+            return
+        if not self._dropped_indexes and self._staged >= 50_000:
+            empty = self.conn.execute("SELECT NOT EXISTS (SELECT 1 FROM edge)").fetchone()[0]
+            if empty:
+                self.conn.execute("DROP INDEX IF EXISTS edge_dst")
+                self._dropped_indexes = ["edge_dst"]
+        for table in sorted(self._stage_made):
+            started = time.perf_counter()
+            kind, name = table.split("_", 2)[1:]
+            if kind == "n":
+                cols, conflict = self._node_sql[name]
+                self.conn.execute(
+                    f"INSERT INTO node (id, label{''.join(', ' + c for c in cols)}) "
+                    f"SELECT '{name}:' || key, '{name}'{''.join(', ' + c for c in cols)} "
+                    f"FROM {table} WHERE true ORDER BY key, rowid{conflict}")
+            else:
+                self._merge_edges(name, table)
+            self.conn.execute(f"DELETE FROM {table}")
+            log.debug("merged %s in %.2fs", table, time.perf_counter() - started)
+        self._staged = 0
+
+    def _merge_edges(self, type_: str, table: str) -> None:
+        cols, conflict = self._edge_sql[type_]
+        ident = self.rel_identity(type_)
+        ident_sql = " || char(31) || ".join(f"coalesce({c}, '')" for c in ident) or "''"
+        # end nodes first, so a relationship never points at a missing node
+        t0 = time.perf_counter()
+        spec = self.schema["relationships"][type_]
+        for end, labels in (("src", spec["from"]), ("dst", spec["to"])):
+            labels = [labels] if isinstance(labels, str) else labels
+            if not any(self.schema["nodes"][lb].get("implicit") for lb in labels):
+                continue  # such end nodes are written by the loader with their properties
+            self.conn.execute(
+                f"INSERT INTO node (id, label) SELECT DISTINCT {end}, "
+                f"substr({end}, 1, instr({end}, ':') - 1) FROM {table} WHERE true ORDER BY {end} "
+                f"ON CONFLICT (id) DO NOTHING")
+        log.debug("  end nodes of %s in %.2fs", type_, time.perf_counter() - t0)
+        self.conn.execute(
+            f"INSERT INTO edge (src, type, dst, ident{''.join(', ' + c for c in cols)}) "
+            f"SELECT src, '{type_}', dst, {ident_sql}{''.join(', ' + c for c in cols)} "
+            f"FROM {table} WHERE true ORDER BY src, dst, 4, rowid{conflict}")
+
+    def _restore_indexes(self) -> None:
+        if self._dropped_indexes:
+            log.debug("rebuilding indexes %s", self._dropped_indexes)
+            self.conn.execute("CREATE INDEX IF NOT EXISTS edge_dst ON edge (dst, type, src)")
+            self._dropped_indexes = []
 
     def write_rings(self, rings: Iterable[RingRecord], *, replace: bool = True) -> None:
         rings = list(rings)
         with self.transaction():
+            self._merge()
             if replace:
                 self.conn.execute("DELETE FROM edge WHERE type = 'MEMBER_OF'")
                 self.conn.execute("DELETE FROM node WHERE label = 'Ring'")
@@ -217,6 +296,7 @@ class SQLiteStore(GraphStore):
 
     # -- reads -------------------------------------------------------------------
     def counts(self) -> Counts:
+        self._merge()
         nodes = dict(self.conn.execute("SELECT label, count(*) FROM node GROUP BY label"))
         rels = dict(self.conn.execute("SELECT type, count(*) FROM edge GROUP BY type"))
         ledger = {}
@@ -227,6 +307,7 @@ class SQLiteStore(GraphStore):
         return Counts(nodes=nodes, relationships=rels, ledger=ledger)
 
     def existing_keys(self, label: str, keys: Iterable[str]) -> set[str]:
+        self._merge()
         ids = [node_id(label, k) for k in dict.fromkeys(keys)]
         found: set[str] = set()
         for part in _chunks(ids):
@@ -243,6 +324,7 @@ class SQLiteStore(GraphStore):
         return nid, props
 
     def get_nodes(self, ids: Iterable[str]) -> dict[str, Props]:
+        self._merge()
         ids = list(dict.fromkeys(ids))
         names = ["id", "label", *self._node_cols]
         out: dict[str, Props] = {}
@@ -254,9 +336,11 @@ class SQLiteStore(GraphStore):
         return out
 
     def stream_nodes(self, label: str) -> Iterator[tuple[str, Props]]:
+        self._merge()
         names = ["id", "label", *self._node_cols]
-        q = f"SELECT {', '.join(names)} FROM node WHERE label = ? ORDER BY id"
-        for row in self.conn.execute(q, (label,)):
+        # ids are "Label:key", so one label is one range of the primary key
+        q = f"SELECT {', '.join(names)} FROM node WHERE id > ? AND id < ? ORDER BY id"
+        for row in self.conn.execute(q, (label + ":", label + ";")):
             nid, props = self._node_props(row, names)
             yield split_id(nid)[1], props
 
@@ -274,6 +358,7 @@ class SQLiteStore(GraphStore):
         return f" AND type IN ({', '.join('?' * len(tl))})", tl
 
     def degrees(self, ids: Iterable[str], types: Iterable[str] | None = None) -> dict[str, int]:
+        self._merge()
         tsql, targs = self._type_filter(types)
         out: dict[str, int] = {}
         for part in _chunks(list(dict.fromkeys(ids))):
@@ -285,6 +370,7 @@ class SQLiteStore(GraphStore):
         return out
 
     def incident_edges(self, ids: Iterable[str], types: Iterable[str] | None = None) -> list[Edge]:
+        self._merge()
         tsql, targs = self._type_filter(types)
         cols = ", ".join(["src", "type", "dst", *self._edge_cols])
         seen: set[tuple] = set()
@@ -302,6 +388,7 @@ class SQLiteStore(GraphStore):
 
     def stream_edges(self, types: Iterable[str] | None = None, *,
                      with_props: bool = True) -> Iterator[Edge]:
+        self._merge()
         tsql, targs = self._type_filter(types)
         if with_props:
             cols = ", ".join(["src", "type", "dst", *self._edge_cols])
@@ -313,6 +400,7 @@ class SQLiteStore(GraphStore):
                 yield Edge(type_, src, dst)
 
     def ledger(self, borrower_id: str) -> Ledger:
+        self._merge()
         attempts = []
         q = f"SELECT {', '.join(_ATTEMPT_COLS)} FROM attempt WHERE borrower_id = ? ORDER BY at, attempt_id"
         for row in self.conn.execute(q, (borrower_id,)):
@@ -326,6 +414,7 @@ class SQLiteStore(GraphStore):
         return Ledger(borrower_id, attempts, payments)
 
     def rings(self) -> list[RingRecord]:
+        self._merge()
         out = []
         for key, props in self.stream_nodes("Ring"):
             members, roles = [], {}

@@ -1,0 +1,87 @@
+"""Value normalisation: the fast paths must agree with phonenumbers."""
+from __future__ import annotations
+
+import random
+
+import phonenumbers
+import pytest
+
+from skiptrace.ingest.normalise import PhoneNormaliser, fold_key, parse_bool, parse_time
+
+
+def reference(raw: str, region: str) -> str | None:
+    try:
+        num = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(num):
+        return None
+    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+
+
+@pytest.mark.parametrize("region", ["CN", "US", "GB", "IN", "DE", "BR"])
+def test_national_fast_path_agrees_with_phonenumbers(region):
+    rng = random.Random(20261126)
+    norm = PhoneNormaliser()
+    fast_hits = 0
+    for _ in range(4000):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(5, 12)))
+        if rng.random() < 0.5:
+            digits = "1" + rng.choice("3456789") + digits[:9]
+        fast = norm._national_fast(digits, region)
+        if fast is not None:
+            fast_hits += 1
+            assert fast == reference(digits, region), (region, digits)
+    assert fast_hits > 100  # the fast path is really taken
+
+
+def test_e164_fast_path_agrees_on_possible_numbers():
+    rng = random.Random(7)
+    norm = PhoneNormaliser()
+    for _ in range(3000):
+        cc = rng.choice(["86", "1", "44", "91", "49", "55", "7"])
+        raw = "+" + cc + "".join(rng.choice("0123456789") for _ in range(rng.randint(6, 12)))
+        ref = reference(raw, "CN")
+        try:
+            ours = norm(raw, "CN")
+        except ValueError:
+            ours = None
+        if ours is not None:  # what the fast path accepts has a possible length
+            assert ref == ours or ref is None and len(raw) > 8
+        if ref is not None:   # and it never rejects a number phonenumbers finds possible
+            assert ours == ref
+
+
+@pytest.mark.parametrize("raw,region,want", [
+    ("138 0013 8000", "CN", "+8613800138000"),
+    ("+86 138-0013-8000", "CN", "+8613800138000"),
+    ("0086 13800138000", "CN", "+8613800138000"),
+    ("021 6100 6100", "CN", "+862161006100"),
+    ("(212) 734-0147", "US", "+12127340147"),
+    ("1-212-734-0147", "US", "+12127340147"),
+    ("+1 212 734 0147", "CN", "+12127340147"),
+])
+def test_phone_notations(raw, region, want):
+    n = PhoneNormaliser()
+    assert n(raw, region) == want
+    assert n(raw, region) == want  # cached answer is the same
+
+
+@pytest.mark.parametrize("raw", ["12ab", "+86", "123", "+0123456789"])
+def test_bad_phones_name_the_raw_value(raw):
+    with pytest.raises(ValueError) as info:
+        PhoneNormaliser()(raw, "CN")
+    assert repr(raw) in str(info.value)
+
+
+def test_fold_key_and_bool_and_time():
+    assert fold_key("Room 301, 18 Huaihai Rd., Shanghai") == fold_key("room 301 18 HUAIHAI RD  Shanghai")
+    assert fold_key("Ｒｏｏｍ　３０１") == "room 301"  # full-width folded
+    assert parse_bool("Yes") is True and parse_bool("0") is False
+    with pytest.raises(ValueError):
+        parse_bool("maybe")
+    assert parse_time("2025-01-10", "Asia/Shanghai") == "2025-01-09T16:00:00Z"
+    assert parse_time("2025-01-10T08:00:00+08:00", "America/New_York") == "2025-01-10T00:00:00Z"
+    assert parse_time("2025-07-01T12:00:00Z", "Asia/Shanghai") == "2025-07-01T12:00:00Z"
+    with pytest.raises(ValueError):
+        parse_time("31/01/2025", "UTC")
