@@ -9,6 +9,7 @@ import click
 from skiptrace import export as export_lib
 from skiptrace.ingest import load as load_lib
 from skiptrace_cli.common import emit_json, format_option, is_terminal, store_options
+from skiptrace_cli.generate import generate
 
 
 @contextmanager
@@ -126,4 +127,4 @@ def export(store, fmt, output, types, reveal):
         click.echo(f"wrote {n} nodes and {m} relationships to {output}", err=True)
 
 
-ALL = [load, stats, schema, export]
+ALL = [load, stats, schema, export, generate]
