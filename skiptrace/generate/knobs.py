@@ -1,0 +1,116 @@
+"""Every tunable of the synthetic world, with its default (see docs/generator.md)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+Range = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """Tunables of :func:`skiptrace.generate.world`.
+
+    Shares are fractions in [0, 1]. Group counts are given per 100k borrowers
+    (``*_per_100k``); a positive rate always yields at least one group, a rate
+    of 0 disables the kind. Group sizes are inclusive ``(low, high)`` ranges;
+    the high end is capped at ``max(low, n_borrowers // 15)`` so that small
+    worlds stay mostly ordinary.
+    """
+
+    # loan book
+    delinquent_share: float = 0.15
+    repaid_share: float = 0.08
+    lost_contact_share: float = 0.30  # of delinquent borrowers
+    lost_dead_share: float = 0.45  # lost: old primary disconnected, new number unknown
+    lost_reassigned_share: float = 0.30  # lost: old primary reassigned; rest unanswered
+    churn_share: float = 0.10  # other borrowers who changed number and told the lender
+    reassigned_share: float = 0.40  # abandoned numbers later reassigned to a stranger
+    secondary_phone_share: float = 0.15
+    employed_share: float = 0.85
+    borrowers_per_employer: float = 15.0
+    # social fabric
+    community_size: int = 2000  # borrowers per community (locality of ties)
+    pool_per_borrower: float = 8.0  # non-borrower people per borrower
+    relatives_mean: float = 3.0
+    relative_churn_share: float = 0.20
+    friends_mean: float = 4.0
+    colleagues_mean: float = 5.0
+    co_borrower_share: float = 0.06  # borrowers sharing a home with another borrower
+    borrower_friends_mean: float = 0.5
+    borrower_colleagues_mean: float = 1.5
+    # phonebooks
+    phonebook_share: float = 0.85  # borrowers whose phonebook was captured
+    phonebook_median: float = 30.0
+    phonebook_sigma: float = 1.0  # lognormal shape: heavier tail when larger
+    phonebook_max: int = 1000
+    # records
+    call_months: int = 12
+    history_months: int = 6
+    attempts_per_day: float = 0.3
+    explore_share: float = 0.30  # attempts whose action was drawn uniformly at random
+    installments: bool = True
+    local_notation_share: float = 0.10
+    address_variant_share: float = 0.20
+    # rings
+    fraud_rings_per_100k: float = 10.0
+    fraud_ring_size: Range = (3, 10)
+    anti_rings_per_100k: float = 5.0
+    anti_ring_size: Range = (8, 40)
+    agents_per_ring: Range = (1, 3)
+    # benign look-alikes
+    large_families_per_100k: float = 20.0
+    large_family_size: Range = (5, 10)
+    dormitories_per_100k: float = 10.0
+    dormitory_size: Range = (20, 120)
+    switchboards_per_100k: float = 5.0
+    switchboard_size: Range = (50, 400)
+    couriers_per_100k: float = 10.0
+    courier_size: Range = (30, 300)
+    shared_devices_per_100k: float = 10.0
+    shared_device_size: Range = (10, 50)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name.endswith("_share") and not 0.0 <= v <= 1.0:
+                raise ValueError(f"{f.name} must be in [0, 1], got {v}")
+            if f.name.endswith("_per_100k") and v < 0:
+                raise ValueError(f"{f.name} must be >= 0, got {v}")
+            if isinstance(v, tuple) and (len(v) != 2 or not 1 <= v[0] <= v[1]):
+                raise ValueError(f"{f.name} must be (low, high) with 1 <= low <= high, got {v}")
+        if self.lost_dead_share + self.lost_reassigned_share > 1.0:
+            raise ValueError("lost_dead_share + lost_reassigned_share must be <= 1")
+        if self.delinquent_share + self.repaid_share > 1.0:
+            raise ValueError("delinquent_share + repaid_share must be <= 1")
+        if self.phonebook_max < 5 or self.phonebook_median <= 0 or self.phonebook_sigma < 0:
+            raise ValueError("phonebook_max >= 5, phonebook_median > 0, phonebook_sigma >= 0")
+        if self.community_size < 50 or self.pool_per_borrower < 1:
+            raise ValueError("community_size >= 50 and pool_per_borrower >= 1")
+        if self.call_months < 1 or self.history_months < 1:
+            raise ValueError("call_months and history_months must be >= 1")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Knobs:
+        """Build from keyword values, rejecting unknown names with a clear message."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown knob(s): {', '.join(unknown)}")
+        fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        return cls(**fixed)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    def group_count(self, rate_per_100k: float, n_borrowers: int) -> int:
+        """Number of groups of a kind for a world of ``n_borrowers``."""
+        if rate_per_100k <= 0:
+            return 0
+        return max(1, round(rate_per_100k * n_borrowers / 100_000))
+
+    @staticmethod
+    def size_range(size: Range, n_borrowers: int) -> Range:
+        """The effective inclusive size range for a world of ``n_borrowers``."""
+        lo, hi = size
+        return lo, min(hi, max(lo, n_borrowers // 15))

@@ -1,0 +1,516 @@
+"""Tests of the synthetic world generator (skiptrace.generate).
+
+Worlds here are small (hundreds of borrowers) so each test runs in about a
+second. The files are checked against graph_schema/schema.toml directly;
+reachability is checked on a networkx graph built from the files with
+phones normalised by `phonenumbers` (the loader-based check lives with the
+loader's tests).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import importlib.util
+import json
+import re
+import statistics
+import tomllib
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import networkx as nx
+import phonenumbers
+import pytest
+
+from skiptrace.generate import Knobs, world
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = tomllib.loads((ROOT / "graph_schema" / "schema.toml").read_text("utf-8"))
+FILES = SCHEMA["files"]
+BOOL = {"true", "false"}
+
+SIZED = dict(
+    fraud_rings_per_100k=300, fraud_ring_size=(4, 6),
+    anti_rings_per_100k=200, anti_ring_size=(9, 12), agents_per_ring=(1, 2),
+    large_families_per_100k=300, large_family_size=(5, 7),
+    dormitories_per_100k=200, dormitory_size=(20, 25),
+    switchboards_per_100k=100, switchboard_size=(30, 40),
+    couriers_per_100k=200, courier_size=(30, 40),
+    shared_devices_per_100k=200, shared_device_size=(10, 14),
+)
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def digest(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+class Normaliser:
+    """Raw phone text -> E.164, the way the loader does it (cached)."""
+
+    def __init__(self, region: str):
+        self.region, self.cache = region, {}
+
+    def __call__(self, raw: str) -> str:
+        e = self.cache.get(raw)
+        if e is None:
+            num = phonenumbers.parse(raw, self.region)
+            assert phonenumbers.is_possible_number(num), raw
+            e = self.cache[raw] = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+        return e
+
+
+def fold(address: str) -> str:
+    return re.sub(r"[\W_]+", "", address.casefold())
+
+
+@pytest.fixture(scope="module")
+def cn(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("cn")
+    world(600, 11, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def us(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("us")
+    world(400, 5, out, region="US", as_of="2026-03-15")
+    return out
+
+
+@pytest.fixture(scope="module")
+def sized(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sized")
+    world(1000, 3, out, **SIZED)
+    return out
+
+
+# ------------------------------------------------------------------ determinism
+
+def test_same_seed_is_byte_identical_and_other_seeds_differ(tmp_path):
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    world(250, 42, a)
+    world(250, 42, b)
+    world(250, 43, c)
+    da, db, dc = digest(a), digest(b), digest(c)
+    assert da == db
+    assert len(da) == 11 + 9  # 11 input files, 8 truth tables + world.json
+    changed = [k for k in da if da[k] != dc[k] and k != "truth/world.json"]
+    assert "calls.csv" in changed and "borrowers.csv" in changed and "phonebook.csv" in changed
+
+
+def test_rerun_into_same_directory_replaces_output(tmp_path):
+    world(250, 1, tmp_path)
+    first = digest(tmp_path)
+    world(250, 1, tmp_path)
+    assert digest(tmp_path) == first
+
+
+# ------------------------------------------------------------------ contract layout
+
+@pytest.mark.parametrize("which", ["cn", "us"])
+def test_files_follow_schema(which, request):
+    root: Path = request.getfixturevalue(which)
+    borrowers = {r["borrower_id"]: r for r in read(root / "borrowers.csv")}
+    for name, spec in FILES.items():
+        path = root / f"{name}.csv"
+        assert path.exists(), name
+        with open(path, encoding="utf-8", newline="") as f:
+            header = next(csv.reader(f))
+        cols = spec["columns"]
+        assert set(header) <= set(cols), (name, set(header) - set(cols))
+        assert set(spec["required"]) <= set(header)
+        rows = read(path)
+        assert rows, name
+        for row in rows:
+            for col in spec["required"]:
+                assert row[col], (name, col, row)
+            for col, value in row.items():
+                if value == "":
+                    continue
+                kind = cols[col]["type"]
+                if kind == "enum":
+                    assert value in cols[col]["values"], (name, col, value)
+                elif kind == "bool":
+                    assert value in BOOL, (name, col, value)
+                elif kind == "int":
+                    assert int(value) >= cols[col].get("min", -10**18), (name, col, value)
+                elif kind == "float":
+                    assert float(value) >= cols[col].get("min", -1e300), (name, col, value)
+                elif kind == "datetime":
+                    t = dt.datetime.fromisoformat(value)
+                    if name == "calls":
+                        assert t.tzinfo is not None, value
+            if "borrower_id" in row and name != "borrowers":
+                assert row["borrower_id"] in borrowers, (name, row)
+    for b in borrowers.values():
+        assert b["timezone"] and b["region"]
+
+
+@pytest.mark.parametrize("which,region", [("cn", "CN"), ("us", "US")])
+def test_every_phone_parses_and_is_valid(which, region, request):
+    root: Path = request.getfixturevalue(which)
+    raw = set()
+    phone_cols = {n: [c for c, s in spec["columns"].items() if s["type"] == "phone"] for n, spec in FILES.items()}
+    local = 0
+    for name, cols in phone_cols.items():
+        for row in read(root / f"{name}.csv"):
+            for c in cols:
+                if row.get(c):
+                    raw.add(row[c])
+                    local += not row[c].startswith("+")
+    for row in read(root / "truth" / "reachable.csv") + read(root / "truth" / "churn.csv"):
+        raw.update(v for k, v in row.items() if "phone" in k and v)
+    assert local > 0.03 * len(raw)  # local notation is exercised
+    norm = Normaliser(region)
+    invalid = [r for r in sorted(raw) if not phonenumbers.is_valid_number(phonenumbers.parse(r, region))]
+    assert not invalid, invalid[:5]
+    e164 = {norm(r) for r in raw}
+    assert all(e.startswith("+86" if region == "CN" else "+1") for e in e164)
+    if region == "US":
+        assert not any(e[5:8] == "555" or e[6:8] == "11" for e in e164)
+
+
+def test_us_world_uses_us_zones(us):
+    zones = Counter(r["timezone"] for r in read(us / "borrowers.csv"))
+    assert set(zones) <= {"America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles"}
+    assert {r["region"] for r in read(us / "borrowers.csv")} == {"US"}
+    offsets = {r["first_at"][-6:] for r in read(us / "calls.csv")}
+    assert offsets <= {"-04:00", "-05:00", "-06:00", "-07:00", "-08:00"} and len(offsets) >= 2
+
+
+def test_calls_have_one_row_per_unordered_pair(cn):
+    norm = Normaliser("CN")
+    seen = set()
+    for r in read(cn / "calls.csv"):
+        a, b = norm(r["phone_a"]), norm(r["phone_b"])
+        assert a != b
+        key = (min(a, b), max(a, b))
+        assert key not in seen, key
+        seen.add(key)
+        assert r["first_at"] <= r["last_at"]
+        assert int(r["calls_a_to_b"]) + int(r["calls_b_to_a"]) >= 1
+
+
+def test_distinct_people_never_share_a_number_by_accident(cn):
+    # every borrower's registered primary number is distinct, unless a fraud ring shares it
+    norm = Normaliser("CN")
+    owners = defaultdict(set)
+    for r in read(cn / "borrower_phones.csv"):
+        if r["role"] == "primary":
+            owners[norm(r["phone"])].add(r["borrower_id"])
+    assert all(len(v) == 1 for v in owners.values())
+
+
+def test_addresses_vary_in_notation_but_fold_to_one_key(cn):
+    by_key = defaultdict(set)
+    for r in read(cn / "borrower_addresses.csv"):
+        by_key[fold(r["address"])].add(r["address"])
+    assert any(len(v) > 1 for v in by_key.values())
+    # distinct homes never fold together: every key's spellings are the same text modulo punctuation/space
+    for spellings in by_key.values():
+        assert len({re.sub(r"[\s,.\-]", "", s.upper()) for s in spellings}) == 1
+
+
+# ------------------------------------------------------------------ promised structure
+
+def test_phonebook_sizes_are_heavy_tailed(tmp_path):
+    world(2000, 9, tmp_path)
+    sizes = list(Counter(r["borrower_id"] for r in read(tmp_path / "phonebook.csv")).values())
+    med = statistics.median(sizes)
+    assert 15 <= med <= 80
+    assert max(sizes) >= 10 * med
+    assert sum(s > 5 * med for s in sizes) >= 0.01 * len(sizes)
+    assert max(sizes) <= Knobs().phonebook_max + 60  # structural ties may add a few beyond the cap
+
+
+def test_phonebook_max_knob_caps_the_tail(tmp_path):
+    world(400, 9, tmp_path, phonebook_max=60)
+    sizes = Counter(r["borrower_id"] for r in read(tmp_path / "phonebook.csv")).values()
+    assert max(sizes) <= 60 + 40
+
+
+def test_emergency_contacts_are_mostly_family(cn):
+    rel = Counter(r["relation"] for r in read(cn / "emergency_contacts.csv"))
+    family = sum(rel[k] for k in ("spouse", "parent", "child", "sibling", "relative"))
+    assert family >= 0.6 * sum(rel.values())
+    per = Counter(r["borrower_id"] for r in read(cn / "emergency_contacts.csv"))
+    assert 1 <= min(per.values()) and max(per.values()) <= 7
+
+
+def test_rings_and_benign_groups_have_configured_counts_and_sizes(sized):
+    rings = read(sized / "truth" / "rings.csv")
+    members = defaultdict(set)
+    agents = defaultdict(set)
+    typ = {}
+    for r in rings:
+        typ[r["ring_id"]] = r["typology"]
+        if r["role"] == "member":
+            members[r["ring_id"]].add(r["borrower_id"])
+        else:
+            assert r["role"] == "agent" and r["phone"] and not r["borrower_id"]
+            agents[r["ring_id"]].add(r["phone"])
+    fraud = [m for k, m in members.items() if typ[k] == "fraud"]
+    anti = [m for k, m in members.items() if typ[k] == "anti_collection"]
+    assert len(fraud) == 3 and all(4 <= len(m) <= 6 for m in fraud)
+    assert len(anti) == 2 and all(9 <= len(m) <= 12 for m in anti)
+    assert all(1 <= len(agents[k]) <= 2 for k in members if typ[k] == "anti_collection")
+    all_members = [b for m in members.values() for b in m]
+    assert len(all_members) == len(set(all_members))
+    groups = defaultdict(set)
+    kind = {}
+    for r in read(sized / "truth" / "benign_groups.csv"):
+        groups[r["group_id"]].add(r["borrower_id"])
+        kind[r["group_id"]] = r["kind"]
+    want = {"household": (3, 5, 7), "dormitory": (2, 20, 25), "switchboard": (1, 30, 40),
+            "courier": (2, 30, 40), "shared_device": (2, 10, 14)}
+    for k, (count, lo, hi) in want.items():
+        gs = [m for g, m in groups.items() if kind[g] == k]
+        assert len(gs) == count, k
+        assert all(lo <= len(m) <= hi for m in gs), (k, [len(m) for m in gs])
+    assert not set(all_members) & {b for m in groups.values() for b in m}
+    meta = json.loads((sized / "truth" / "world.json").read_text("utf-8"))
+    assert meta["knobs"]["fraud_ring_size"] == [4, 6] and meta["seed"] == 3
+
+
+def test_rings_leave_their_evidence(sized):
+    norm = Normaliser("CN")
+    members = defaultdict(set)
+    typ, agent_phones = {}, defaultdict(set)
+    for r in read(sized / "truth" / "rings.csv"):
+        typ[r["ring_id"]] = r["typology"]
+        if r["role"] == "member":
+            members[r["ring_id"]].add(r["borrower_id"])
+        else:
+            agent_phones[r["ring_id"]].add(norm(r["phone"]))
+    borrowers = {r["borrower_id"]: r for r in read(sized / "borrowers.csv")}
+    devices = defaultdict(set)
+    for r in read(sized / "borrower_devices.csv"):
+        devices[r["device_id"]].add(r["borrower_id"])
+    listed = defaultdict(set)
+    for f in ("emergency_contacts", "phonebook"):
+        for r in read(sized / f"{f}.csv"):
+            listed[norm(r["contact_phone"])].add(r["borrower_id"])
+    for rid, m in members.items():
+        assert all(borrowers[b]["status"] in ("delinquent", "written_off") for b in m)
+        if typ[rid] == "fraud":
+            opened = sorted(dt.datetime.fromisoformat(borrowers[b]["opened_at"]) for b in m)
+            assert (opened[-1] - opened[0]).days <= 11  # applied in a burst
+            assert max(len(v & m) for v in devices.values()) >= 2  # a shared device
+            assert max(int(borrowers[b]["days_past_due"]) for b in m) <= 250
+        else:
+            dpd = [int(borrowers[b]["days_past_due"]) for b in m]
+            assert max(dpd) - min(dpd) <= 40  # default onset in a short window
+            reach = set().union(*(listed[p] for p in agent_phones[rid]))
+            assert m <= reach  # every member lists an agent
+            assert len(m & reach) >= 3
+
+
+def test_anti_collection_members_refuse_and_opt_out_more(sized):
+    anti = {r["borrower_id"] for r in read(sized / "truth" / "rings.csv") if r["typology"] == "anti_collection" and r["borrower_id"]}
+    out = defaultdict(Counter)
+    for r in read(sized / "contact_attempts.csv"):
+        out[r["borrower_id"] in anti][r["outcome"]] += 1
+
+    def share(c: Counter) -> float:
+        return (c["refused"] + c["opted_out"]) / max(1, c["refused"] + c["opted_out"] + c["reached_borrower"] + c["promise_to_pay"] + c["paid"])
+    assert share(out[True]) > share(out[False]) + 0.1
+
+
+def test_reassigned_numbers_are_present_and_taken_over(cn):
+    norm = Normaliser("CN")
+    status = {norm(r["phone"]): r for r in read(cn / "phone_status.csv")}
+    churn = read(cn / "truth" / "churn.csv")
+    reassigned = [r for r in churn if r["old_status"] == "reassigned"]
+    assert reassigned
+    calls = defaultdict(list)
+    for r in read(cn / "calls.csv"):
+        a, b = norm(r["phone_a"]), norm(r["phone_b"])
+        calls[a].append((b, r))
+        calls[b].append((a, r))
+    for r in reassigned:
+        old = norm(r["old_phone"])
+        assert status[old]["status"] == "reassigned"
+        since = r["old_status_at"]
+        # the stranger calls new people after the reassignment
+        assert any(c["first_at"][:10] >= since for _, c in calls[old])
+    for r in churn:
+        old, new = norm(r["old_phone"]), norm(r["new_phone"])
+        partners_old = {p for p, _ in calls[old]}
+        partners_new = {p for p, c in calls[new] if c["first_at"][:10] >= r["switched_at"]}
+        assert partners_old & partners_new, r  # the new number takes over a call partner
+        assert status[old]["status"] in ("disconnected", "reassigned")
+
+
+def _graph(root: Path, region: str) -> nx.Graph:
+    norm = Normaliser(region)
+    g = nx.Graph()
+    for r in read(root / "borrower_phones.csv"):
+        g.add_edge("B:" + r["borrower_id"], "P:" + norm(r["phone"]))
+    for f in ("emergency_contacts", "phonebook"):
+        for r in read(root / f"{f}.csv"):
+            g.add_edge("B:" + r["borrower_id"], "P:" + norm(r["contact_phone"]))
+    for r in read(root / "calls.csv"):
+        g.add_edge("P:" + norm(r["phone_a"]), "P:" + norm(r["phone_b"]))
+    for r in read(root / "borrower_addresses.csv"):
+        g.add_edge("B:" + r["borrower_id"], "A:" + fold(r["address"]))
+    for r in read(root / "borrower_devices.csv"):
+        g.add_edge("B:" + r["borrower_id"], "D:" + r["device_id"])
+    for r in read(root / "borrower_employers.csv"):
+        g.add_edge("B:" + r["borrower_id"], "E:" + fold(r["employer"]))
+        if r["employer_phone"]:
+            g.add_edge("E:" + fold(r["employer"]), "P:" + norm(r["employer_phone"]))
+    return g
+
+
+@pytest.mark.parametrize("which,region", [("cn", "CN"), ("us", "US")])
+def test_every_lost_borrower_has_a_truth_phone_within_three_hops(which, region, request):
+    root: Path = request.getfixturevalue(which)
+    g = _graph(root, region)
+    lost = read(root / "truth" / "lost_contact.csv")
+    assert len(lost) >= 5
+    truth = defaultdict(dict)
+    for r in read(root / "truth" / "reachable.csv"):
+        p = float(r["reach_probability"])
+        assert 0 < p <= 1
+        truth[r["borrower_id"]]["P:" + r["phone"]] = r["mechanism"]
+    registered = defaultdict(set)
+    norm = Normaliser(region)
+    for r in read(root / "borrower_phones.csv"):
+        registered[r["borrower_id"]].add("P:" + norm(r["phone"]))
+    for r in lost:
+        b = r["borrower_id"]
+        near = nx.single_source_shortest_path_length(g, "B:" + b, cutoff=3)
+        assert set(truth[b]) & set(near), b
+        for phone, mech in truth[b].items():
+            if mech == "new_number":
+                assert phone not in registered[b]  # the lender does not know it
+                assert phone in near  # but the call graph shows it
+
+
+def test_reach_truth_is_informative_but_not_the_listed_order(cn):
+    norm = Normaliser("CN")
+    truth = {(r["borrower_id"], r["phone"]): float(r["reach_probability"]) for r in read(cn / "truth" / "reachable.csv")}
+    lost = {r["borrower_id"] for r in read(cn / "truth" / "lost_contact.csv")}
+    first_hit, later_hit, firsts = 0, 0, 0
+    seen = set()
+    for r in read(cn / "emergency_contacts.csv"):
+        b = r["borrower_id"]
+        if b not in lost:
+            continue
+        hit = (b, norm(r["contact_phone"])) in truth
+        if b not in seen:
+            seen.add(b)
+            firsts += 1
+            first_hit += hit
+        else:
+            later_hit += hit
+    assert firsts and first_hit < firsts  # the first-listed contact often does not reach the borrower
+    mech = Counter(r["mechanism"] for r in read(cn / "truth" / "reachable.csv"))
+    assert {"family", "new_number"} <= set(mech)
+    stale = [r for r in read(cn / "phone_status.csv") if r["status"] != "active"]
+    assert stale
+
+
+def test_response_truth_covers_every_delinquent_borrower_and_action(cn):
+    delinquent = {r["borrower_id"] for r in read(cn / "borrowers.csv") if r["status"] in ("delinquent", "written_off")}
+    rows = read(cn / "truth" / "response.csv")
+    by_b = defaultdict(set)
+    for r in rows:
+        assert 0 <= float(r["p_pay_30d_baseline"]) <= float(r["p_pay_30d"]) <= 1
+        assert float(r["expected_amount"]) >= 0
+        by_b[r["borrower_id"]].add((r["channel"], r["target_role"]))
+    assert set(by_b) == delinquent
+    assert len({len(v) for v in by_b.values()}) == 1 and len(next(iter(by_b.values()))) == 10
+    costs = {r["channel"]: float(r["cost"]) for r in read(cn / "truth" / "costs.csv")}
+    assert set(costs) == set(FILES["contact_attempts"]["columns"]["channel"]["values"])
+    # effects differ by segment: the best action is not the same for everyone
+    best = defaultdict(Counter)
+    seg = {}
+    for r in rows:
+        seg[r["borrower_id"]] = r["segment"]
+    top = {}
+    for r in rows:
+        v = float(r["p_pay_30d"]) - float(r["p_pay_30d_baseline"])
+        if v > top.get(r["borrower_id"], ("", -1))[1]:
+            top[r["borrower_id"]] = ((r["channel"], r["target_role"]), v)
+    for b, (a, _) in top.items():
+        best[seg[b]][a] += 1
+    assert len({c.most_common(1)[0][0] for c in best.values()}) >= 2 or len({a for c in best.values() for a in c}) >= 3
+
+
+def test_history_is_partly_randomised_and_payments_follow_outcomes(cn):
+    attempts = read(cn / "contact_attempts.csv")
+    prop = {r["attempt_id"]: r for r in read(cn / "truth" / "attempt_propensity.csv")}
+    assert set(prop) == {a["attempt_id"] for a in attempts}
+    explored = [a for a in attempts if prop[a["attempt_id"]]["explored"] == "true"]
+    assert 0.2 < len(explored) / len(attempts) < 0.4
+    assert len({a["channel"] for a in explored}) == 7
+    assert all(0 < float(p["propensity"]) <= 1 for p in prop.values())
+    paid = [a for a in attempts if a["outcome"] == "paid"]
+    pays = defaultdict(list)
+    for p in read(cn / "payments.csv"):
+        pays[p["borrower_id"]].append(dt.datetime.fromisoformat(p["paid_at"]))
+    assert paid
+    for a in paid:
+        at = dt.datetime.fromisoformat(a["at"])
+        assert any(dt.timedelta(0) <= t - at <= dt.timedelta(days=3) for t in pays[a["borrower_id"]]), a
+    outcomes = Counter(a["outcome"] for a in attempts)
+    assert {"no_answer", "wrong_number", "refused", "reached_borrower", "reached_third_party", "promise_to_pay",
+            "paid"} <= set(outcomes)
+
+
+# ------------------------------------------------------------------ arguments and CLI
+
+def test_bad_arguments_are_rejected(tmp_path):
+    with pytest.raises(ValueError):
+        world(300, 1, tmp_path, region="FR")
+    with pytest.raises(ValueError):
+        world(300, 1, tmp_path, as_of="30/06/2026")
+    with pytest.raises(ValueError, match="unknown knob"):
+        world(300, 1, tmp_path, no_such_knob=1)
+    with pytest.raises(ValueError):
+        world(300, 1, tmp_path, delinquent_share=1.5)
+    with pytest.raises(ValueError, match="too few borrowers"):
+        world(100, 1, tmp_path, dormitories_per_100k=5000)
+
+
+def _cli():
+    try:
+        from skiptrace_cli.generate import generate
+    except ImportError:  # not installed: load cli/generate.py directly
+        spec = importlib.util.spec_from_file_location("_cli_generate", ROOT / "cli" / "generate.py")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        generate = mod.generate
+    return generate
+
+
+def test_cli_generates_and_reports(tmp_path):
+    from click.testing import CliRunner
+    gen = _cli()
+    res = CliRunner().invoke(gen, ["--borrowers", "200", "--seed", "4", "--out", str(tmp_path / "w"),
+                                   "--region", "US", "--as-of", "2026-01-31"])
+    assert res.exit_code == 0, res.output
+    assert "borrowers" in res.output and "calls" in res.output
+    meta = json.loads((tmp_path / "w" / "truth" / "world.json").read_text("utf-8"))
+    assert meta["region"] == "US" and meta["as_of"] == "2026-01-31" and meta["n_borrowers"] == 200
+    bad = CliRunner().invoke(gen, ["--borrowers", "200", "--seed", "4", "--out", str(tmp_path / "x"), "--as-of", "soon"])
+    assert bad.exit_code == 2
+    bad = CliRunner().invoke(gen, ["--borrowers", "10", "--seed", "4", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2
+
+
+def test_demo_fixture_is_what_the_generator_writes(tmp_path):
+    demo = ROOT / "fixtures" / "demo"
+    if not (demo / "truth" / "world.json").exists():
+        pytest.skip("fixtures/demo not generated")
+    meta = json.loads((demo / "truth" / "world.json").read_text("utf-8"))
+    world(meta["n_borrowers"], meta["seed"], tmp_path, region=meta["region"], as_of=meta["as_of"], **meta["knobs"])
+    assert digest(tmp_path) == digest(demo), "regenerate fixtures/demo (see docs/generator.md)"
