@@ -12,7 +12,7 @@ import pytest
 
 from skiptrace.store import SQLiteStore, open_store
 
-pytest_plugins = ["neo4j_fixtures"] if (Path(__file__).parent / "neo4j_fixtures.py").exists() else []  # TEMP until the launcher lands
+pytest_plugins = ["neo4j_fixtures"]
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "fixtures" / "demo"

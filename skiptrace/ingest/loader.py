@@ -183,6 +183,8 @@ class _Converters:
         return v
 
     def time(self, text: str, region: str, tz: str) -> str:
+        if len(text) > 19:  # has an offset: usually unique (call times), not worth caching
+            return nz.parse_time(text, tz)
         key = (text, tz)
         v = self._time_cache.get(key)
         if v is None:
@@ -257,6 +259,7 @@ class _FileParser:
         # (column, position in a CSV row or None, converter, required)
         self.plan = [(c, index.get(c), self.convs[c], c in self.required) for c in order
                      if header is None or c in index]
+        self.compile()
 
     def header_problems(self) -> list[tuple[str | None, str]]:
         if self.header is None:
@@ -288,39 +291,77 @@ class _FileParser:
 
     def parse(self, row: list[str] | dict[str, Any]) -> tuple[dict[str, Any], list[_FieldError] | None]:
         """Typed values of a row, and its problems (None when clean)."""
-        texts = self._jsonl_texts(row) if isinstance(row, dict) else None
-        values: dict[str, Any] = {}
-        errors: list[_FieldError] | None = None
-        region, tz = self.borrowers.default
-        bcol = self.borrower_col
-        for col, pos, conv, required in self.plan:
-            text = row[pos] if texts is None else texts.get(col, "")
-            if not text or (text[0] == " " or text[-1] == " ") and not text.strip():
-                if required:
-                    errors = (errors or []) + [_FieldError(col, "required value is empty")]
-                continue
-            try:
-                v = conv(text, region, tz)
-            except ValueError as exc:
-                errors = (errors or []) + [_FieldError(col, str(exc))]
-                continue
-            if v is None:
-                if required:
-                    errors = (errors or []) + [_FieldError(col, "required value is empty")]
-                continue
-            values[col] = v
-            if col == bcol:
-                where = self.borrowers.lookup(v)
-                if where is None:
-                    errors = (errors or []) + [_FieldError(
-                        col, f"unknown borrower {v!r}: in no borrowers file of this load nor in the store")]
-                    return values, errors
-                region, tz = where
+        if isinstance(row, dict):
+            texts = self._jsonl_texts(row)
+            row = [texts.get(c, "") for c in self.columns]
+            return self._parse_jsonl(row)
+        return self._parse_csv(row)
+
+    def compile(self) -> None:
+        """Generate the row parsers: straight-line code, one block per column.
+
+        A load parses millions of rows, and a generic loop over columns costs
+        as much as the conversions themselves; like dataclasses and attrs, we
+        generate the per-file function once instead. The generated code only
+        calls the converters of :class:`_Converters` and records problems.
+        """
+        env: dict[str, Any] = {"_FieldError": _FieldError, "lookup": self.borrowers.lookup,
+                               "DEFAULT": self.borrowers.default, "BAD": object()}
+        for n, (col, _pos, conv, _req) in enumerate(self.plan):
+            env[f"conv{n}"] = conv
+        jsonl_pos = {c: i for i, c in enumerate(self.columns)}
+        for name, positions in (("_parse_csv", {c: p for c, p, _, _ in self.plan}),
+                                ("_parse_jsonl", jsonl_pos)):
+            src = self._source(positions)
+            code = compile(src, f"<skiptrace row parser: {self.kind}>", "exec")
+            scope: dict[str, Any] = {}
+            exec(code, env, scope)  # noqa: S102 - generated from the schema, no user input
+            setattr(self, name, scope["parse"])
+
+    def _source(self, positions: dict[str, int]) -> str:
+        """Python source of ``parse(row) -> (values, errors)`` for this file."""
+        lines = ["def parse(row):",
+                 "    values = {}",
+                 "    errors = None",
+                 "    region, tz = DEFAULT"]
+        for n, (col, _pos, _conv, required) in enumerate(self.plan):
+            missing = (f"errors = (errors or []) + [_FieldError({col!r}, 'required value is empty')]"
+                       if required else "pass")
+            if col == self.borrower_col:
+                accept = ["where = lookup(v)",
+                          "if where is None:",
+                          f"    errors = (errors or []) + [_FieldError({col!r}, f'unknown borrower "
+                          "{v!r}: in no borrowers file of this load nor in the store')]",
+                          "    return values, errors",
+                          "region, tz = where"]
             elif col == "region":
-                region = v
+                accept = ["region = v"]
             elif col == "timezone":
-                tz = v
-        return values, errors
+                accept = ["tz = v"]
+            else:
+                accept = []
+            lines += [f"    t = row[{positions[col]}]",
+                      "    if t:"]
+            if self.columns[col]["type"] == "str":  # the common case, inlined
+                lines += ["        v = t.strip()",
+                          "        if v:",
+                          f"            values[{col!r}] = v"]
+                lines += [f"            {x}" for x in accept]
+                lines += ["        else:", f"            {missing}"]
+            else:
+                lines += ["        try:",
+                          f"            v = conv{n}(t, region, tz)",
+                          "        except ValueError as exc:",
+                          f"            errors = (errors or []) + [_FieldError({col!r}, str(exc))]",
+                          "            v = BAD",
+                          "        if v is None:",
+                          f"            {missing}",
+                          "        elif v is not BAD:",
+                          f"            values[{col!r}] = v"]
+                lines += [f"            {x}" for x in accept]
+            lines += ["    else:", f"        {missing}"]
+        lines += ["    return values, errors"]
+        return "\n".join(lines) + "\n"
 
 
 def load(store: GraphStore, directory: str | Path, *, default_region: str = "CN",
@@ -434,6 +475,9 @@ def _run(store: GraphStore, sources: list[Source], schema: dict[str, Any], repor
                         flush()
                         if progress:
                             progress(done_bytes + reader.position, total_bytes, src.name)
+                flush()
+                if write and not problems:
+                    writer.submit(store.flush)
                 done_bytes += src.size
                 if progress:
                     progress(done_bytes, total_bytes, src.name)

@@ -96,9 +96,8 @@ class Batch:
 
     ``nodes[label][key]`` holds the node's properties; ``edges[type]`` the
     relationships (an :class:`EdgeList`; props include identity properties
-    such as ``source``). Writing a relationship creates its end nodes of
-    labels the schema marks ``implicit`` (Phone, Device) if they do not
-    exist; other end nodes must be in the store or in the same batch. ``attempts`` and ``payments`` are ledger rows as
+    such as ``source``). Writing a relationship creates its end nodes (with
+    only their key) if they do not exist. ``attempts`` and ``payments`` are ledger rows as
     dicts keyed like the contract's columns.
     """
 
@@ -159,8 +158,8 @@ class Counts:
 class Subgraph:
     """The typed, weighted neighbourhood of one node.
 
-    ``nodes`` maps id to properties; ``hops`` maps id to its BFS distance from
-    ``center``; ``degree`` maps every node that was considered for expansion
+    ``nodes`` maps id to properties and ``hops`` maps id to its BFS distance
+    from ``center``, both in id order; ``degree`` maps every node that was considered for expansion
     to its total degree in the whole graph (all types, both directions), so
     callers can weight by rarity. Nodes whose degree exceeded the fan-out cap
     are listed in ``capped``: they are in the subgraph but were not expanded.
@@ -199,9 +198,11 @@ class RingRecord:
 class GraphStore(abc.ABC):
     """A graph of borrowers and their identifiers, plus the per-borrower ledger.
 
-    Writes go through :meth:`write` inside :meth:`transaction`. ``atomic_load``
-    says whether one transaction can hold a whole load (SQLite: yes; Neo4j:
-    batches commit separately, so the loader validates everything first).
+    Writes go through :meth:`write`, optionally grouped by :meth:`transaction`
+    (one real transaction on both stores). ``atomic_load`` says whether a
+    whole load should run as one transaction (SQLite: yes; Neo4j: no, a load
+    of millions of rows is too big for one, so the loader validates
+    everything first and then commits batch by batch).
     """
 
     kind: str = "abstract"
@@ -231,16 +232,17 @@ class GraphStore(abc.ABC):
     @abc.abstractmethod
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Group writes: commit on normal exit, roll back on an exception.
-
-        On a store with ``atomic_load`` all writes inside are one transaction;
-        otherwise each :meth:`write` commits on its own.
-        """
+        """Group writes into one transaction: commit on normal exit, roll
+        back on an exception. Nested calls join the outer transaction."""
 
     # -- writes ------------------------------------------------------------
     @abc.abstractmethod
     def write(self, batch: Batch) -> None:
         """Upsert a batch, merging properties by the schema's merge rules."""
+
+    def flush(self) -> None:
+        """Make buffered writes durable within the open transaction (a hint:
+        the loader calls it after each input file; a no-op by default)."""
 
     @abc.abstractmethod
     def write_rings(self, rings: Iterable[RingRecord], *, replace: bool = True) -> None:
@@ -256,16 +258,19 @@ class GraphStore(abc.ABC):
 
     @abc.abstractmethod
     def get_nodes(self, ids: Iterable[str]) -> dict[str, Props]:
-        """Properties of the given nodes that exist (missing ids are left out)."""
+        """Properties of the given nodes that exist (missing ids are left out;
+        in no set order)."""
 
     @abc.abstractmethod
     def degrees(self, ids: Iterable[str], types: Iterable[str] | None = None) -> dict[str, int]:
-        """Total degree (both directions, over ``types`` or all) of each existing id."""
+        """Total degree (both directions, over ``types`` or all) of each id
+        that has any edge (in no set order)."""
 
     @abc.abstractmethod
     def incident_edges(self, ids: Iterable[str],
                        types: Iterable[str] | None = None) -> list[Edge]:
-        """Every relationship touching any of ``ids`` (either end), deduplicated."""
+        """Every relationship touching any of ``ids`` (either end), once each,
+        in no set order (:meth:`neighbourhood` sorts)."""
 
     def neighbourhood(self, center: str, hops: int = 2, *, max_fanout: int = 500,
                       types: Iterable[str] | None = None) -> Subgraph:
@@ -313,8 +318,10 @@ class GraphStore(abc.ABC):
             capped.update(n for n in frontier if deg.get(n, 0) > max_fanout)
         props = self.get_nodes(hop_of)
         ordered = [edges[k] for k in sorted(edges)]
-        return Subgraph(center=center, nodes={n: props.get(n, {}) for n in sorted(hop_of)},
-                        edges=ordered, hops=hop_of, degree=degree, capped=capped)
+        ids = sorted(hop_of)
+        return Subgraph(center=center, nodes={n: props.get(n, {}) for n in ids},
+                        edges=ordered, hops={n: hop_of[n] for n in ids},
+                        degree={n: degree[n] for n in sorted(degree)}, capped=capped)
 
     def edge_key(self, e: Edge) -> tuple:
         """(type, src, dst, identity values): what makes a relationship distinct."""

@@ -6,9 +6,11 @@ schema edit, not a code edit):
 - ``node(id, label, <every node property>)``: ``id`` is ``"Label:key"``;
   a WITHOUT ROWID table, so lookups by id are one B-tree probe and the
   nodes of one label are one key range.
-- ``edge(src, type, dst, ident, <every relationship property>)``: clustered
-  by ``(src, type, dst, ident)`` with a second index on ``(dst, type, src)``,
-  so both directions of a node's edges are one index range each.
+- ``edge(type, src, dst, ident, <every relationship property>)``: clustered
+  by ``(type, src, dst, ident)`` with a second index on ``(type, dst, src)``,
+  so a node's edges in either direction are one index range per type, and
+  each relationship type is one contiguous key range (a bulk load of a type
+  appends instead of splitting pages all over the tree).
 - ``attempt`` and ``payment``: the per-borrower ledger.
 - ``meta``: the schema version.
 
@@ -36,6 +38,7 @@ _ATTEMPT_COLS = ["attempt_id", "borrower_id", "channel", "at", "target_phone",
                  "target_role", "connected", "outcome"]
 _PAYMENT_COLS = ["borrower_id", "paid_at", "amount"]
 log = logging.getLogger(__name__)
+LAYOUT = "2"  # the table layout below; a store file of another layout is refused
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
 
 
@@ -104,8 +107,8 @@ class SQLiteStore(GraphStore):
                     WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS edge (src TEXT NOT NULL, type TEXT NOT NULL,
                     dst TEXT NOT NULL, ident TEXT NOT NULL DEFAULT ''{ecols},
-                    PRIMARY KEY (src, type, dst, ident)) WITHOUT ROWID;
-                CREATE INDEX IF NOT EXISTS edge_dst ON edge (dst, type, src);
+                    PRIMARY KEY (type, src, dst, ident)) WITHOUT ROWID;
+                CREATE INDEX IF NOT EXISTS edge_dst ON edge (type, dst, src);
                 CREATE TABLE IF NOT EXISTS attempt (attempt_id TEXT PRIMARY KEY,
                     borrower_id TEXT NOT NULL, channel TEXT NOT NULL, at TEXT NOT NULL,
                     target_phone TEXT, target_role TEXT, connected INTEGER, outcome TEXT);
@@ -116,13 +119,14 @@ class SQLiteStore(GraphStore):
             """)
             self._add_missing_columns("node", self._node_cols, self._node_types)
             self._add_missing_columns("edge", self._edge_cols, self._edge_types)
-            row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            version = str(self.schema["version"])
-            if row is None:
-                self.conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (version,))
-            elif row[0] != version:
-                raise StoreError(f"store {self.path} has schema version {row[0]}, "
-                                 f"this skiptrace writes version {version}")
+            for key, want in (("schema_version", str(self.schema["version"])),
+                              ("sqlite_layout", LAYOUT)):
+                row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+                if row is None:
+                    self.conn.execute("INSERT INTO meta VALUES (?, ?)", (key, want))
+                elif row[0] != want:
+                    raise StoreError(f"store {self.path} has {key} {row[0]}, this skiptrace "
+                                     f"needs {want}: load the data into a new store")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot use store {self.path}: {exc}") from None
 
@@ -145,7 +149,7 @@ class SQLiteStore(GraphStore):
         return self._upsert_clause(self.node_props(label), "id")
 
     def _edge_upsert(self, type_: str) -> tuple[list[str], str]:
-        return self._upsert_clause(self.rel_props(type_), "src, type, dst, ident")
+        return self._upsert_clause(self.rel_props(type_), "type, src, dst, ident")
 
     # -- lifecycle -------------------------------------------------------------
     def close(self) -> None:
@@ -184,11 +188,15 @@ class SQLiteStore(GraphStore):
     # Inside a transaction, writes go to TEMP staging tables with plain
     # executemany (no constraint checks, no random B-tree inserts); the stage
     # is merged into the real tables in key order with one set-based
-    # INSERT ... SELECT ... ON CONFLICT per kind, when it grows past
-    # STAGE_ROWS, before any read, and at commit. Loading into an empty store
+    # INSERT ... SELECT ... ON CONFLICT per kind, on flush() (the loader calls
+    # it after each file), when it grows past STAGE_ROWS, before any read,
+    # and at commit. Loading into an empty store
     # also drops the secondary indexes and rebuilds them once at the end.
 
-    STAGE_ROWS = 1_000_000
+    STAGE_ROWS = 8_000_000
+
+    def flush(self) -> None:
+        self._merge()
 
     def write(self, batch: Batch) -> None:
         with self.transaction():
@@ -232,11 +240,16 @@ class SQLiteStore(GraphStore):
         if not self._staged:
             return
         if not self._dropped_indexes and self._staged >= 50_000:
-            empty = self.conn.execute("SELECT NOT EXISTS (SELECT 1 FROM edge)").fetchone()[0]
-            if empty:
+            # maintaining the dst index row by row costs a random B-tree insert
+            # per edge; when the stage is as large as the table, rebuilding the
+            # index once at commit (one sort) is cheaper
+            existing = self.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
+            if self._staged >= existing:
                 self.conn.execute("DROP INDEX IF EXISTS edge_dst")
                 self._dropped_indexes = ["edge_dst"]
         for table in sorted(self._stage_made):
+            if self.conn.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})").fetchone()[0]:
+                continue
             started = time.perf_counter()
             kind, name = table.split("_", 2)[1:]
             if kind == "n":
@@ -257,11 +270,7 @@ class SQLiteStore(GraphStore):
         ident_sql = " || char(31) || ".join(f"coalesce({c}, '')" for c in ident) or "''"
         # end nodes first, so a relationship never points at a missing node
         t0 = time.perf_counter()
-        spec = self.schema["relationships"][type_]
-        for end, labels in (("src", spec["from"]), ("dst", spec["to"])):
-            labels = [labels] if isinstance(labels, str) else labels
-            if not any(self.schema["nodes"][lb].get("implicit") for lb in labels):
-                continue  # such end nodes are written by the loader with their properties
+        for end in ("src", "dst"):
             self.conn.execute(
                 f"INSERT INTO node (id, label) SELECT DISTINCT {end}, "
                 f"substr({end}, 1, instr({end}, ':') - 1) FROM {table} WHERE true ORDER BY {end} "
@@ -275,7 +284,7 @@ class SQLiteStore(GraphStore):
     def _restore_indexes(self) -> None:
         if self._dropped_indexes:
             log.debug("rebuilding indexes %s", self._dropped_indexes)
-            self.conn.execute("CREATE INDEX IF NOT EXISTS edge_dst ON edge (dst, type, src)")
+            self.conn.execute("CREATE INDEX IF NOT EXISTS edge_dst ON edge (type, dst, src)")
             self._dropped_indexes = []
 
     def write_rings(self, rings: Iterable[RingRecord], *, replace: bool = True) -> None:
@@ -352,9 +361,9 @@ class SQLiteStore(GraphStore):
         return Edge(row[1], row[0], row[2], props)
 
     def _type_filter(self, types: Iterable[str] | None) -> tuple[str, list[str]]:
-        if types is None:
-            return "", []
-        tl = list(types)
+        """``AND type IN (...)``: always present (all types when None), since
+        type leads both edge indexes."""
+        tl = list(self.schema["relationships"]) if types is None else list(types)
         return f" AND type IN ({', '.join('?' * len(tl))})", tl
 
     def degrees(self, ids: Iterable[str], types: Iterable[str] | None = None) -> dict[str, int]:

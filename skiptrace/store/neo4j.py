@@ -1,0 +1,584 @@
+"""The Neo4j store: the same graph as :class:`~skiptrace.store.sqlite.SQLiteStore`, over Bolt.
+
+Layout (generated from graph_schema/schema.toml, like the SQLite tables):
+
+- one node per ``Label {key}`` with the label's properties, and one
+  relationship per ``(a)-[:TYPE {identity props}]->(b)``; an identity
+  property that a record leaves out is stored as ``''`` (Cypher cannot MERGE
+  on null) and read back as absent, as SQLite does;
+- the ledger as unconnected ``ContactAttempt {attempt_id}`` and
+  ``Payment {payment_key}`` nodes carrying ``borrower_id``;
+- one ``SkiptraceMeta {key: 'schema'}`` node holding the schema version.
+
+Writes are ``UNWIND $rows AS row MERGE ...`` statements of at most
+:data:`CHUNK_ROWS` rows; ``SET n += row.set`` implements the ``set`` merge rule
+(only present values are sent) and ``CASE`` expressions the ``min``/``max``
+rules. Outside :meth:`Neo4jStore.transaction` each statement commits on its
+own (``atomic_load`` is False); inside it everything is one explicit
+transaction that rolls back on an exception.
+
+Reads look nodes up by label and key (``UNWIND $keys AS k MATCH (n:Phone
+{e164: k})``) so that they use the uniqueness-constraint indexes, and return
+the same values in the same order as the SQLite store.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import neo4j
+from neo4j import GraphDatabase, RoutingControl
+from neo4j.exceptions import (
+    AuthError, ClientError, ConfigurationError, DriverError, Neo4jError, ServiceUnavailable,
+)
+
+import skiptrace_schema
+from skiptrace.errors import StoreError
+from skiptrace.store.base import (
+    Batch, Counts, Edge, GraphStore, Ledger, Props, RingRecord, node_id, split_id,
+)
+# Reads that take a list of ids return them in SQLite's order, which comes in
+# chunks of this many ids (its IN-list size); sharing the constant keeps the
+# two stores in step.
+
+__all__ = ["Neo4jStore", "CHUNK_ROWS"]
+
+log = logging.getLogger(__name__)
+
+#: Rows per UNWIND statement (one transaction each outside ``transaction()``).
+CHUNK_ROWS = 10_000
+
+_ATTEMPT_LABEL, _ATTEMPT_KEY = "ContactAttempt", "attempt_id"
+_PAYMENT_LABEL, _PAYMENT_KEY = "Payment", "payment_key"
+_META_LABEL = "SkiptraceMeta"
+_SEP = "\x1f"
+_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _q(name: str) -> str:
+    """Quote a label, type or property name for Cypher."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _lit(text: str) -> str:
+    """A Cypher string literal."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return " ".join(str(text).split())
+
+
+def _chunks(seq: list[Any], n: int = CHUNK_ROWS) -> Iterator[list[Any]]:
+    for i in range(0, len(seq), n):
+        yield seq[i:i + n]
+
+
+def _coerce(value: Any, type_: str) -> Any:
+    """Store a value with its schema type, as SQLite's column affinity would."""
+    if value is None:
+        return None
+    if type_ == "bool":
+        return bool(value)
+    if type_ == "float" and isinstance(value, (int, float)):
+        return float(value)
+    if type_ == "int":
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+    if type_ == "str" and not isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _merge_expr(var: str, prop: str, rule: str) -> str:
+    """Cypher for the ``min``/``max`` merge rules; ``row.mm`` holds those values.
+
+    (The ``set`` rule is ``SET x += row.set`` with only the present values.)
+    """
+    cur, new = f"{var}.{_q(prop)}", f"row.mm.{_q(prop)}"
+    op = "<" if rule == "min" else ">"
+    return (f"{cur} = CASE WHEN {new} IS NULL THEN {cur} "
+            f"WHEN {cur} IS NULL OR {new} {op} {cur} THEN {new} ELSE {cur} END")
+
+
+def _translated(fn: F) -> F:
+    """Turn driver and server errors raised by a store method into a one-line StoreError."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen_wrapper(self: Neo4jStore, *args: Any, **kwargs: Any) -> Any:
+            try:
+                yield from fn(self, *args, **kwargs)
+            except (Neo4jError, DriverError) as exc:
+                raise self._store_error(exc) from exc
+        return gen_wrapper  # type: ignore[return-value]
+
+    @functools.wraps(fn)
+    def wrapper(self: Neo4jStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(self, *args, **kwargs)
+        except (Neo4jError, DriverError) as exc:
+            raise self._store_error(exc) from exc
+    return wrapper  # type: ignore[return-value]
+
+
+class Neo4jStore(GraphStore):
+    """A graph store in a Neo4j 5 database, reached over Bolt.
+
+    ``user``/``password`` are basic-auth credentials; an empty or missing
+    password connects without auth. ``database`` None uses the server's
+    default database. The constructor checks that the server answers and
+    raises :class:`StoreError` (one line) if it is unreachable, refuses the
+    credentials or lacks the database. The schema (constraints and indexes)
+    is applied by :meth:`apply_schema` and before the first write.
+    """
+
+    kind = "neo4j"
+    atomic_load = False
+
+    def __init__(self, uri: str, *, user: str | None = "neo4j", password: str | None = None,
+                 database: str | None = None) -> None:
+        super().__init__()
+        self.uri = uri
+        self.user = user
+        self.database = database
+        self._schema_ready = False
+        self._tx: neo4j.Transaction | None = None
+        self._build_cypher()
+        auth = (user or "neo4j", password) if password else None
+        self._has_auth = auth is not None
+        scheme = uri.partition("://")[0].lower() if "://" in uri else ""
+        if scheme not in _SCHEMES:
+            raise StoreError(f"bad Neo4j URI {uri!r}: expected one of "
+                             f"{', '.join(s + '://' for s in _SCHEMES)}")
+        try:
+            self._driver = GraphDatabase.driver(
+                uri, auth=auth, connection_timeout=15.0, user_agent="skiptrace",
+                # "label/type does not exist yet" warnings are noise for a store that creates them
+                notifications_disabled_classifications=[
+                    neo4j.NotificationDisabledClassification.UNRECOGNIZED])
+        except (ConfigurationError, ValueError) as exc:
+            raise StoreError(f"bad Neo4j URI {uri!r}: {_one_line(exc)}") from None
+        self._bookmarks = self._driver.execute_query_bookmark_manager
+        try:  # an auto-commit query fails at once (execute_query would retry for 30 s)
+            with self._session(read=True) as session:
+                session.run("RETURN 1").consume()
+        except (Neo4jError, DriverError) as exc:
+            self._driver.close()
+            raise self._store_error(exc) from None
+
+    # -- cypher generated from the schema -----------------------------------
+    def _build_cypher(self) -> None:
+        nodes = self.schema["nodes"]
+        self._labels = list(nodes)
+        self._key = {label: spec["key"] for label, spec in nodes.items()}
+        self._node_types = {label: {p: s["type"] for p, s in spec.get("props", {}).items()}
+                            for label, spec in nodes.items()}
+        self._rel_types = {t: {p: s["type"] for p, s in spec.get("props", {}).items()}
+                           for t, spec in self.schema["relationships"].items()}
+        self._node_minmax = {label: self._min_max(self.node_props(label)) for label in self._labels}
+        self._rel_minmax = {t: self._min_max(self.rel_props(t)) for t in self._rel_types}
+        self._node_write = {label: self._node_statement(label) for label in self._labels}
+        cases = " ".join(f"WHEN {{v}}:{_q(label)} THEN {_lit(label + ':')} + {{v}}.{_q(key)}"
+                         for label, key in self._key.items())
+        self._id_template = f"CASE {cases} END"
+        attempt_cols = self.schema["files"]["contact_attempts"]["columns"]
+        self._attempt_types = {c: s["type"] for c, s in attempt_cols.items()}
+        self._payment_cols = list(self.schema["files"]["payments"]["columns"])
+
+    @staticmethod
+    def _min_max(props: dict[str, dict[str, str]]) -> set[str]:
+        return {p for p, s in props.items() if s.get("merge", "set") in ("min", "max")}
+
+    def _id_of(self, var: str) -> str:
+        """Cypher expression for the ``Label:key`` id of node variable ``var``."""
+        return self._id_template.replace("{v}", var)
+
+    def _node_statement(self, label: str) -> str:
+        props = self.node_props(label)
+        sets = ["n += row.set"] + [_merge_expr("n", p, s["merge"]) for p, s in sorted(props.items())
+                                   if s.get("merge", "set") in ("min", "max")]
+        return (f"UNWIND $rows AS row MERGE (n:{_q(label)} {{{_q(self._key[label])}: row.key}}) "
+                f"SET {', '.join(sets)}")
+
+    def _edge_statement(self, type_: str, src_label: str, dst_label: str) -> str:
+        props = self.rel_props(type_)
+        ident = self.rel_identity(type_)
+        ident_map = ", ".join(f"{_q(p)}: row.ident[{i}]" for i, p in enumerate(ident))
+        sets = ["r += row.set"] + [_merge_expr("r", p, s["merge"]) for p, s in sorted(props.items())
+                                   if p not in ident and s.get("merge", "set") in ("min", "max")]
+        return (f"UNWIND $rows AS row "
+                f"MERGE (a:{_q(src_label)} {{{_q(self._key[src_label])}: row.src}}) "
+                f"MERGE (b:{_q(dst_label)} {{{_q(self._key[dst_label])}: row.dst}}) "
+                f"MERGE (a)-[r:{_q(type_)}{' {' + ident_map + '}' if ident else ''}]->(b) "
+                f"SET {', '.join(sets)}")
+
+    def _type_pattern(self, types: Iterable[str] | None) -> str | None:
+        """``:`A`|`B``` for the known types among ``types`` (all when None); None if none."""
+        known = list(self._rel_types) if types is None else \
+            sorted({t for t in types if t in self._rel_types})
+        return ":" + "|".join(_q(t) for t in known) if known else None
+
+    # -- plumbing --------------------------------------------------------------
+    def _store_error(self, exc: BaseException) -> StoreError:
+        where = f"Neo4j at {self.uri}"
+        if isinstance(exc, AuthError):
+            hint = ("set --neo4j-user/--neo4j-password or "
+                    "SKIPTRACE_NEO4J_USER/SKIPTRACE_NEO4J_PASSWORD")
+            if not self._has_auth:
+                return StoreError(f"{where} requires a user and password ({hint})")
+            return StoreError(f"{where} refused the credentials for user {self.user!r} ({hint})")
+        if isinstance(exc, ServiceUnavailable):
+            return StoreError(f"cannot reach {where}: {_one_line(exc)}")
+        if isinstance(exc, ClientError) and "DatabaseNotFound" in (exc.code or ""):
+            return StoreError(f"{where} has no database {self.database!r}")
+        return StoreError(f"{where}: {_one_line(exc)}")
+
+    def _session(self, read: bool = False) -> neo4j.Session:
+        return self._driver.session(
+            database=self.database, bookmark_manager=self._bookmarks,
+            default_access_mode=neo4j.READ_ACCESS if read else neo4j.WRITE_ACCESS)
+
+    def _read(self, query: str, **params: Any) -> list[neo4j.Record]:
+        """Run a read query (inside the open transaction, if any); return all records."""
+        if self._tx is not None:
+            return list(self._tx.run(query, params))
+        records, _, _ = self._driver.execute_query(
+            query, params, database_=self.database, routing_=RoutingControl.READ)
+        return records
+
+    def _stream(self, query: str, **params: Any) -> Iterator[neo4j.Record]:
+        """Stream a read query's records without holding them all in memory."""
+        if self._tx is not None:
+            yield from self._tx.run(query, params)
+            return
+        with self._session(read=True) as session:
+            yield from session.run(query, params)
+
+    def _write(self, statements: Iterable[tuple[str, list[dict[str, Any]]]]) -> None:
+        """Run ``(query, rows)`` pairs in chunks: in the open transaction, else one commit each."""
+        if self._tx is not None:
+            for query, rows in statements:
+                for part in _chunks(rows):
+                    self._tx.run(query, rows=part).consume()
+            return
+        with self._session() as session:
+            for query, rows in statements:
+                for part in _chunks(rows):
+                    session.execute_write(lambda tx, q=query, p=part: tx.run(q, rows=p).consume())
+
+    def _group(self, ids: Iterable[str]) -> dict[str, list[str]]:
+        """Keys by label for the ids of known labels (others cannot exist)."""
+        out: dict[str, list[str]] = {}
+        for nid in dict.fromkeys(ids):
+            try:
+                label, key = split_id(nid)
+            except ValueError:
+                continue
+            if label in self._key:
+                out.setdefault(label, []).append(key)
+        return out
+
+    def _edge(self, type_: str, src: str, dst: str, props: Props | None) -> Edge:
+        if props is None:
+            return Edge(type_, src, dst)
+        ident = self.rel_identity(type_)
+        clean = {k: v for k, v in sorted(props.items()) if not (k in ident and v == "")}
+        return Edge(type_, src, dst, clean)
+
+    def _node_props(self, label: str, props: Props) -> Props:
+        key = self._key[label]
+        return {key: props[key], **{k: v for k, v in sorted(props.items()) if k != key}}
+
+    # -- lifecycle ---------------------------------------------------------------
+    def close(self) -> None:
+        self._driver.close()
+
+    @_translated
+    def apply_schema(self) -> None:
+        """Create the constraints and indexes (idempotent) and check the schema version."""
+        for statement in skiptrace_schema.constraints_cypher():
+            self._driver.execute_query(statement, database_=self.database)
+        version = int(self.schema["version"])
+        records, _, _ = self._driver.execute_query(
+            f"MERGE (m:{_META_LABEL} {{key: 'schema'}}) ON CREATE SET m.version = $v "
+            "RETURN m.version AS v", {"v": version}, database_=self.database)
+        stored = records[0]["v"]
+        if stored != version:
+            raise StoreError(f"Neo4j at {self.uri} has schema version {stored}, "
+                             f"this skiptrace writes version {version}")
+        self._schema_ready = True
+
+    def _ensure_schema(self) -> None:
+        if not self._schema_ready:
+            self.apply_schema()
+
+    @_translated
+    def clear(self) -> None:
+        """Delete every skiptrace node and relationship and the ledger (schema stays)."""
+        for label in [*self._labels, _ATTEMPT_LABEL, _PAYMENT_LABEL]:
+            if self._tx is not None:
+                self._tx.run(f"MATCH (n:{_q(label)}) DETACH DELETE n").consume()
+                continue
+            while True:
+                records, _, _ = self._driver.execute_query(
+                    f"MATCH (n:{_q(label)}) WITH n LIMIT $n DETACH DELETE n RETURN count(*) AS c",
+                    {"n": CHUNK_ROWS}, database_=self.database)
+                if records[0]["c"] == 0:
+                    break
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One explicit transaction for every write (and read) inside; nested calls join it."""
+        if self._tx is not None:
+            yield
+            return
+        try:
+            self._ensure_schema()
+            session = self._session()
+            tx = session.begin_transaction()
+        except (Neo4jError, DriverError) as exc:
+            raise self._store_error(exc) from exc
+        self._tx = tx
+        try:
+            yield
+        except BaseException:
+            self._tx = None
+            try:
+                tx.rollback()
+            except (Neo4jError, DriverError) as exc:  # the original error matters more
+                log.warning("rollback failed: %s", _one_line(exc))
+            raise
+        else:
+            self._tx = None
+            try:
+                tx.commit()
+            except (Neo4jError, DriverError) as exc:
+                raise self._store_error(exc) from exc
+        finally:
+            self._tx = None
+            tx.close()
+            session.close()
+
+    # -- writes ------------------------------------------------------------------
+    @_translated
+    def write(self, batch: Batch) -> None:
+        """Upsert a batch; every statement is an ``UNWIND ... MERGE`` of up to CHUNK_ROWS rows."""
+        self._ensure_schema()
+        statements: list[tuple[str, list[dict[str, Any]]]] = []
+        for label, nodes in batch.nodes.items():
+            if label not in self._key:
+                raise StoreError(f"unknown node label {label!r}")
+            types, minmax = self._node_types[label], self._node_minmax[label]
+            rows = []
+            for key, props in nodes.items():
+                present = {p: _coerce(v, types[p]) for p, v in props.items()
+                           if v is not None and p in types}
+                rows.append({"key": str(key),
+                             "set": {p: v for p, v in present.items() if p not in minmax},
+                             "mm": {p: v for p, v in present.items() if p in minmax}})
+            statements.append((self._node_write[label], rows))
+        for type_, edges in batch.edges.items():
+            if type_ not in self._rel_types:
+                raise StoreError(f"unknown relationship type {type_!r}")
+            types, minmax = self._rel_types[type_], self._rel_minmax[type_]
+            ident = self.rel_identity(type_)
+            by_ends: dict[tuple[str, str], list[dict[str, Any]]] = {}
+            for e in edges:
+                (sl, sk), (dl, dk) = split_id(e.src), split_id(e.dst)
+                for label in (sl, dl):
+                    if label not in self._key:
+                        raise StoreError(f"unknown node label {label!r} in a {type_} relationship")
+                present = {p: _coerce(v, types[p]) for p, v in e.props.items()
+                           if v is not None and p in types}
+                by_ends.setdefault((sl, dl), []).append({
+                    "src": sk, "dst": dk,
+                    "ident": [str(e.props.get(p) or "") for p in ident],
+                    "set": {p: v for p, v in present.items() if p not in ident and p not in minmax},
+                    "mm": {p: v for p, v in present.items() if p in minmax},
+                })
+            for (sl, dl), rows in by_ends.items():
+                statements.append((self._edge_statement(type_, sl, dl), rows))
+        if batch.attempts:
+            rows = []
+            for a in batch.attempts:
+                present = {c: _coerce(a.get(c), t) for c, t in self._attempt_types.items()
+                           if c != "attempt_id" and a.get(c) is not None}
+                rows.append({"key": str(a["attempt_id"]), "set": present})
+            statements.append((f"UNWIND $rows AS row MERGE (a:{_ATTEMPT_LABEL} "
+                               f"{{{_ATTEMPT_KEY}: row.key}}) SET a += row.set", rows))
+        if batch.payments:
+            rows = []
+            for p in batch.payments:
+                amount = float(p["amount"])
+                rows.append({"key": _SEP.join([str(p["borrower_id"]), str(p["paid_at"]), repr(amount)]),
+                             "set": {"borrower_id": str(p["borrower_id"]),
+                                     "paid_at": str(p["paid_at"]), "amount": amount}})
+            statements.append((f"UNWIND $rows AS row MERGE (p:{_PAYMENT_LABEL} "
+                               f"{{{_PAYMENT_KEY}: row.key}}) ON CREATE SET p += row.set", rows))
+        log.debug("writing %d rows in %d statements", len(batch), len(statements))
+        self._write(statements)
+
+    @_translated
+    def write_rings(self, rings: Iterable[RingRecord], *, replace: bool = True) -> None:
+        """Write Ring nodes and MEMBER_OF edges in one transaction."""
+        rings = list(rings)
+        with self.transaction():
+            if replace:
+                assert self._tx is not None
+                self._tx.run("MATCH ()-[m:MEMBER_OF]->() DELETE m").consume()
+                self._tx.run("MATCH (r:Ring) DETACH DELETE r").consume()
+            batch = Batch()
+            for r in rings:
+                rid = batch.add_node("Ring", r.ring_id, {"typology": r.typology, "risk": r.risk,
+                                                          "size": len(r.members), **r.props})
+                for m in r.members:
+                    batch.add_edge("MEMBER_OF", node_id("Borrower", m), rid,
+                                   {"role": r.roles.get(m, "member")})
+            self.write(batch)
+
+    # -- reads -------------------------------------------------------------------
+    @_translated
+    def counts(self) -> Counts:
+        """Counts from Neo4j's count store: one query, one branch per label and type."""
+        parts = [f"MATCH (n:{_q(label)}) RETURN 'n' AS kind, {_lit(label)} AS name, count(n) AS c"
+                 for label in self._labels]
+        parts += [f"MATCH ()-[r:{_q(t)}]->() RETURN 'r' AS kind, {_lit(t)} AS name, count(r) AS c"
+                  for t in self._rel_types]
+        parts += [f"MATCH (n:{_q(label)}) RETURN 'l' AS kind, {_lit(name)} AS name, count(n) AS c"
+                  for label, name in ((_ATTEMPT_LABEL, "contact_attempts"),
+                                      (_PAYMENT_LABEL, "payments"))]
+        found: dict[str, dict[str, int]] = {"n": {}, "r": {}, "l": {}}
+        for r in self._read(" UNION ALL ".join(parts)):
+            if r["c"]:
+                found[r["kind"]][r["name"]] = r["c"]
+        return Counts(nodes=dict(sorted(found["n"].items())),
+                      relationships=dict(sorted(found["r"].items())),
+                      ledger=found["l"])
+
+    @_translated
+    def existing_keys(self, label: str, keys: Iterable[str]) -> set[str]:
+        if label not in self._key:
+            return set()
+        found: set[str] = set()
+        query = (f"UNWIND $keys AS k MATCH (n:{_q(label)} {{{_q(self._key[label])}: k}}) "
+                 "RETURN k")
+        for part in _chunks([str(k) for k in dict.fromkeys(keys)]):
+            found.update(r["k"] for r in self._read(query, keys=part))
+        return found
+
+    @_translated
+    def get_nodes(self, ids: Iterable[str]) -> dict[str, Props]:
+        """Properties of the existing nodes among ``ids`` (ordered as SQLite orders them)."""
+        ids = list(ids)
+        found: dict[str, Props] = {}
+        for label, keys in self._group(ids).items():
+            query = (f"UNWIND $keys AS k MATCH (n:{_q(label)} {{{_q(self._key[label])}: k}}) "
+                     "RETURN k, properties(n) AS p")
+            for part in _chunks(keys):
+                for r in self._read(query, keys=part):
+                    found[node_id(label, r["k"])] = self._node_props(label, r["p"])
+        return found
+
+    @_translated
+    def stream_nodes(self, label: str) -> Iterator[tuple[str, Props]]:
+        """Every node of ``label`` as ``(key, props)``, streamed in key order."""
+        if label not in self._key:
+            return
+        key = self._key[label]
+        # the IS NOT NULL predicate lets the planner stream in key-index order instead of sorting
+        query = (f"MATCH (n:{_q(label)}) WHERE n.{_q(key)} IS NOT NULL "
+                 f"RETURN properties(n) AS p ORDER BY n.{_q(key)}")
+        for r in self._stream(query):
+            props = self._node_props(label, r["p"])
+            yield props[key], props
+
+    @_translated
+    def degrees(self, ids: Iterable[str], types: Iterable[str] | None = None) -> dict[str, int]:
+        """Degree (out + in: a self-loop counts twice) of the ids that have any, in SQLite's order."""
+        ids = list(ids)
+        pattern = self._type_pattern(types)
+        if pattern is None:
+            return {}
+        out: dict[str, int] = {}
+        for label, keys in self._group(ids).items():
+            query = (f"UNWIND $keys AS k MATCH (n:{_q(label)} {{{_q(self._key[label])}: k}}) "
+                     f"WITH k, COUNT {{ (n)-[{pattern}]->() }} + COUNT {{ (n)<-[{pattern}]-() }} AS d "
+                     "WHERE d > 0 RETURN k, d")
+            for part in _chunks(keys):
+                for r in self._read(query, keys=part):
+                    out[node_id(label, r["k"])] = r["d"]
+        return out
+
+    @_translated
+    def incident_edges(self, ids: Iterable[str], types: Iterable[str] | None = None) -> list[Edge]:
+        """Edges touching ``ids``, each once (in no set order)."""
+        ids = list(dict.fromkeys(ids))
+        pattern = self._type_pattern(types)
+        if pattern is None:
+            return []
+        found: dict[str, tuple[Edge, str]] = {}  # element id -> (edge, SQLite's ident string)
+        for label, keys in self._group(ids).items():
+            query = (f"UNWIND $keys AS k MATCH (n:{_q(label)} {{{_q(self._key[label])}: k}})"
+                     f"-[r{pattern}]-() WITH DISTINCT r "
+                     f"RETURN elementId(r) AS id, type(r) AS t, {self._id_of('startNode(r)')} AS s, "
+                     f"{self._id_of('endNode(r)')} AS d, properties(r) AS p")
+            for part in _chunks(keys):
+                for r in self._read(query, keys=part):
+                    if r["s"] is not None and r["d"] is not None:
+                        e = self._edge(r["t"], r["s"], r["d"], r["p"])
+                        found[r["id"]] = (e, _SEP.join(self.edge_key(e)[3]))
+        return [e for e, _ident in found.values()]
+
+    @_translated
+    def stream_edges(self, types: Iterable[str] | None = None, *,
+                     with_props: bool = True) -> Iterator[Edge]:
+        pattern = self._type_pattern(types)
+        if pattern is None:
+            return
+        props = "properties(r)" if with_props else "null"
+        query = (f"MATCH (a)-[r{pattern}]->(b) RETURN type(r) AS t, {self._id_of('a')} AS s, "
+                 f"{self._id_of('b')} AS d, {props} AS p")
+        for r in self._stream(query):
+            if r["s"] is not None and r["d"] is not None:
+                yield self._edge(r["t"], r["s"], r["d"], r["p"])
+
+    @_translated
+    def ledger(self, borrower_id: str) -> Ledger:
+        attempts = []
+        for r in self._read(f"MATCH (a:{_ATTEMPT_LABEL} {{borrower_id: $b}}) RETURN properties(a) AS p",
+                            b=borrower_id):
+            p = r["p"]
+            attempts.append({c: p[c] for c in self._attempt_types if p.get(c) is not None})
+        attempts.sort(key=lambda a: (a.get("at", ""), a["attempt_id"]))
+        payments = [{c: r["p"][c] for c in self._payment_cols} for r in self._read(
+            f"MATCH (p:{_PAYMENT_LABEL} {{borrower_id: $b}}) RETURN properties(p) AS p", b=borrower_id)]
+        payments.sort(key=lambda p: (p["paid_at"], p["amount"]))
+        return Ledger(borrower_id, attempts, payments)
+
+    @_translated
+    def rings(self) -> list[RingRecord]:
+        out = []
+        records = self._read(
+            f"MATCH (r:Ring) OPTIONAL MATCH (m)-[e:MEMBER_OF]->(r) "
+            f"RETURN properties(r) AS p, collect([{self._id_of('m')}, e.role]) AS members")
+        for rec in sorted(records, key=lambda x: x["p"]["ring_id"]):
+            props = self._node_props("Ring", rec["p"])
+            members, roles = [], {}
+            for mid, role in sorted((m for m in rec["members"] if m[0] is not None),
+                                    key=lambda m: m[0]):
+                b = split_id(mid)[1]
+                members.append(b)
+                roles[b] = role or "member"
+            extra = {k: v for k, v in props.items() if k not in ("ring_id", "typology", "risk", "size")}
+            out.append(RingRecord(props["ring_id"], props.get("typology", "unknown"),
+                                  props.get("risk", 0.0), members, roles, extra))
+        return out
