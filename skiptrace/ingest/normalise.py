@@ -95,9 +95,8 @@ def parse_time(raw: str, tz: str) -> str:
         raise ValueError(f"not an ISO 8601 time: {raw!r}") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=zone(tz))
-    u = dt.astimezone(_UTC)
-    return (f"{u.year:04d}-{u.month:02d}-{u.day:02d}T"
-            f"{u.hour:02d}:{u.minute:02d}:{u.second:02d}Z")
+    # isoformat() is C code: "YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00"
+    return dt.astimezone(_UTC).isoformat()[:19] + "Z"
 
 
 @lru_cache(maxsize=None)
