@@ -198,3 +198,56 @@ def test_no_borrowers_file(sqlite_store, tmp_path):
     with pytest.raises(InputError) as info:
         load(sqlite_store, tmp_path)
     assert "no borrowers file" in info.value.problems[0].reason
+
+
+# -- the acceptance criteria on the committed demo world ---------------------------
+
+DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+
+DEMO_BAD_ROWS = {
+    "unparseable phone": ("phonebook.csv", "B000001,12ab,X,2026-04-02T10:04:28", "contact_phone"),
+    "unknown borrower": ("phonebook.csv", "B999999,+8613800138000,X,2026-04-02T10:04:28",
+                         "borrower_id"),
+    "bad enum": ("emergency_contacts.csv", "B000001,+8613800138000,X,landlord,2024-12-11T07:18:20",
+                 "relation"),
+    "truncated line": ("borrower_devices.csv", "B000001,dev-zz,2025-02", None),
+}
+
+
+@pytest.fixture(scope="module")
+def demo_stats_sqlite(tmp_path_factory):
+    from skiptrace.store import SQLiteStore
+
+    with SQLiteStore(tmp_path_factory.mktemp("demo") / "s.db") as s:
+        return load(s, DEMO).counts.as_dict()
+
+
+def test_demo_loads_twice_with_identical_stats(store, demo_stats_sqlite):
+    first = load(store, DEMO).counts.as_dict()
+    assert all(first["nodes"][label] > 0 for label in ("Borrower", "Phone", "Device", "Address", "Employer"))
+    assert load(store, DEMO).counts.as_dict() == first
+    assert first == demo_stats_sqlite  # both stores hold the same graph
+
+
+@pytest.mark.parametrize("case", sorted(DEMO_BAD_ROWS) + ["missing required column"])
+def test_demo_with_one_bad_row_changes_nothing(store, tmp_path, case):
+    load(store, DEMO)
+    before = store.counts().as_dict()
+    bad = tmp_path / "demo"
+    shutil.copytree(DEMO, bad)
+    if case == "missing required column":
+        lines = (bad / "calls.csv").read_text(encoding="utf-8").splitlines()
+        header = lines[0].split(",")
+        keep = [i for i, h in enumerate(header) if h != "phone_b"]
+        (bad / "calls.csv").write_text("\n".join(",".join(r.split(",")[i] for i in keep)
+                                                 for r in lines) + "\n", encoding="utf-8")
+        fname, line, column = "calls.csv", 1, "phone_b"
+    else:
+        fname, row, column = DEMO_BAD_ROWS[case]
+        line = len((bad / fname).read_text(encoding="utf-8").splitlines()) + 1
+        append(bad / fname, row)
+    with pytest.raises(InputError) as info:
+        load(store, bad)
+    p = info.value.problems[0]
+    assert (p.file, p.line, p.column) == (fname, line, column), info.value.problems
+    assert store.counts().as_dict() == before
