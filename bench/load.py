@@ -104,6 +104,48 @@ def bench_sqlite(d: Path, tmp: Path) -> dict:
     return {"floor": floor_rate, "ours": ours_rate, "ratio": ours_rate / floor_rate}
 
 
+def phases(d: Path, tmp: Path) -> None:
+    """Where an embedded load spends its time: parsing alone, then a full load
+    with the writer thread's staging, merges and index rebuild timed."""
+    import skiptrace_schema
+    from skiptrace.ingest.loader import LoadReport, _run
+    from skiptrace.ingest.sources import discover
+    from skiptrace.store import sqlite as sq
+
+    schema = skiptrace_schema.load()
+    sources, _ = discover(d, list(schema["files"]))
+    store = SQLiteStore(tmp / "phases.db")
+    t = time.perf_counter()
+    _run(store, sources, schema, LoadReport(str(d)), write=False, default_region="CN",
+         default_timezone="UTC", allow_extra=False, max_errors=50, batch_rows=50_000, progress=None)
+    print(f"phases  validate and normalise only : {time.perf_counter() - t:7.1f}s (parsing thread)")
+    spent = {"stage": 0.0, "merge": 0.0, "index": 0.0}
+
+    def timed(name: str, fn):
+        def wrapper(self, *a):
+            t0 = time.perf_counter()
+            try:
+                return fn(self, *a)
+            finally:
+                spent[name] += time.perf_counter() - t0
+        return wrapper
+
+    orig = (sq.SQLiteStore.write, sq.SQLiteStore._merge, sq.SQLiteStore._restore_indexes)
+    sq.SQLiteStore.write = timed("stage", orig[0])
+    sq.SQLiteStore._merge = timed("merge", orig[1])
+    sq.SQLiteStore._restore_indexes = timed("index", orig[2])
+    try:
+        t = time.perf_counter()
+        load(store, d)
+        total = time.perf_counter() - t
+    finally:
+        sq.SQLiteStore.write, sq.SQLiteStore._merge, sq.SQLiteStore._restore_indexes = orig
+        store.close()
+    print(f"phases  full load                   : {total:7.1f}s; writer thread: staging "
+          f"{spent['stage']:.1f}s (incl. merges it triggers), merges {spent['merge']:.1f}s, "
+          f"index rebuild {spent['index']:.1f}s")
+
+
 def row_at_a_time(d: Path, uri: str, sample: int) -> tuple[int, float]:
     """One auto-commit MERGE per input row (the naive way), on a sample of each file."""
     from neo4j import GraphDatabase
@@ -130,7 +172,7 @@ def row_at_a_time(d: Path, uri: str, sample: int) -> tuple[int, float]:
     rows = 0
     secs = 0.0
     with driver.session() as s:
-        s.run("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS").consume()
+        s.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS").consume()
         for p in input_files(d):
             kind = p.name.split(".")[0]
             if kind not in q:
@@ -188,6 +230,7 @@ def main() -> None:
     ap.add_argument("--neo4j-uri", default=None)
     ap.add_argument("--sample", type=int, default=20_000)
     ap.add_argument("--dir", type=Path, default=None, help="load this directory instead of a generated world")
+    ap.add_argument("--phases", action="store_true", help="also time the embedded load's phases")
     args = ap.parse_args()
     d = args.dir or world_dir(args.borrowers, args.seed)
     print(f"world {d}: {count_rows(d):,} input rows in {len(input_files(d))} files")
@@ -195,6 +238,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=REPO / "bench" / "out") as tmp:
         if "sqlite" in stores:
             bench_sqlite(d, Path(tmp))
+            if args.phases:
+                phases(d, Path(tmp))
     if "neo4j" in stores:
         bench_neo4j(d, args.neo4j_uri, args.sample)
 
