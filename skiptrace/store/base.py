@@ -195,6 +195,18 @@ class RingRecord:
     props: Props = field(default_factory=dict)
 
 
+def ring_batch(rings: Iterable[RingRecord]) -> Batch:
+    """Ring nodes and their MEMBER_OF relationships as one batch."""
+    batch = Batch()
+    for r in rings:
+        rid = batch.add_node("Ring", r.ring_id, {"typology": r.typology, "risk": r.risk,
+                                                  "size": len(r.members), **r.props})
+        for m in r.members:
+            batch.add_edge("MEMBER_OF", node_id("Borrower", m), rid,
+                           {"role": r.roles.get(m, "member")})
+    return batch
+
+
 class GraphStore(abc.ABC):
     """A graph of borrowers and their identifiers, plus the per-borrower ledger.
 

@@ -39,7 +39,7 @@ from neo4j.exceptions import (
 import skiptrace_schema
 from skiptrace.errors import StoreError
 from skiptrace.store.base import (
-    Batch, Counts, Edge, GraphStore, Ledger, Props, RingRecord, node_id, split_id,
+    Batch, Counts, Edge, GraphStore, Ledger, Props, RingRecord, ring_batch, node_id, split_id,
 )
 # Reads that take a list of ids return them in SQLite's order, which comes in
 # chunks of this many ids (its IN-list size); sharing the constant keeps the
@@ -436,14 +436,7 @@ class Neo4jStore(GraphStore):
                 assert self._tx is not None
                 self._tx.run("MATCH ()-[m:MEMBER_OF]->() DELETE m").consume()
                 self._tx.run("MATCH (r:Ring) DETACH DELETE r").consume()
-            batch = Batch()
-            for r in rings:
-                rid = batch.add_node("Ring", r.ring_id, {"typology": r.typology, "risk": r.risk,
-                                                          "size": len(r.members), **r.props})
-                for m in r.members:
-                    batch.add_edge("MEMBER_OF", node_id("Borrower", m), rid,
-                                   {"role": r.roles.get(m, "member")})
-            self.write(batch)
+            self.write(ring_batch(rings))
 
     # -- reads -------------------------------------------------------------------
     @_translated

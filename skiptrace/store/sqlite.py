@@ -30,7 +30,7 @@ from pathlib import Path
 
 from skiptrace.errors import StoreError
 from skiptrace.store.base import (
-    Batch, Counts, Edge, GraphStore, Ledger, Props, RingRecord, node_id, split_id,
+    Batch, Counts, Edge, GraphStore, Ledger, Props, RingRecord, ring_batch, node_id, split_id,
 )
 
 _SQL_TYPE = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "INTEGER", "json": "TEXT"}
@@ -294,14 +294,7 @@ class SQLiteStore(GraphStore):
             if replace:
                 self.conn.execute("DELETE FROM edge WHERE type = 'MEMBER_OF'")
                 self.conn.execute("DELETE FROM node WHERE label = 'Ring'")
-            batch = Batch()
-            for r in rings:
-                rid = batch.add_node("Ring", r.ring_id, {"typology": r.typology, "risk": r.risk,
-                                                          "size": len(r.members), **r.props})
-                for m in r.members:
-                    batch.add_edge("MEMBER_OF", node_id("Borrower", m), rid,
-                                   {"role": r.roles.get(m, "member")})
-            self.write(batch)
+            self.write(ring_batch(rings))
 
     # -- reads -------------------------------------------------------------------
     def counts(self) -> Counts:
