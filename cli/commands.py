@@ -1,4 +1,4 @@
-"""The store commands: load, stats, schema apply, export."""
+"""The store commands (load, stats, schema, export) and the list of all commands."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -9,6 +9,7 @@ import click
 from skiptrace import export as export_lib
 from skiptrace.ingest import load as load_lib
 from skiptrace_cli.common import emit_json, format_option, is_terminal, store_options
+from skiptrace_cli.find import evaluate, find
 from skiptrace_cli.generate import generate
 
 
@@ -127,4 +128,4 @@ def export(store, fmt, output, types, reveal):
         click.echo(f"wrote {n} nodes and {m} relationships to {output}", err=True)
 
 
-ALL = [load, stats, schema, export, generate]
+ALL = [load, stats, schema, export, generate, find, evaluate]

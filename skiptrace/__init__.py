@@ -9,5 +9,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from skiptrace.errors import InputError, SkiptraceError, StoreError  # noqa: E402
+from skiptrace.contacts import FindResult, find, find_many  # noqa: E402
 
-__all__ = ["__version__", "InputError", "SkiptraceError", "StoreError"]
+__all__ = ["__version__", "FindResult", "InputError", "SkiptraceError", "StoreError",
+           "find", "find_many"]

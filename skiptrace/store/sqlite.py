@@ -80,6 +80,7 @@ class SQLiteStore(GraphStore):
             raise StoreError(f"cannot open store {self.path}: {exc}") from None
         self._in_tx = False
         self._staged = 0             # rows in the temp staging tables
+        self._merged_rows = 0        # rows merged in this transaction (for ANALYZE)
         self._stage_made: set[str] = set()
         self._dropped_indexes: list[str] = []
         self._node_cols, self._node_types = self._columns("nodes")
@@ -175,6 +176,7 @@ class SQLiteStore(GraphStore):
         except BaseException:
             self.conn.execute("ROLLBACK")
             self._staged = 0
+            self._merged_rows = 0
             self._dropped_indexes = []
             self._stage_made.clear()  # temp tables created in the transaction are gone
             raise
@@ -262,6 +264,7 @@ class SQLiteStore(GraphStore):
                 self._merge_edges(name, table)
             self.conn.execute(f"DELETE FROM {table}")
             log.debug("merged %s in %.2fs", table, time.perf_counter() - started)
+        self._merged_rows += self._staged
         self._staged = 0
 
     def _merge_edges(self, type_: str, table: str) -> None:
@@ -281,11 +284,23 @@ class SQLiteStore(GraphStore):
             f"SELECT src, '{type_}', dst, {ident_sql}{''.join(', ' + c for c in cols)} "
             f"FROM {table} WHERE true ORDER BY src, dst, 4, rowid{conflict}")
 
+    def _refresh_statistics(self) -> None:
+        """Sampled ANALYZE after a bulk merge: without statistics SQLite's
+        planner may scan a whole relationship type instead of using an index
+        for ``type IN (...) AND src IN (...)`` lookups."""
+        self.conn.execute("PRAGMA analysis_limit = 1000")
+        self.conn.execute("ANALYZE")
+
     def _restore_indexes(self) -> None:
+        """At commit: rebuild dropped indexes, then refresh planner statistics
+        if this transaction merged many rows."""
         if self._dropped_indexes:
             log.debug("rebuilding indexes %s", self._dropped_indexes)
             self.conn.execute("CREATE INDEX IF NOT EXISTS edge_dst ON edge (type, dst, src)")
             self._dropped_indexes = []
+        if self._merged_rows >= 50_000:
+            self._refresh_statistics()
+        self._merged_rows = 0
 
     def write_rings(self, rings: Iterable[RingRecord], *, replace: bool = True) -> None:
         rings = list(rings)

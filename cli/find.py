@@ -1,0 +1,121 @@
+"""`skiptrace find` and `skiptrace evaluate find`: thin wrappers over skiptrace.contacts / evaluate."""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from skiptrace.contacts import find as find_lib
+from skiptrace.contacts import find_many
+from skiptrace_cli.common import emit_json, format_option, store_options
+
+_CSV_COLUMNS = ["borrower_id", "as_of", "rank", "phone", "name", "relation", "target_role", "score",
+                "last_seen", "eligible", "blocked_by", "why"]
+
+
+def _csv_rows(res, reveal: bool):
+    d = res.to_dict(reveal)
+    for c in d["candidates"]:
+        yield [d["borrower_id"], d["as_of"], c["rank"], c["phone"], c["name"] or "", c["relation"],
+               c["target_role"], c["score"], c["last_seen"] or "", str(c["eligible"]).lower(),
+               ";".join(c["blocked_by"]), c["summary"]]
+
+
+def _table(res, reveal: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    d = res.to_dict(reveal)
+    t = Table(title=f"borrower {d['borrower_id']}, as of {d['as_of']}")
+    for col in ("#", "phone", "name", "relation", "role", "score", "last seen", "eligible", "why"):
+        t.add_column(col, overflow="fold")
+    for c in d["candidates"]:
+        t.add_row(str(c["rank"]), c["phone"], c["name"] or "", c["relation"], c["target_role"],
+                  f"{c['score']:.2f}", c["last_seen"] or "",
+                  "yes" if c["eligible"] else "no: " + ", ".join(c["blocked_by"]),
+                  c["evidence"][0]["why"] if c["evidence"] else "")
+    Console().print(t)
+
+
+@click.command()
+@click.argument("borrower_id", required=False)
+@store_options
+@click.option("--limit", default=20, show_default=True, help="How many candidates to list.")
+@click.option("--max-hops", default=3, show_default=True, help="How far out candidates may be.")
+@click.option("--as-of", "as_of", default=None, metavar="DATE",
+              help="Rank as of this ISO date/time (default: the newest time in the borrower's data).")
+@click.option("--borrowers-file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A file of borrower ids, one per line ('-' for stdin), for many at once.")
+@click.option("--reveal", is_flag=True, help="Show phone numbers and names unmasked.")
+@format_option("table", "json", "jsonl", "csv")
+def find(borrower_id, store, limit, max_hops, as_of, borrowers_file, reveal, fmt):
+    """Rank the phones most likely to reach BORROWER_ID now, with evidence and eligibility."""
+    if bool(borrower_id) == bool(borrowers_file):
+        raise click.UsageError("give a BORROWER_ID or --borrowers-file, not both or neither")
+    kwargs = dict(limit=limit, max_hops=max_hops, as_of=as_of)
+    if borrowers_file:
+        with click.open_file(borrowers_file, encoding="utf-8") as f:
+            ids = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+        results = find_many(store, ids, **kwargs)
+        if fmt == "table":
+            fmt = "jsonl"
+    else:
+        results = iter([find_lib(store, borrower_id, **kwargs)])
+    if fmt == "csv":
+        w = csv.writer(sys.stdout)
+        w.writerow(_CSV_COLUMNS)
+        for res in results:
+            w.writerows(_csv_rows(res, reveal))
+    elif fmt == "jsonl":
+        for res in results:
+            sys.stdout.write(json.dumps(res.to_dict(reveal), ensure_ascii=False) + "\n")
+    elif fmt == "json":
+        for res in results:
+            emit_json(res.to_dict(reveal))
+    else:
+        for res in results:
+            _table(res, reveal)
+
+
+@click.group()
+def evaluate():
+    """Measure skiptrace against a generated world's truth."""
+
+
+@evaluate.command("find")
+@click.option("--world", "world", required=True, type=click.Path(exists=True, file_okay=False),
+              help="A generated world directory (with truth/).")
+@store_options(create=True)
+@click.option("--min-probability", default=0.5, show_default=True,
+              help="A phone counts as reaching the borrower at this reach_probability or above.")
+@click.option("--sample", type=int, default=None, help="Evaluate this many random lost borrowers.")
+@click.option("--seed", default=0, show_default=True, help="Seed of --sample.")
+@format_option("table", "json")
+def evaluate_find_cmd(world, store, min_probability, sample, seed, fmt):
+    """hit@1/3/10, MRR and recall@10 of find and three baselines on WORLD's lost borrowers.
+
+    The store must hold WORLD (`skiptrace load WORLD`); an empty store is loaded first.
+    """
+    from skiptrace.evaluate import evaluate_find
+    from skiptrace.ingest import load
+
+    if not store.counts().nodes.get("Borrower"):
+        load(store, Path(world))
+    report = evaluate_find(store, world, min_probability=min_probability, sample=sample, seed=seed)
+    d = report.as_dict()
+    if fmt == "json":
+        emit_json(d)
+        return
+    click.echo(f"{d['borrowers']} lost-contact borrowers in {world} "
+               f"(relevant: reach_probability >= {min_probability})")
+    cols = ["hit@1", "hit@3", "hit@10", "mrr", "recall@10", "ndcg@10"]
+    click.echo(f"{'method':<16}" + "".join(f"{c:>10}" for c in cols))
+    for m, v in d["methods"].items():
+        click.echo(f"{m:<16}" + "".join(f"{v[c]:>10.3f}" for c in cols))
+    click.echo(f"MRR of find / best baseline ({d['best_baseline']}): {d['mrr_ratio']}")
+
+
+ALL = [find, evaluate]

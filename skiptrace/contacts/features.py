@@ -1,0 +1,417 @@
+"""Candidate phones of a borrower's ego graph and their features.
+
+Every ``Phone`` in the ego graph is a candidate. :func:`extract` computes,
+for each, the features in :data:`FEATURES` (all in [0, 1]) and the
+evidence items that justify them. Definitions (``as_of`` in days):
+
+- *tie* with the borrower: the CALLED records between the candidate and the
+  borrower's registered numbers (records a reassigned number made for its
+  new owner, i.e. starting after the reassignment, are not the borrower's)
+  and the inferred new number. ``call_volume = log1p(calls) / log1p(200)``,
+  ``call_recency = exp(-(as_of - last_at) / 30)``, ``reciprocity =
+  min(a->b, b->a) / max(a->b, b->a)``, ``call_duration =
+  log1p(seconds / calls) / log1p(600)``, each capped at 1.
+- *new number* (:func:`takeover`): a phone not registered to anyone that
+  calls the *circle* of a dead registered number (its call partners and
+  the borrower's listed contacts), each call pair starting after the dead
+  number's last call with that partner; partners count by rarity.
+- *links*: another borrower's number reached over a shared address
+  (household), device (shared_device) or employer (colleague_link),
+  weighted by the rarity of the shared identifier; ``workplace`` is a
+  switchboard of the borrower's employer.
+- *rarity* of a node with whole-graph degree ``d``:
+  ``r = 1 / sqrt(max(1, d / 10))``; ``hub = 1 - r``.
+- *outcomes* from the ledger: ``bad_outcome = 1 - exp(-n)`` over attempts on
+  the phone that ended wrong_number, refused or opted_out;
+  ``good_outcome`` likewise over reached_borrower / reached_third_party /
+  promise_to_pay / paid.
+
+Cost: O(E + P * k) for an ego graph of E relationships and P phones with at
+most k call partners each, plus the personalised PageRank of
+:mod:`skiptrace.contacts.ranking.walk`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from skiptrace.contacts import clock
+from skiptrace.contacts.ego import Ego
+from skiptrace.contacts.evidence import Evidence, Text
+from skiptrace.contacts.ranking.walk import personalised_pagerank, weighted_edges
+from skiptrace.store.base import Edge, split_id
+
+FEATURES: tuple[str, ...] = (
+    "own_active", "own_dead", "new_number", "emergency", "relation_prior", "emergency_first",
+    "phonebook", "call_volume", "call_recency", "reciprocity", "call_duration", "in_touch_new",
+    "household", "shared_device", "colleague_link", "workplace", "ppr", "hub", "dead_number",
+    "bad_outcome", "good_outcome", "hop2", "hop3", "other_borrower",
+    "rel_spouse", "rel_parent", "rel_child", "rel_sibling", "rel_relative", "rel_friend",
+    "rel_colleague", "rel_other",
+)
+IDX = {f: i for i, f in enumerate(FEATURES)}
+
+#: prior that a listed relation still reaches the borrower (emergency-contact relation)
+RELATION_PRIOR = {"spouse": 1.0, "parent": 0.9, "child": 0.8, "sibling": 0.8, "relative": 0.6,
+                  "friend": 0.45, "colleague": 0.3, "other": 0.15}
+RECENCY_DAYS = 30.0
+DEAD = ("disconnected", "reassigned")
+BAD_OUTCOMES = ("wrong_number", "refused", "opted_out")
+GOOD_OUTCOMES = ("reached_borrower", "reached_third_party", "promise_to_pay", "paid")
+_LINKS = {"LIVES_AT": "household", "USES_DEVICE": "shared_device", "EMPLOYED_BY": "colleague_link",
+          "WORKS_AT": "colleague_link"}
+_LINK_WORDS = {"household": "lives at the borrower's address", "shared_device":
+               "used the borrower's device", "colleague_link": "works with the borrower"}
+
+
+def rarity(degree: int) -> float:
+    """``1 / sqrt(max(1, degree / 10))``: 1 up to ten ties, 0.1 at a thousand."""
+    return 1.0 / math.sqrt(max(1.0, degree / 10.0))
+
+
+@dataclass
+class Tie:
+    """Calls between a candidate and the borrower's numbers, summed."""
+
+    calls: int = 0
+    a2b: int = 0
+    b2a: int = 0
+    seconds: int = 0
+    first: float = math.inf
+    last: float = -math.inf
+    via: str = ""  # the borrower's number with the most calls
+    via_calls: int = 0
+
+    def add(self, e: Edge, candidate: str, own: str) -> None:
+        ab, ba = int(e.props.get("calls_a_to_b") or 0), int(e.props.get("calls_b_to_a") or 0)
+        from_cand = ab if e.src == candidate else ba
+        n = ab + ba
+        if n > self.via_calls or not self.via:
+            self.via, self.via_calls = own, n
+        self.calls += n
+        self.a2b += from_cand
+        self.b2a += n - from_cand
+        self.seconds += int(e.props.get("seconds_total") or 0)
+        if e.props.get("first_at"):
+            self.first = min(self.first, clock.to_days(e.props["first_at"]))
+        if e.props.get("last_at"):
+            self.last = max(self.last, clock.to_days(e.props["last_at"]))
+
+
+@dataclass
+class Candidate0:
+    """What :func:`extract` knows about one candidate phone before scoring."""
+
+    node: str
+    phone: str
+    hop: int
+    name: str | None = None
+    relation: str | None = None
+    target_role: str = "third_party"
+    last_seen: float | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class Features:
+    """The candidates of one ego graph: ``X[i]`` holds the features of ``candidates[i]``."""
+
+    candidates: list[Candidate0]
+    X: np.ndarray
+    new_number: str | None
+
+
+def _t(e: Edge, key: str) -> float | None:
+    v = e.props.get(key)
+    return clock.to_days(v) if v else None
+
+
+def _own_phones(ego: Ego) -> dict[str, Edge]:
+    return {o: e for o, e in ego.adj.get(ego.center, ()) if e.type == "HAS_PHONE"}
+
+
+def _is_stranger_call(ego: Ego, own: str, e: Edge) -> bool:
+    """A call record a reassigned number made for its new owner (it starts after reassignment)."""
+    props = ego.sub.nodes.get(own, {})
+    if props.get("status") != "reassigned" or not props.get("status_at"):
+        return False
+    first = _t(e, "first_at")
+    return first is not None and first >= clock.to_days(props["status_at"]) - 1.0
+
+
+def registered_owner(ego: Ego, phone: str) -> list[str]:
+    """Borrowers and employers with a HAS_PHONE to ``phone`` in the ego graph."""
+    return [o for o, e in ego.adj.get(phone, ()) if e.type == "HAS_PHONE" and e.dst == phone]
+
+
+def takeover(ego: Ego, own: dict[str, Edge]) -> dict[str, tuple[float, list[str], str]]:
+    """Score phones that took over a dead registered number's call partners.
+
+    For each dead (disconnected or reassigned) registered number D, the
+    circle is D's call partners (weight = rarity) and the borrower's listed
+    contacts (weight = rarity / 2). A phone X scores ``sum(weight(Q))`` over
+    circle members Q whose calls with X began no earlier than one day
+    before D's last call with Q (or, for a listed-only Q, than D's end),
+    minus the same sum over those X already called while D was alive.
+    Phones registered to anyone are skipped. Returns ``{X: (score,
+    partners, D)}`` for positive scores.
+    """
+    dead = [d for d in own if ego.sub.nodes.get(d, {}).get("status") in DEAD]
+    if not dead:
+        return {}
+    listed = {o: e for o, e in ego.adj.get(ego.center, ()) if e.type == "LISTS_CONTACT"}
+    best: dict[str, tuple[float, list[str], str]] = {}
+    for d in dead:
+        circle: dict[str, tuple[float, float]] = {}  # Q -> (weight, D's last call with Q)
+        end = -math.inf
+        for q, e in ego.adj.get(d, ()):
+            if e.type != "CALLED" or q in own or _is_stranger_call(ego, d, e):
+                continue
+            last = _t(e, "last_at") or -math.inf
+            end = max(end, last)
+            circle[q] = (rarity(ego.degree(q)), last)
+        if end == -math.inf:
+            hp = own[d]
+            end = _t(hp, "last_seen") or _t(hp, "first_seen") or -math.inf
+            st = ego.sub.nodes[d].get("status_at")
+            if st and ego.sub.nodes[d].get("status") == "disconnected":
+                end = max(end, clock.to_days(st) - 1.0) if end > -math.inf else clock.to_days(st) - 1.0
+        for q in listed:
+            if q not in circle and q not in own:
+                circle[q] = (0.5 * rarity(ego.degree(q)), end)
+        gain: dict[str, float] = {}
+        overlap: dict[str, float] = {}
+        who: dict[str, list[str]] = {}
+        for q, (w, last) in circle.items():
+            for x, e in ego.adj.get(q, ()):
+                if e.type != "CALLED" or x == d or x in own or x == ego.center:
+                    continue
+                first = _t(e, "first_at")
+                if first is None:
+                    continue
+                if first >= last - 1.0:
+                    gain[x] = gain.get(x, 0.0) + w
+                    who.setdefault(x, []).append(q)
+                else:
+                    overlap[x] = overlap.get(x, 0.0) + w
+        for x, g in gain.items():
+            s = g - overlap.get(x, 0.0)
+            if s <= 0 or registered_owner(ego, x):
+                continue
+            if x not in best or s > best[x][0]:
+                best[x] = (s, sorted(who[x]), d)
+    return best
+
+
+def extract(ego: Ego) -> Features:
+    """Candidates and features of an ego graph (see the module docstring)."""
+    nodes, adj, center, as_of = ego.sub.nodes, ego.adj, ego.center, ego.as_of
+    phones = sorted(n for n in ego.sub.hops if n.startswith("Phone:") and n in adj)
+    own = _own_phones(ego)
+    cand: dict[str, Candidate0] = {p: Candidate0(p, split_id(p)[1], ego.sub.hops.get(p, 9)) for p in phones}
+    X = {p: np.zeros(len(FEATURES)) for p in phones}
+
+    def setf(p: str, f: str, v: float) -> None:
+        X[p][IDX[f]] = max(X[p][IDX[f]], min(1.0, max(0.0, v)))
+
+    # -- the borrower's registered numbers and the inferred new number -------------
+    for p, e in own.items():
+        c = cand.get(p)
+        if c is None:
+            continue
+        st = nodes.get(p, {}).get("status")
+        c.target_role, c.relation, c.name = "borrower", "self", ego.borrower.get("full_name")
+        role = e.props.get("role") or "registered"
+        if st in DEAD:
+            setf(p, "own_dead", 1.0)
+            when = nodes[p].get("status_at")
+            why = f"the borrower's {role} number, {st}" + (f" since {clock.date(clock.to_days(when), ego.timezone)}" if when else "")
+        else:
+            setf(p, "own_active", 1.0)
+            why = f"the borrower's {role} number" + (", verified" if e.props.get("verified") else "")
+        c.evidence.append(Evidence("own_dead" if st in DEAD else "own_active",
+                                   (center, "HAS_PHONE", p), Text(why)))
+        ls = _t(e, "last_seen")
+        if ls is not None:
+            c.last_seen = ls
+    taken = takeover(ego, own)
+    new_number, new_conf = None, 0.0
+    for x, (s, partners, d) in sorted(taken.items(), key=lambda kv: (-kv[1][0], kv[0])):
+        conf = 1.0 - math.exp(-s / 1.5)
+        if new_number is None:
+            new_number, new_conf = x, conf
+        c = cand.get(x)
+        if c is None:
+            continue
+        setf(x, "new_number", conf)
+        c.target_role, c.relation = "borrower", "new_number"
+        q = partners[0]
+        c.evidence.append(Evidence(
+            "new_number", (center, "HAS_PHONE", d, "CALLED", q, "CALLED", x),
+            Text(f"took over {len(partners)} of the call partners of the borrower's dead number {{d}}"
+                 f" after it went silent", phones={"d": split_id(d)[1]})))
+
+    # -- listings: emergency contacts (in listed order) and phonebook ---------------
+    listings = [(o, e) for o, e in adj.get(center, ()) if e.type == "LISTS_CONTACT"]
+    ec = sorted((e for o, e in listings if e.props.get("source") == "emergency"),
+                key=lambda e: (e.props.get("listed_at") or "", e.dst))
+    for pos, e in enumerate(ec):
+        p = e.dst
+        if p not in cand:
+            continue
+        c = cand[p]
+        rel = e.props.get("relation") or "other"
+        setf(p, "emergency", 1.0)
+        setf(p, "relation_prior", RELATION_PRIOR.get(rel, 0.15))
+        if f"rel_{rel}" in IDX:
+            setf(p, f"rel_{rel}", 1.0)
+        setf(p, "emergency_first", 1.0 / (1 + pos))
+        if c.target_role != "borrower":
+            c.relation = rel
+            c.name = e.props.get("name") or c.name
+        when = e.props.get("listed_at")
+        names = {"n": e.props["name"]} if e.props.get("name") else {}
+        who = f" {{n}}" if names else ""
+        c.evidence.append(Evidence("emergency", (center, "LISTS_CONTACT", p), Text(
+            f"emergency contact ({rel}){who}" + (f", listed {clock.date(clock.to_days(when), ego.timezone)}" if when else ""),
+            names=names)))
+    for o, e in listings:
+        if e.props.get("source") != "phonebook" or o not in cand:
+            continue
+        c = cand[o]
+        setf(o, "phonebook", 1.0)
+        if c.name is None and e.props.get("name"):
+            c.name = e.props["name"]
+        if c.relation is None:
+            c.relation = "contact"
+        names = {"n": e.props["name"]} if e.props.get("name") else {}
+        c.evidence.append(Evidence("phonebook", (center, "LISTS_CONTACT", o), Text(
+            "in the borrower's phonebook" + (" as {n}" if names else ""), names=names)))
+        cap = _t(e, "captured_at")
+        if cap is not None and (c.last_seen is None or cap > c.last_seen):
+            c.last_seen = cap
+
+    # -- call ties with the borrower's numbers and with the inferred new number -----
+    ties: dict[str, Tie] = {}
+    for d in own:
+        for q, e in adj.get(d, ()):
+            if e.type == "CALLED" and q in cand and q != d and not _is_stranger_call(ego, d, e):
+                ties.setdefault(q, Tie()).add(e, q, d)
+    for q, t in ties.items():
+        _set_tie(setf, q, t, as_of)
+        c = cand[q]
+        if c.relation is None:
+            c.relation = "call_partner"
+        c.evidence.append(Evidence("call_volume", (center, "HAS_PHONE", t.via, "CALLED", q), Text(
+            f"{t.calls} calls with the borrower's number, last on {clock.date(min(t.last, as_of), ego.timezone)}")))
+    if new_number is not None:
+        for q, e in adj.get(new_number, ()):
+            if e.type != "CALLED" or q not in cand or q in own:
+                continue
+            t = Tie()
+            t.add(e, q, new_number)
+            rec = math.exp(-max(0.0, as_of - t.last) / RECENCY_DAYS)
+            setf(q, "in_touch_new", new_conf * rec * min(1.0, math.log1p(t.calls) / math.log1p(20)))
+            d, via = taken[new_number][2], [x for x in taken[new_number][1] if x != q]
+            cand[q].evidence.append(Evidence(
+                "in_touch_new", (center, "HAS_PHONE", d, "CALLED", via[0], "CALLED", new_number,
+                                 "CALLED", q) if via else (center, "HAS_PHONE", d, "CALLED", q),
+                Text(f"{t.calls} calls with the borrower's probable new number {{x}}, last on "
+                     f"{clock.date(min(t.last, as_of), ego.timezone)}", phones={"x": split_id(new_number)[1]})))
+            if cand[q].last_seen is None or t.last > cand[q].last_seen:
+                cand[q].last_seen = min(t.last, as_of)
+
+    # -- other borrowers' numbers over shared identifiers; the employer's switchboard -
+    for ident, e in adj.get(center, ()):
+        kind = _LINKS.get(e.type)
+        if kind is None:
+            continue
+        w_ident = rarity(ego.degree(ident))
+        for other, e2 in adj.get(ident, ()):
+            if other == center:
+                continue
+            if other.startswith("Phone:") and e2.type == "HAS_PHONE" and other in cand:
+                setf(other, "workplace", 1.0)
+                c = cand[other]
+                if c.relation is None:
+                    c.relation = "workplace"
+                c.name = c.name or nodes.get(ident, {}).get("name")
+                c.evidence.append(Evidence("workplace", (center, e.type, ident, "HAS_PHONE", other),
+                                           Text("switchboard of the borrower's employer")))
+                continue
+            if not other.startswith("Borrower:") or e2.type != e.type:
+                continue
+            for ph, e3 in adj.get(other, ()):
+                if e3.type != "HAS_PHONE" or ph not in cand or ph in own:
+                    continue
+                st = nodes.get(ph, {}).get("status")
+                setf(ph, kind, w_ident * (0.3 if st in DEAD else 1.0))
+                c = cand[ph]
+                if c.relation in (None, "contact", "call_partner"):
+                    c.relation = {"household": "household", "shared_device": "shared_device",
+                                  "colleague_link": "colleague"}[kind]
+                bname = nodes.get(other, {}).get("full_name")
+                if c.name is None and bname:
+                    c.name = bname
+                names = {"n": bname} if bname else {}
+                c.evidence.append(Evidence(kind, (center, e.type, ident, e2.type, other, "HAS_PHONE", ph), Text(
+                    (f"number of borrower {split_id(other)[1]}" + (" ({n})" if names else "")
+                     + f", who {_LINK_WORDS[kind]}"), names=names)))
+
+    # -- graph position: personalised PageRank, hops, rarity, status -----------------
+    ppr = personalised_pagerank(ego, weighted_edges(ego))
+    top = max((ppr.get(p, 0.0) for p in phones), default=0.0) or 1.0
+    owners = {p: registered_owner(ego, p) for p in phones}
+    for p in phones:
+        x = X[p]
+        x[IDX["ppr"]] = ppr.get(p, 0.0) / top
+        x[IDX["hub"]] = 1.0 - rarity(ego.degree(p)) if p not in own else 0.0
+        st = nodes.get(p, {}).get("status")
+        if st in DEAD and p not in own:
+            x[IDX["dead_number"]] = 1.0
+            cand[p].evidence.append(Evidence("dead_number", (p,), Text(f"the number is {st}")))
+        h = cand[p].hop
+        x[IDX["hop2"]] = 1.0 if h == 2 else 0.0
+        x[IDX["hop3"]] = 1.0 if h >= 3 else 0.0
+        if any(o.startswith("Borrower:") and o != center for o in owners[p]) and p not in own:
+            x[IDX["other_borrower"]] = 1.0
+        if cand[p].relation is None:
+            cand[p].relation = "network"
+
+    # -- ledger outcomes ---------------------------------------------------------------
+    bad: dict[str, int] = {}
+    good: dict[str, int] = {}
+    for a in ego.ledger.attempts:
+        tp = a.get("target_phone")
+        if not tp:
+            continue
+        p = "Phone:" + tp
+        if p not in cand:
+            continue
+        out = a.get("outcome")
+        if out in BAD_OUTCOMES:
+            bad[p] = bad.get(p, 0) + 1
+        elif out in GOOD_OUTCOMES:
+            good[p] = good.get(p, 0) + 1
+    for p, n in bad.items():
+        X[p][IDX["bad_outcome"]] = 1.0 - math.exp(-n)
+        cand[p].evidence.append(Evidence("bad_outcome", (center, "ATTEMPTED", p),
+                                         Text(f"{n} earlier attempt(s) ended wrong number, refused or opted out")))
+    for p, n in good.items():
+        X[p][IDX["good_outcome"]] = 1.0 - math.exp(-n)
+        cand[p].evidence.append(Evidence("good_outcome", (center, "ATTEMPTED", p),
+                                         Text(f"{n} earlier attempt(s) reached someone")))
+    mat = np.vstack([X[p] for p in phones]) if phones else np.zeros((0, len(FEATURES)))
+    return Features([cand[p] for p in phones], mat, new_number)
+
+
+def _set_tie(setf, q: str, t: Tie, as_of: float) -> None:
+    setf(q, "call_volume", math.log1p(t.calls) / math.log1p(200))
+    if t.last > -math.inf:
+        setf(q, "call_recency", math.exp(-max(0.0, as_of - t.last) / RECENCY_DAYS))
+    if t.calls:
+        hi = max(t.a2b, t.b2a)
+        setf(q, "reciprocity", min(t.a2b, t.b2a) / hi if hi else 0.0)
+        setf(q, "call_duration", math.log1p(t.seconds / t.calls) / math.log1p(600))

@@ -1,0 +1,1 @@
+"""Ranking for ``find``: the walk over the ego graph and the scoring model."""

@@ -1,0 +1,205 @@
+"""skiptrace.find: ranking, evidence, eligibility, as_of, masking; the same on both stores."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from skiptrace.contacts import FindResult, find, find_many
+from skiptrace.contacts.ego import UnknownBorrower
+from skiptrace.contacts.ranking.model import AttemptModel, LinearScorer
+from skiptrace.contacts.features import FEATURES
+from skiptrace.ingest import load
+from skiptrace.store import Batch, SQLiteStore
+
+REPO = Path(__file__).resolve().parent.parent
+MINI = REPO / "fixtures" / "mini"
+
+
+@pytest.fixture
+def mini(store):
+    load(store, MINI)
+    return store
+
+
+def _phones(res: FindResult) -> list[str]:
+    return [c.phone for c in res.candidates]
+
+
+def test_contract_shape_and_masking(mini):
+    res = find(mini, "B1")
+    d = res.to_dict()
+    assert set(d) == {"borrower_id", "as_of", "candidates"} and d["borrower_id"] == "B1"
+    assert d["as_of"].endswith("+08:00")  # rendered in the borrower's timezone
+    keys = {"rank", "phone", "name", "relation", "target_role", "score", "evidence", "summary",
+            "last_seen", "eligible", "blocked_by"}
+    scores = [c["score"] for c in d["candidates"]]
+    assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
+    for i, c in enumerate(d["candidates"], start=1):
+        assert set(c) == keys and c["rank"] == i and "****" in c["phone"]
+        assert c["target_role"] in ("borrower", "third_party")
+        for ev in c["evidence"]:
+            assert ev["path"][0] == "Borrower:B1" and ev["why"]
+            assert all("****" in p for p in ev["path"] if p.startswith("Phone:"))
+    text = json.dumps(d, ensure_ascii=False)
+    assert "+8613700137000" not in text and "Li Ming" not in text
+    revealed = json.dumps(res.to_dict(reveal=True), ensure_ascii=False)
+    assert "+8613700137000" in revealed and "Li Ming" in revealed
+
+
+def test_mini_ranking_evidence_and_eligibility(mini):
+    res = find(mini, "B1")
+    by = {c.phone: c for c in res.candidates}
+    parent = by["+8613700137000"]
+    assert parent.rank == 1 and parent.relation == "parent" and parent.name == "Li Ming"
+    # the parent refused once and answered once: blocked, with both rules
+    assert not parent.eligible and parent.blocked_by == ["third_party_refused", "location_info_used"]
+    assert any(e.path == ("Borrower:B1", "LISTS_CONTACT", "Phone:+8613700137000") for e in parent.evidence)
+    assert parent.summary().startswith(parent.evidence[0].why.render()[:1].upper())
+    # the disconnected primary ranks below the live secondary; the courier hub near the bottom
+    assert by["+8613900139000"].rank < by["+8613800138000"].rank
+    assert by["+8613900139000"].target_role == "borrower" and by["+8613900139000"].eligible
+    assert by["+8618600186000"].score < 0.2
+    # a borrower who asked to cease: everything blocked
+    b3 = find(mini, "B3")
+    assert b3.candidates and all(c.blocked_by == ["cease_requested"] for c in b3.candidates)
+
+
+def test_limit_find_many_and_unknown(mini):
+    assert len(find(mini, "B1", limit=2).candidates) == 2
+    many = list(find_many(mini, ["B1", "B2"], limit=3))
+    assert [r.borrower_id for r in many] == ["B1", "B2"]
+    assert many[0].to_dict() == find(mini, "B1", limit=3).to_dict()
+    with pytest.raises(UnknownBorrower):
+        find(mini, "NOPE")
+
+
+def _new_number_world(store) -> None:
+    """B9's primary P0 died on 2026-01-01; relatives R1, R2 and friend F call P0 before and N after.
+
+    X calls R1 throughout (someone else R1 knows); a courier phone C is listed by 300 borrowers.
+    """
+    b = Batch()
+    b.add_node("Borrower", "B9", {"full_name": "Zhang San", "timezone": "Asia/Shanghai"})
+    P0, N, R1, R2, F, X, C = ("+8613800000000", "+8613900000001", "+8613700000002",
+                              "+8613700000003", "+8613700000004", "+8613700000005",
+                              "+8618600000006")
+    b.add_node("Phone", P0, {"status": "disconnected", "status_at": "2026-01-02T00:00:00Z"})
+    b.add_edge("HAS_PHONE", "Borrower:B9", f"Phone:{P0}", {"role": "primary",
+                                                           "first_seen": "2024-01-01T00:00:00Z"})
+    for p, rel in ((R1, "parent"), (R2, "sibling")):
+        b.add_edge("LISTS_CONTACT", "Borrower:B9", f"Phone:{p}",
+                   {"source": "emergency", "relation": rel, "name": "Zhang " + rel,
+                    "listed_at": "2024-01-01T00:00:00Z"})
+    b.add_edge("LISTS_CONTACT", "Borrower:B9", f"Phone:{C}", {"source": "phonebook", "name": "Courier"})
+
+    def call(a, c, n, first, last):
+        b.add_edge("CALLED", f"Phone:{min(a, c)}", f"Phone:{max(a, c)}",
+                   {"calls_a_to_b": n, "calls_b_to_a": n, "seconds_total": 100 * n,
+                    "first_at": first, "last_at": last})
+
+    for p in (R1, R2, F):
+        call(P0, p, 20, "2025-02-01T00:00:00Z", "2025-12-30T00:00:00Z")
+        call(N, p, 8, "2026-01-05T00:00:00Z", "2026-01-28T00:00:00Z")
+    call(X, R1, 30, "2025-03-01T00:00:00Z", "2026-01-20T00:00:00Z")
+    call(P0, C, 2, "2025-05-01T00:00:00Z", "2025-05-02T00:00:00Z")
+    for i in range(300):
+        b.add_node("Borrower", f"H{i}")
+        b.add_edge("LISTS_CONTACT", f"Borrower:H{i}", f"Phone:{C}", {"source": "phonebook"})
+    store.write(b)
+
+
+def test_new_number_is_inferred_and_explained(store):
+    _new_number_world(store)
+    res = find(store, "B9")
+    top = next(c for c in res.candidates if c.phone == "+8613900000001")
+    assert top.relation == "new_number" and top.rank <= 4 and top.score > 0.5
+    assert top.target_role == "borrower" and res.new_number == "+8613900000001"
+    ev = top.evidence[0]
+    assert ev.feature == "new_number" and ev.path[:3] == ("Borrower:B9", "HAS_PHONE", "Phone:+8613800000000")
+    assert ev.path[-1] == "Phone:+8613900000001" and "took over 3" in ev.why.render()
+    ranks = {c.phone: c.rank for c in res.candidates}
+    # X overlapped with the dead number: not a takeover; the courier hub ranks last of the listed
+    assert "+8613700000005" not in ranks or ranks["+8613700000005"] > ranks["+8613700000002"]
+    assert ranks["+8618600000006"] > ranks["+8613700000003"]
+    # relatives who now call the new number carry that evidence
+    r1 = next(c for c in res.candidates if c.phone == "+8613700000002")
+    assert "in_touch_new" in {e.feature for e in r1.evidence}
+
+
+def test_as_of_hides_the_future(store):
+    _new_number_world(store)
+    before = find(store, "B9", as_of="2025-12-31")
+    assert "+8613900000001" not in _phones(before)  # its calls start later
+    assert before.as_of.startswith("2025-12-31T00:00:00+08:00")
+    after = find(store, "B9")
+    assert after.as_of.startswith("2026-01-28")  # default: the newest time in the data
+
+
+def test_same_ranking_on_both_stores(store, tmp_path):
+    """A generated world, loaded into the store under test and into a reference SQLite file."""
+    from skiptrace.generate import world
+    from skiptrace.evaluate import read_truth
+
+    world(400, 11, tmp_path / "w")
+    load(store, tmp_path / "w")
+    ref = SQLiteStore(tmp_path / "ref.db")
+    load(ref, tmp_path / "w")
+    ids = sorted(read_truth(tmp_path / "w").lost)[:15] or ["B000001"]
+    for b in ids:
+        assert find(store, b).to_dict(reveal=True) == find(ref, b).to_dict(reveal=True)
+    ref.close()
+
+
+def test_attempt_model_learns_and_keeps_unsupported_defaults():
+    rng = np.random.default_rng(0)
+    n = 2000
+    X = np.zeros((n, len(FEATURES)))
+    X[:, FEATURES.index("emergency")] = 1
+    X[:, FEATURES.index("call_volume")] = rng.random(n)
+    X[:, FEATURES.index("good_outcome")] = rng.random(n) < 0.2
+    z = -1 + 3 * X[:, FEATURES.index("call_volume")] + 2 * X[:, FEATURES.index("good_outcome")]
+    y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(int)
+    t = np.arange(n, dtype=float)
+    m = AttemptModel().fit(X, y, t, split_at=1400)
+    w = m.scorer_.weights
+    assert w["call_volume"] > 1 and w["good_outcome"] > 1
+    assert w["new_number"] == LinearScorer().weights["new_number"]  # never varied: default kept
+    assert 0.6 < m.validation_["auc"] <= 1 and m.validation_["valid_rows"] == 600
+    p = m.predict_proba(X)
+    assert ((p >= 0) & (p <= 1)).all()
+
+
+def test_cli_find_json_jsonl_csv(tmp_path):
+    from skiptrace_cli.main import cli
+
+    db = str(tmp_path / "s.db")
+    s = SQLiteStore(db)
+    load(s, MINI)
+    s.close()
+    r = CliRunner().invoke(cli, ["find", "B1", "--db", db, "--format", "json", "--limit", "3"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    assert d["borrower_id"] == "B1" and len(d["candidates"]) == 3 and "****" in d["candidates"][0]["phone"]
+    r = CliRunner().invoke(cli, ["find", "B1", "--db", db, "--format", "json", "--reveal"])
+    assert "+8613700137000" in r.output
+    ids = tmp_path / "ids.txt"
+    ids.write_text("B1\nB2\n")
+    r = CliRunner().invoke(cli, ["find", "--borrowers-file", str(ids), "--db", db, "--format", "jsonl"])
+    lines = [json.loads(x) for x in r.output.splitlines()]
+    assert r.exit_code == 0 and [x["borrower_id"] for x in lines] == ["B1", "B2"]
+    r = CliRunner().invoke(cli, ["find", "B1", "--db", db, "--format", "csv"])
+    assert r.exit_code == 0 and r.output.splitlines()[0].startswith("borrower_id,as_of,rank,phone")
+    r = CliRunner().invoke(cli, ["find", "B1", "--db", db])
+    assert r.exit_code == 0 and "B1" in r.output
+    r = CliRunner().invoke(cli, ["find", "--db", db])
+    assert r.exit_code != 0
+
+
+def test_top_level_exports():
+    import skiptrace
+
+    assert skiptrace.find is find and skiptrace.find_many is find_many and skiptrace.FindResult is FindResult
