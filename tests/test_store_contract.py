@@ -227,3 +227,27 @@ def test_clear(store):
     store.write(small_batch())
     store.clear()
     assert store.counts().as_dict() == {"nodes": {}, "relationships": {}, "ledger": {}}
+
+
+class _PhonesThenCalls:
+    """Follow the borrower's phones, then only CALLED from phones; watch edges."""
+
+    def __init__(self):
+        self.seen = []
+
+    def follow(self, node, hop):
+        if hop == 0:
+            return ("HAS_PHONE",)
+        return ("CALLED",) if node.startswith("Phone:") else ()
+
+    def observe(self, edge):
+        self.seen.append(edge.type)
+
+
+def test_neighbourhood_with_an_expansion_policy(store):
+    store.write(small_batch())
+    policy = _PhonesThenCalls()
+    sub = store.neighbourhood(B("B1"), 3, policy=policy)
+    assert set(sub.hops) == {B("B1"), P("+8613800000001"), P("+8613800000003"), P("+8613800000009")}
+    assert {e.type for e in sub.edges} == {"HAS_PHONE", "CALLED"}
+    assert sorted(policy.seen) == ["CALLED", "CALLED", "HAS_PHONE"]

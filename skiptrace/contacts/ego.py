@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import skiptrace_schema
-
 from skiptrace.contacts import clock
 from skiptrace.errors import SkiptraceError
 from skiptrace.store.base import Edge, GraphStore, Ledger, Props, Subgraph, node_id
@@ -21,11 +19,6 @@ from skiptrace.store.base import Edge, GraphStore, Ledger, Props, Subgraph, node
 #: relationship types the ego graph follows (MEMBER_OF is left out: rings are not contact points)
 EGO_TYPES = ("CALLED", "EMPLOYED_BY", "HAS_PHONE", "LISTS_CONTACT", "LIVES_AT", "USES_DEVICE",
              "WORKS_AT")
-#: every relationship type: degrees are asked with the types spelled out, which lets a store
-#: whose edge index leads with the type (SQLite) answer from the index, not a scan
-ALL_TYPES = tuple(sorted(skiptrace_schema.load()["relationships"]))
-#: ids per store query: SQLite's planner turns a longer `dst IN (...)` list into a range scan
-QUERY_IDS = 64
 #: a node with more relationships than this is kept but not expanded (couriers, switchboards)
 MAX_FANOUT = 200
 #: what a node other than the borrower is expanded along, by label: phones to their call
@@ -120,55 +113,31 @@ def typed_neighbourhood(store: GraphStore, center: str, *, hops: int = 3,
     nodes, none of them a reason to reach this borrower.
 
     Cost: per hop one degree query and one edge query per label in the
-    frontier (at most ``1 + len(EXPAND)``), over the store primitives both
-    stores implement identically; then one node query.
+    frontier (at most ``1 + len(EXPAND)``); then one node query.
     """
-    hop_of: dict[str, int] = {center: 0}
-    degree: dict[str, int] = {}
-    capped: set[str] = set()
-    edges: dict[tuple, Edge] = {}
-    frontier = [center]
-    own: set[str] = set()        # the borrower's registered numbers
-    partners: set[str] = set()   # call partners of those numbers
-    for h in range(hops):
-        if not frontier:
-            break
-        deg = store.degrees(frontier, ALL_TYPES)
-        degree.update(deg)
-        groups: dict[tuple[str, ...], list[str]] = {}
-        for n in frontier:
-            if n == center:
-                groups.setdefault(EGO_TYPES, []).append(n)
-            elif deg.get(n, 0) > max_fanout:
-                capped.add(n)
-            elif h >= 2 and n.startswith("Phone:") and n not in partners:
-                continue  # a phone two steps out matters only as a partner of the borrower's numbers
-            else:
-                types = EXPAND.get(n.partition(":")[0])
-                if types:
-                    groups.setdefault(types, []).append(n)
-        nxt: set[str] = set()
-        for types, members in sorted(groups.items()):
-            for e in (e for i in range(0, len(members), QUERY_IDS)
-                      for e in store.incident_edges(members[i:i + QUERY_IDS], list(types))):
-                edges[store.edge_key(e)] = e
-                if e.type == "HAS_PHONE" and e.src == center:
-                    own.add(e.dst)
-                elif e.type == "CALLED" and (e.src in own or e.dst in own):
-                    partners.add(e.dst if e.src in own else e.src)
-                for end in (e.src, e.dst):
-                    if end not in hop_of:
-                        hop_of[end] = h + 1
-                        nxt.add(end)
-        frontier = sorted(nxt)
-    if frontier:
-        deg = store.degrees(frontier, ALL_TYPES)
-        degree.update(deg)
-        capped.update(n for n in frontier if deg.get(n, 0) > max_fanout)
-    props = store.get_nodes(hop_of)
-    ordered = [edges[k] for k in sorted(edges)]
-    return Subgraph(center=center, nodes={n: props.get(n, {}) for n in sorted(hop_of)},
-                    edges=ordered, hops=hop_of, degree=degree, capped=capped)
+    return store.neighbourhood(center, hops, max_fanout=max_fanout, policy=_EgoPolicy(center))
+
+
+class _EgoPolicy:
+    """The :class:`~skiptrace.store.base.ExpansionPolicy` of the ego graph."""
+
+    def __init__(self, center: str) -> None:
+        self.center = center
+        self.own: set[str] = set()       # the borrower's registered numbers
+        self.partners: set[str] = set()  # call partners of those numbers
+
+    def follow(self, node: str, hop: int) -> tuple[str, ...]:
+        if node == self.center:
+            return EGO_TYPES
+        if hop >= 2 and node.startswith("Phone:") and node not in self.partners:
+            return ()  # a phone two steps out matters only as a partner of the borrower's numbers
+        return EXPAND.get(node.partition(":")[0], ())
+
+    def observe(self, e: Edge) -> None:
+        if e.type == "HAS_PHONE" and e.src == self.center:
+            self.own.add(e.dst)
+        elif e.type == "CALLED" and (e.src in self.own or e.dst in self.own):
+            self.partners.add(e.dst if e.src in self.own else e.src)
 
 
 def fetch(store: GraphStore, borrower_id: str, *, max_hops: int = 3, as_of: object = None,

@@ -13,10 +13,10 @@ paths. Properties are plain JSON values; times are UTC ISO strings
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import skiptrace_schema
 
@@ -195,6 +195,20 @@ class RingRecord:
     props: Props = field(default_factory=dict)
 
 
+class ExpansionPolicy(Protocol):
+    """Which relationships :meth:`GraphStore.neighbourhood` follows from a node.
+
+    ``follow(node, hop)`` returns the relationship types to expand ``node``
+    along (an empty sequence: do not expand it; None: every type), and
+    ``observe(edge)`` sees each relationship once, when first read, so a policy can
+    learn from earlier hops (which phones call the borrower's numbers).
+    """
+
+    def follow(self, node: str, hop: int) -> Sequence[str] | None: ...
+
+    def observe(self, edge: Edge) -> None: ...
+
+
 def ring_batch(rings: Iterable[RingRecord]) -> Batch:
     """Ring nodes and their MEMBER_OF relationships as one batch."""
     batch = Batch()
@@ -285,21 +299,24 @@ class GraphStore(abc.ABC):
         in no set order (:meth:`neighbourhood` sorts)."""
 
     def neighbourhood(self, center: str, hops: int = 2, *, max_fanout: int = 500,
-                      types: Iterable[str] | None = None) -> Subgraph:
+                      types: Iterable[str] | None = None,
+                      policy: "ExpansionPolicy | None" = None) -> Subgraph:
         """Breadth-first neighbourhood of ``center`` to ``hops`` hops.
 
         Relationships are followed in both directions, restricted to
         ``types`` when given. A node whose degree (over ``types``) exceeds
         ``max_fanout`` is kept but not expanded: hubs such as a courier's
         phone would otherwise pull in thousands of unrelated borrowers. The
-        center is always expanded. Both stores share this one traversal and
-        differ only in :meth:`degrees` and :meth:`incident_edges`, so they
-        return the same subgraph for the same data.
+        center is always expanded. A ``policy`` may narrow, node by node,
+        which relationship types are followed (see :class:`ExpansionPolicy`).
+        Both stores share this one traversal and differ only in
+        :meth:`degrees` and :meth:`incident_edges`, so they return the same
+        subgraph for the same data.
 
-        Cost: one degree query and one edge query per hop, each over the
-        whole frontier.
+        Cost: per hop one degree query and one edge query per distinct set of
+        types to follow, each over the whole frontier; then one node query.
         """
-        tlist = sorted(set(types)) if types is not None else None
+        tlist = tuple(sorted(set(types))) if types is not None else None
         hop_of: dict[str, int] = {center: 0}
         degree: dict[str, int] = {}
         capped: set[str] = set()
@@ -310,19 +327,28 @@ class GraphStore(abc.ABC):
                 break
             deg = self.degrees(frontier, tlist)
             degree.update(deg)
-            expand = []
+            groups: dict[tuple[str, ...] | None, list[str]] = {}
             for n in frontier:
                 if n != center and deg.get(n, 0) > max_fanout:
                     capped.add(n)
-                else:
-                    expand.append(n)
+                    continue
+                follow = tlist if policy is None else policy.follow(n, h)
+                if follow is not None and not follow:
+                    continue
+                groups.setdefault(tuple(follow) if follow is not None else None, []).append(n)
             nxt: set[str] = set()
-            for e in self.incident_edges(expand, tlist):
-                edges[self.edge_key(e)] = e
-                for end in (e.src, e.dst):
-                    if end not in hop_of:
-                        hop_of[end] = h + 1
-                        nxt.add(end)
+            for follow, members in sorted(groups.items(), key=lambda kv: kv[0] or ()):
+                for e in self.incident_edges(members, follow):
+                    key = self.edge_key(e)
+                    if key in edges:
+                        continue
+                    edges[key] = e
+                    if policy is not None:
+                        policy.observe(e)
+                    for end in (e.src, e.dst):
+                        if end not in hop_of:
+                            hop_of[end] = h + 1
+                            nxt.add(end)
             frontier = sorted(nxt)
         if frontier:
             deg = self.degrees(frontier, tlist)

@@ -39,7 +39,8 @@ _ATTEMPT_COLS = ["attempt_id", "borrower_id", "channel", "at", "target_phone",
 _PAYMENT_COLS = ["borrower_id", "paid_at", "amount"]
 log = logging.getLogger(__name__)
 LAYOUT = "2"  # the table layout below; a store file of another layout is refused
-_CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
+_CHUNK = 500  # ids per IN (...) list of node keys, well under SQLite's variable limit
+_EDGE_CHUNK = 64  # ids per edge lookup: past ~100, the planner may prefer a range scan
 
 
 def _merge_sql(col: str, rule: str) -> str:
@@ -378,7 +379,7 @@ class SQLiteStore(GraphStore):
         self._merge()
         tsql, targs = self._type_filter(types)
         out: dict[str, int] = {}
-        for part in _chunks(list(dict.fromkeys(ids))):
+        for part in _chunks(list(dict.fromkeys(ids)), _EDGE_CHUNK):
             marks = ", ".join("?" * len(part))
             q = (f"SELECT n, count(*) FROM ("
                  f"SELECT src AS n FROM edge WHERE src IN ({marks}){tsql} UNION ALL "
@@ -392,7 +393,7 @@ class SQLiteStore(GraphStore):
         cols = ", ".join(["src", "type", "dst", *self._edge_cols])
         seen: set[tuple] = set()
         out: list[Edge] = []
-        for part in _chunks(list(dict.fromkeys(ids))):
+        for part in _chunks(list(dict.fromkeys(ids)), _EDGE_CHUNK):
             marks = ", ".join("?" * len(part))
             q = (f"SELECT {cols}, ident FROM edge WHERE src IN ({marks}){tsql} UNION ALL "
                  f"SELECT {cols}, ident FROM edge WHERE dst IN ({marks}){tsql}")
