@@ -74,11 +74,13 @@ def test_calls_are_one_relationship_per_pair(store, mini):
 def test_reload_is_idempotent(store, mini):
     first = load(store, mini).counts.as_dict()
     snap = store.neighbourhood(node_id("Borrower", "B1"), 3)
+    ledger = store.ledger("B1")
     second = load(store, mini).counts.as_dict()
     assert first == second
     again = store.neighbourhood(node_id("Borrower", "B1"), 3)
     assert [(e, e.props) for e in snap.edges] == [(e, e.props) for e in again.edges]
-    assert store.ledger("B1") == store.ledger("B1")
+    assert snap.nodes == again.nodes
+    assert store.ledger("B1") == ledger and len(ledger.attempts) == 2
 
 
 def test_new_files_add_and_update(store, mini, tmp_path):
