@@ -30,13 +30,16 @@ def _table(res, reveal: bool) -> None:
 
     d = res.to_dict(reveal)
     t = Table(title=f"borrower {d['borrower_id']}, as of {d['as_of']}")
-    for col in ("#", "phone", "name", "relation", "role", "score", "last seen", "eligible", "why"):
-        t.add_column(col, overflow="fold")
+    for col in ("#", "phone", "score", "last seen"):
+        t.add_column(col, no_wrap=True)
+    t.add_column("who", overflow="fold", max_width=22)
+    t.add_column("eligible", overflow="fold", max_width=22)
+    t.add_column("why", overflow="fold", ratio=1)
     for c in d["candidates"]:
-        t.add_row(str(c["rank"]), c["phone"], c["name"] or "", c["relation"], c["target_role"],
-                  f"{c['score']:.2f}", c["last_seen"] or "",
-                  "yes" if c["eligible"] else "no: " + ", ".join(c["blocked_by"]),
-                  c["evidence"][0]["why"] if c["evidence"] else "")
+        who = " ".join(x for x in (c["name"] or "", f"({c['relation']})", c["target_role"]) if x)
+        why = c.get("summary") or (c["evidence"][0]["why"] if c["evidence"] else "")
+        t.add_row(str(c["rank"]), c["phone"], f"{c['score']:.2f}", (c["last_seen"] or "")[:10],
+                  who, "yes" if c["eligible"] else "no: " + ", ".join(c["blocked_by"]), why)
     Console().print(t)
 
 

@@ -302,6 +302,8 @@ def extract(ego: Ego) -> Features:
     for q, t in ties.items():
         _set_tie(setf, q, t, as_of)
         c = cand[q]
+        if c.last_seen is None or t.last > c.last_seen:
+            c.last_seen = min(t.last, as_of)
         if c.relation is None:
             c.relation = "call_partner"
         c.evidence.append(Evidence("call_volume", (center, "HAS_PHONE", t.via, "CALLED", q), Text(
