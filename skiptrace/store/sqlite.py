@@ -276,8 +276,8 @@ class SQLiteStore(GraphStore):
         t0 = time.perf_counter()
         for end in ("src", "dst"):
             self.conn.execute(
-                f"INSERT INTO node (id, label) SELECT DISTINCT {end}, "
-                f"substr({end}, 1, instr({end}, ':') - 1) FROM {table} WHERE true ORDER BY {end} "
+                f"INSERT INTO node (id, label) SELECT {end}, "
+                f"substr({end}, 1, instr({end}, ':') - 1) FROM {table} WHERE true "
                 f"ON CONFLICT (id) DO NOTHING")
         log.debug("  end nodes of %s in %.2fs", type_, time.perf_counter() - t0)
         self.conn.execute(
