@@ -14,6 +14,7 @@ from skiptrace import __version__
 
 REPO = Path(__file__).resolve().parent.parent
 MINI = REPO / "fixtures" / "mini"
+DEMO = REPO / "fixtures" / "demo"
 
 
 def skiptrace_exe() -> list[str]:
@@ -40,7 +41,7 @@ def test_version(tmp_path):
 
 
 def test_load_then_stats_from_another_directory(tmp_path):
-    r = run("load", str(MINI), cwd=tmp_path)
+    r = run("load", str(DEMO), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "skiptrace.db").exists()  # the default store is ./skiptrace.db
     r = run("stats", "--format", "json", cwd=tmp_path)
@@ -48,8 +49,10 @@ def test_load_then_stats_from_another_directory(tmp_path):
     stats = json.loads(r.stdout)
     assert all(stats["nodes"][label] > 0 for label in
                ("Borrower", "Phone", "Device", "Address", "Employer"))
-    # SKIPTRACE_DB names the store too
-    r = run("stats", "--format", "json", cwd=REPO, env={"SKIPTRACE_DB": str(tmp_path / "skiptrace.db")})
+    # SKIPTRACE_DB names the store too, and a second load changes nothing
+    env = {"SKIPTRACE_DB": str(tmp_path / "skiptrace.db")}
+    assert run("load", str(DEMO), cwd=REPO, env=env).returncode == 0
+    r = run("stats", "--format", "json", cwd=REPO, env=env)
     assert json.loads(r.stdout) == stats
 
 
