@@ -156,31 +156,23 @@ class _Borrowers:
 
 
 class _Converters:
-    """Column converters shared by all files of one load, with caches.
+    """Column converters shared by all files of one load.
 
     Each converter takes ``(text, region, tz)`` and returns the canonical
-    value or raises ValueError. Phones and times repeat a great deal across
-    rows (a phonebook lists the same numbers, a capture has one timestamp),
-    so both are cached per distinct text (and region or timezone where the
-    text alone does not decide the value).
+    value or raises ValueError. Phones are cached by the
+    :class:`~skiptrace.ingest.normalise.PhoneNormaliser`; naive times and
+    dates repeat a great deal (a capture has one timestamp) and are cached
+    here per (text, timezone).
     """
 
     CACHE_LIMIT = 2_000_000
 
     def __init__(self, phones: nz.PhoneNormaliser):
         self.phones = phones
-        self._phone_cache: dict[Any, str] = {}
         self._time_cache: dict[tuple[str, str], str] = {}
 
     def phone(self, text: str, region: str, tz: str) -> str:
-        key: Any = text if text[0] == "+" else (text, region)
-        v = self._phone_cache.get(key)
-        if v is None:
-            v = self.phones(text, region)
-            if len(self._phone_cache) >= self.CACHE_LIMIT:
-                self._phone_cache.clear()
-            self._phone_cache[key] = v
-        return v
+        return self.phones(text, region)
 
     def time(self, text: str, region: str, tz: str) -> str:
         if len(text) > 19:  # has an offset: usually unique (call times), not worth caching

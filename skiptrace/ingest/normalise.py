@@ -129,38 +129,43 @@ def _national_plan(region: str) -> tuple[str, re.Pattern[str] | None] | None:
 
 
 class PhoneNormaliser:
-    """Turn phone notations into E.164, parsing each distinct notation once.
+    """Turn phone notations into E.164, working out each distinct notation once.
 
     A value already in E.164 (``+`` then digits) takes a fast path: its
     country calling code and national length are checked against the
-    ``phonenumbers`` metadata without a full parse. Anything else (``138 0013
-    8000``, ``(212) 734-0147``, ``0086-138...``) is parsed with
-    ``phonenumbers`` in the row's region, once per distinct (notation,
-    region); a number that cannot be parsed or has an impossible length for
-    its country is an error that shows the raw value.
+    ``phonenumbers`` metadata without a full parse; so does a plain national
+    number (``138 0013 8000``, ``(212) 734-0147``). Anything else
+    (``0086-138...``, ``021 6100 6100``) is parsed with ``phonenumbers`` in
+    the row's region. Every answer is cached per distinct notation (and
+    region, for notations without ``+``), since a load sees the same numbers
+    again and again. A number that cannot be parsed or has an impossible
+    length for its country is an error that shows the raw value.
     """
 
-    def __init__(self, cache_size: int = 1_000_000) -> None:
-        self._cache: dict[tuple[str, str], str] = {}
+    def __init__(self, cache_size: int = 2_000_000) -> None:
+        self._cache: dict[object, str] = {}
         self._cache_size = cache_size
         self.parsed = 0  # full phonenumbers parses, for benchmarks
 
     def __call__(self, raw: str, region: str) -> str:
+        key: object = raw if raw[:1] == "+" else (raw, region)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        e164 = self._normalise(raw, region)
+        if len(self._cache) >= self._cache_size:
+            self._cache.clear()
+        self._cache[key] = e164
+        return e164
+
+    def _normalise(self, raw: str, region: str) -> str:
         s = raw.strip()
         if s[:1] == "+" and s[1:].isdigit() and s[1:2] != "0" and self._e164_plain(s):
             return s
         fast = self._national_fast(s, region)
         if fast is not None:
             return fast
-        key = (s, region)
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit
-        e164 = self._parse(s, region, raw)
-        if len(self._cache) >= self._cache_size:
-            self._cache.clear()
-        self._cache[key] = e164
-        return e164
+        return self._parse(s, region, raw)
 
     @classmethod
     def _national_fast(cls, s: str, region: str) -> str | None:
