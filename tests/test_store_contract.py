@@ -197,6 +197,16 @@ def test_ledger(store):
     assert store.ledger("B2").attempts == []
 
 
+def test_stream_ledger(store):
+    store.write(small_batch())
+    attempts = sorted(store.stream_ledger("contact_attempts"), key=lambda a: a["attempt_id"])
+    assert attempts == store.ledger("B1").attempts  # same rows, same shape (A1 is also the oldest)
+    assert attempts[0]["connected"] is True and "target_phone" not in attempts[1]
+    assert list(store.stream_ledger("payments")) == store.ledger("B1").payments
+    with pytest.raises(ValueError):
+        list(store.stream_ledger("calls"))
+
+
 def test_rings_write_replace_read(store):
     store.write(small_batch())
     store.write_rings([RingRecord("R1", "fraud", 0.9, ["B2", "B1"], {"B2": "agent"})])

@@ -381,6 +381,18 @@ class GraphStore(abc.ABC):
     @abc.abstractmethod
     def ledger(self, borrower_id: str) -> Ledger: ...
 
+    #: the ledger tables, named as in :class:`Counts` and the input files
+    LEDGER_TABLES = ("contact_attempts", "payments")
+
+    @abc.abstractmethod
+    def stream_ledger(self, table: str) -> Iterator[Props]:
+        """Every row of a ledger table (``"contact_attempts"`` or ``"payments"``),
+        shaped like :meth:`ledger`'s rows, in no set order.
+
+        For whole-store copies (the Neo4j bulk-import files): it streams, so
+        memory stays flat. An unknown table name is a ValueError.
+        """
+
     @abc.abstractmethod
     def rings(self) -> list[RingRecord]:
         """Rings written back, by ring_id, members sorted."""

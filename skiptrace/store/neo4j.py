@@ -558,6 +558,18 @@ class Neo4jStore(GraphStore):
         return Ledger(borrower_id, attempts, payments)
 
     @_translated
+    def stream_ledger(self, table: str) -> Iterator[Props]:
+        if table not in self.LEDGER_TABLES:
+            raise ValueError(f"unknown ledger table {table!r}")
+        if table == "payments":
+            for r in self._stream(f"MATCH (p:{_PAYMENT_LABEL}) RETURN properties(p) AS p"):
+                yield {c: r["p"][c] for c in self._payment_cols}
+            return
+        for r in self._stream(f"MATCH (a:{_ATTEMPT_LABEL}) RETURN properties(a) AS p"):
+            p = r["p"]
+            yield {c: p[c] for c in self._attempt_types if p.get(c) is not None}
+
+    @_translated
     def rings(self) -> list[RingRecord]:
         out = []
         records = self._read(

@@ -431,6 +431,20 @@ class SQLiteStore(GraphStore):
             "ORDER BY paid_at, amount", (borrower_id,))]
         return Ledger(borrower_id, attempts, payments)
 
+    def stream_ledger(self, table: str) -> Iterator[Props]:
+        if table not in self.LEDGER_TABLES:
+            raise ValueError(f"unknown ledger table {table!r}")
+        self._merge()
+        if table == "payments":
+            for row in self.conn.execute("SELECT borrower_id, paid_at, amount FROM payment"):
+                yield dict(zip(_PAYMENT_COLS, row))
+            return
+        for row in self.conn.execute(f"SELECT {', '.join(_ATTEMPT_COLS)} FROM attempt"):
+            a = {c: v for c, v in zip(_ATTEMPT_COLS, row) if v is not None}
+            if "connected" in a:
+                a["connected"] = bool(a["connected"])
+            yield a
+
     def rings(self) -> list[RingRecord]:
         self._merge()
         out = []
