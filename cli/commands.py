@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from skiptrace import export as export_lib
+from skiptrace import neo4j_import
 from skiptrace.ingest import load as load_lib
 from skiptrace_cli.common import emit_json, format_option, is_terminal, store_options
 from skiptrace_cli.find import evaluate, find
@@ -113,14 +114,42 @@ def schema_show():
 
 @click.command()
 @store_options
-@click.option("--format", "fmt", type=click.Choice(["graphml", "json"]), default="graphml",
-              show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="-",
-              help="Output file (default stdout).")
-@click.option("--types", default=None, help="Comma-separated relationship types (default all).")
-@click.option("--reveal", is_flag=True, help="Show phone numbers and names unmasked.")
+@click.option("--format", "fmt", type=click.Choice(["graphml", "json", "neo4j-import"]),
+              default="graphml", show_default=True,
+              help="graphml or json: one file, phones and names masked unless --reveal. "
+                   "neo4j-import: a directory of CSV files for `neo4j-admin database import "
+                   "full`, the bulk initial load of a Neo4j database, holding the whole store "
+                   "(ledger included) UNMASKED: it is a data transfer, not a report.")
+@click.option("-o", "--output", type=click.Path(), default="-",
+              help="Output file (default stdout); for neo4j-import a new or empty directory.")
+@click.option("--types", default=None, help="Comma-separated relationship types (default all; "
+                                            "not with neo4j-import).")
+@click.option("--reveal", is_flag=True, help="Show phone numbers and names unmasked "
+                                             "(neo4j-import files always are).")
 def export(store, fmt, output, types, reveal):
-    """Export the graph as GraphML (Gephi, yEd) or JSON (node-link)."""
+    """Export the graph as GraphML (Gephi, yEd), JSON (node-link) or neo4j-admin import files.
+
+    \b
+    Bulk-loading a large book into Neo4j: load it into SQLite, then
+      skiptrace export --db book.db --format neo4j-import -o DIR
+      cd DIR && neo4j-admin database import full @neo4j-admin.args neo4j
+      skiptrace schema apply --neo4j bolt://...   (constraints and indexes)
+    """
+    if fmt == "neo4j-import":
+        if output == "-":
+            raise click.UsageError("--format neo4j-import writes a directory: give it with -o DIR")
+        if types:
+            raise click.UsageError("--types does not apply to --format neo4j-import "
+                                   "(it writes the whole store)")
+        res = neo4j_import.write_import_files(store, Path(output))
+        click.echo(f"wrote {sum(res.nodes.values()):,} nodes, {sum(res.relationships.values()):,} "
+                   f"relationships and {sum(res.ledger.values()):,} ledger rows "
+                   f"({res.bytes / 1e6:,.1f} MB) to {output} in {res.seconds:.1f}s")
+        click.echo(f"import (Neo4j stopped): cd {output} && {res.command()}")
+        click.echo("then create constraints and indexes: skiptrace schema apply --neo4j URI")
+        return
+    if output != "-" and Path(output).is_dir():
+        raise click.UsageError(f"{output} is a directory (only --format neo4j-import writes one)")
     type_list = [t.strip() for t in types.split(",")] if types else None
     with click.open_file(output, "w", encoding="utf-8") as out:
         n, m = export_lib.export(store, out, fmt=fmt, types=type_list, reveal=reveal)

@@ -302,11 +302,20 @@ class Neo4jStore(GraphStore):
     def close(self) -> None:
         self._driver.close()
 
+    #: How long :meth:`apply_schema` waits for indexes to come online (populating
+    #: them over a bulk-imported database of millions of nodes takes minutes).
+    INDEX_WAIT_SECONDS = 3600
+
     @_translated
     def apply_schema(self) -> None:
-        """Create the constraints and indexes (idempotent) and check the schema version."""
+        """Create the constraints and indexes (idempotent), wait until every index
+        is online, and check the schema version."""
         for statement in skiptrace_schema.constraints_cypher():
             self._driver.execute_query(statement, database_=self.database)
+        # CREATE INDEX returns at once and populates in the background; reads
+        # before it is online would scan (an index that failed raises here)
+        self._driver.execute_query("CALL db.awaitIndexes($t)", {"t": self.INDEX_WAIT_SECONDS},
+                                   database_=self.database)
         version = int(self.schema["version"])
         records, _, _ = self._driver.execute_query(
             f"MERGE (m:{_META_LABEL} {{key: 'schema'}}) ON CREATE SET m.version = $v "

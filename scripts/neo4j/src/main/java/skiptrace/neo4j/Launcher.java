@@ -18,21 +18,25 @@ import org.neo4j.configuration.connectors.HttpsConnector;
 import org.neo4j.configuration.helpers.SocketAddress;
 import org.neo4j.dbms.api.DatabaseManagementService;
 import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
+import org.neo4j.io.ByteUnit;
 import org.neo4j.logging.Level;
 import org.neo4j.logging.log4j.Log4jLogProvider;
 
 /**
  * Runs an in-process Neo4j Community DBMS with a Bolt connector for tests.
  *
- * <p>Usage: {@code Launcher --port N --dir PATH}. Bolt listens on 127.0.0.1:N without auth
- * or TLS; HTTP is off; all files live under PATH. Once Bolt accepts connections the launcher
+ * <p>Usage: {@code Launcher --port N --dir PATH [--pagecache SIZE]}. Bolt listens on 127.0.0.1:N
+ * without auth or TLS; HTTP is off; all files live under PATH (the databases in PATH/data/databases,
+ * their transaction logs in PATH/data/transactions: the layout {@code neo4j-admin} uses with
+ * {@code NEO4J_HOME=PATH}, so a database bulk-imported there is the one this server opens). The
+ * page cache is 256 MB unless {@code --pagecache} gives a size ({@code 8g}, {@code 512m}, bytes). Once Bolt accepts connections the launcher
  * prints exactly one line, {@code READY bolt://127.0.0.1:N}, to stdout (everything else goes
  * to stderr). It shuts the DBMS down cleanly on SIGTERM and exits when its stdin reaches EOF,
  * so it never outlives the process that started it.
  */
 public final class Launcher {
 
-    private static final long PAGE_CACHE_BYTES = 256L * 1024 * 1024;
+    private static final long DEFAULT_PAGE_CACHE_BYTES = 256L * 1024 * 1024;
     private static final Duration STARTUP_TIMEOUT = Duration.ofMinutes(5);
 
     private Launcher() {
@@ -44,7 +48,7 @@ public final class Launcher {
         try {
             run(args, stdout);
         } catch (UsageException e) {
-            System.err.println("usage: Launcher --port N --dir PATH (" + e.getMessage() + ")");
+            System.err.println("usage: Launcher --port N --dir PATH [--pagecache SIZE] (" + e.getMessage() + ")");
             System.exit(2);
         } catch (Throwable t) {
             System.err.println("neo4j launcher failed: " + t);
@@ -56,6 +60,7 @@ public final class Launcher {
     private static void run(String[] args, PrintStream stdout) throws Exception {
         int port = -1;
         Path dir = null;
+        long pageCache = DEFAULT_PAGE_CACHE_BYTES;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (i + 1 >= args.length) {
@@ -64,6 +69,7 @@ public final class Launcher {
             switch (arg) {
                 case "--port" -> port = parsePort(args[++i]);
                 case "--dir" -> dir = Path.of(args[++i]).toAbsolutePath();
+                case "--pagecache" -> pageCache = parseSize(args[++i]);
                 default -> throw new UsageException("unknown argument " + arg);
             }
         }
@@ -84,7 +90,7 @@ public final class Launcher {
                 .setConfig(HttpConnector.enabled, false)
                 .setConfig(HttpsConnector.enabled, false)
                 .setConfig(GraphDatabaseSettings.auth_enabled, false)
-                .setConfig(GraphDatabaseSettings.pagecache_memory, PAGE_CACHE_BYTES)
+                .setConfig(GraphDatabaseSettings.pagecache_memory, pageCache)
                 .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
                 .setConfig(GraphDatabaseSettings.keep_logical_logs, "1 files")
                 .setConfig(GraphDatabaseSettings.udc_enabled, false)
@@ -145,6 +151,18 @@ public final class Launcher {
                 }
                 TimeUnit.MILLISECONDS.sleep(100);
             }
+        }
+    }
+
+    private static long parseSize(String text) throws UsageException {
+        try {
+            long bytes = ByteUnit.parse(text);
+            if (bytes <= 0) {
+                throw new UsageException("size must be positive: " + text);
+            }
+            return bytes;
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("not a size (e.g. 8g, 512m): " + text);
         }
     }
 
