@@ -2,7 +2,9 @@
 
 Flow: discover files -> read rows -> parse and validate each value by the
 schema (graph_schema/schema.toml) -> map the row onto nodes, relationships
-and ledger rows (:mod:`skiptrace.ingest.mapping`) -> write in batches.
+and ledger rows (:mod:`skiptrace.ingest.mapping`) -> hand batches to the
+store's sink (:mod:`skiptrace.store.sink`), which overlaps writing with
+parsing in the way that suits the store.
 
 All or nothing: on a store that can hold a whole load in one transaction
 (SQLite) the load is one transaction, rolled back if any row is bad. On
@@ -16,8 +18,6 @@ written.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +30,7 @@ from skiptrace.ingest import normalise as nz
 from skiptrace.ingest.mapping import MAPPERS
 from skiptrace.ingest.sources import Reader, RowError, Source, discover
 from skiptrace.store.base import Batch, Counts, GraphStore, node_id
+from skiptrace.store.sink import ThreadedSink
 
 log = logging.getLogger(__name__)
 
@@ -51,62 +52,6 @@ class LoadReport:
     @property
     def rows_per_second(self) -> float:
         return self.rows / self.seconds if self.seconds else 0.0
-
-
-class _Writer:
-    """Runs store calls in order on one background thread.
-
-    Parsing is Python and holds the GIL; SQLite and the Neo4j driver release
-    it while they work, so handing batches to a writer thread overlaps the
-    two on a second core. Every store call of a load goes through here,
-    reads included (:meth:`call`), so the store is only ever used by one
-    thread at a time and a read sees every write submitted before it.
-    """
-
-    def __init__(self, depth: int = 2):
-        self._q: queue.Queue = queue.Queue(maxsize=depth)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._loop, name="skiptrace-writer", daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while True:
-            item = self._q.get()
-            if item is None:
-                return
-            fn, args, done = item
-            if self._error is not None and done is None:
-                continue  # a write failed: drop later writes, keep answering reads
-            try:
-                result = fn(*args)
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
-                if done is None:
-                    self._error = exc
-                else:
-                    done.put((False, exc))
-                continue
-            if done is not None:
-                done.put((True, result))
-
-    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
-        if self._error is not None:
-            raise self._error
-        self._q.put((fn, args, None))
-
-    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        done: queue.Queue = queue.Queue(maxsize=1)
-        self._q.put((fn, args, done))
-        ok, value = done.get()
-        if not ok:
-            raise value
-        return value
-
-    def close(self) -> None:
-        """Wait for every submitted call; re-raise the first write error."""
-        self._q.put(None)
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
 
 
 class _FieldError(Exception):
@@ -405,11 +350,11 @@ def _run(store: GraphStore, sources: list[Source], schema: dict[str, Any], repor
          max_errors: int, batch_rows: int, progress: Progress | None) -> None:
     phones = nz.PhoneNormaliser()
     convert = _Converters(phones)
-    writer = _Writer()
-    borrowers = _Borrowers(lambda ids: writer.call(store.get_nodes, ids), default_region,
+    total_bytes = sum(s.size for s in sources) or 1
+    sink = store.sink(total_bytes) if write else ThreadedSink(store)
+    borrowers = _Borrowers(lambda ids: sink.call(store.get_nodes, ids), default_region,
                            default_timezone)
     problems: list[Problem] = []
-    total_bytes = sum(s.size for s in sources) or 1
     done_bytes = 0
     batch = Batch()
 
@@ -418,10 +363,10 @@ def _run(store: GraphStore, sources: list[Source], schema: dict[str, Any], repor
         if len(problems) >= max_errors:
             raise _TooMany()
 
-    def flush() -> None:
+    def flush(position: int) -> None:
         nonlocal batch
         if write and not problems and len(batch):
-            writer.submit(store.write, batch)
+            sink.write(batch, position)
         batch = Batch()
 
     try:
@@ -464,24 +409,26 @@ def _run(store: GraphStore, sources: list[Source], schema: dict[str, Any], repor
                         borrowers.add(values["borrower_id"], values.get("region"),
                                       values.get("timezone"))
                     if rows % batch_rows == 0:
-                        flush()
+                        flush(done_bytes + reader.position)
                         if progress:
                             progress(done_bytes + reader.position, total_bytes, src.name)
-                flush()
+                flush(done_bytes + src.size)
                 if write and not problems:
-                    writer.submit(store.flush)
+                    sink.end_of_file()
                 done_bytes += src.size
                 if progress:
                     progress(done_bytes, total_bytes, src.name)
             report.files[src.name] = report.files.get(src.name, 0) + rows
             report.rows += rows
-        flush()
+        flush(done_bytes)
     except _TooMany:
         stopped = True
+    except BaseException:
+        sink.close(discard=True)
+        raise
     else:
         stopped = False
-    finally:
-        writer.close()
+    sink.close(discard=bool(problems))
     report.phones_parsed = phones.parsed
     if problems:
         raise InputError(problems, len(problems), stopped=stopped)

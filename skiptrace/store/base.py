@@ -16,9 +16,12 @@ import abc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import skiptrace_schema
+
+if TYPE_CHECKING:  # pragma: no cover
+    from skiptrace.store.sink import BatchSink
 
 Props = dict[str, Any]
 
@@ -269,6 +272,14 @@ class GraphStore(abc.ABC):
     def flush(self) -> None:
         """Make buffered writes durable within the open transaction (a hint:
         the loader calls it after each input file; a no-op by default)."""
+
+    def sink(self, total_bytes: int = 0) -> "BatchSink":
+        """Where a loader sends its batches (:mod:`skiptrace.store.sink`);
+        ``total_bytes`` is the size of the input, a hint for chunking. The
+        default runs :meth:`write` on a background thread."""
+        from skiptrace.store.sink import ThreadedSink
+
+        return ThreadedSink(self)
 
     @abc.abstractmethod
     def write_rings(self, rings: Iterable[RingRecord], *, replace: bool = True) -> None:

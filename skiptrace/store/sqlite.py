@@ -24,11 +24,12 @@ import os
 import logging
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from skiptrace.errors import StoreError
+from skiptrace.store.sink import BatchSink
 from skiptrace.store.base import (
     Batch, Counts, Edge, GraphStore, Ledger, Props, RingRecord, ring_batch, node_id, split_id,
 )
@@ -37,6 +38,8 @@ _SQL_TYPE = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "INTEGER"
 _ATTEMPT_COLS = ["attempt_id", "borrower_id", "channel", "at", "target_phone",
                  "target_role", "connected", "outcome"]
 _PAYMENT_COLS = ["borrower_id", "paid_at", "amount"]
+_ATTEMPT_CONFLICT = (" ON CONFLICT (attempt_id) DO UPDATE SET "
+                     + ", ".join(f"{c} = coalesce(excluded.{c}, {c})" for c in _ATTEMPT_COLS[1:]))
 log = logging.getLogger(__name__)
 LAYOUT = "2"  # the table layout below; a store file of another layout is refused
 _CHUNK = 500  # ids per IN (...) list of node keys, well under SQLite's variable limit
@@ -61,6 +64,8 @@ class SQLiteStore(GraphStore):
 
     kind = "sqlite"
     atomic_load = True
+    ATTEMPT_COLS = tuple(_ATTEMPT_COLS)  # staging layout of the ledger (sqlite_bulk)
+    PAYMENT_COLS = tuple(_PAYMENT_COLS)
 
     def __init__(self, path: str | os.PathLike = "skiptrace.db", *, create: bool = True) -> None:
         super().__init__()
@@ -80,6 +85,7 @@ class SQLiteStore(GraphStore):
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from None
         self._in_tx = False
+        self._after_tx: list[Callable[[], None]] = []
         self._staged = 0             # rows in the temp staging tables
         self._merged_rows = 0        # rows merged in this transaction (for ANALYZE)
         self._stage_made: set[str] = set()
@@ -185,6 +191,23 @@ class SQLiteStore(GraphStore):
             self.conn.execute("COMMIT")
         finally:
             self._in_tx = False
+            hooks, self._after_tx = self._after_tx, []
+            for hook in hooks:
+                hook()
+
+    def after_transaction(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` once the open transaction ends (committed or not)."""
+        self._after_tx.append(hook)
+
+    def sink(self, total_bytes: int = 0) -> BatchSink:
+        """Inside a transaction, a chunked sink: the caller's thread stages
+        rows into scratch files, a background thread merges them (see
+        :mod:`skiptrace.store.sqlite_bulk`); otherwise the default."""
+        if not self._in_tx:
+            return super().sink(total_bytes)
+        from skiptrace.store.sqlite_bulk import ChunkSink
+
+        return ChunkSink(self, total_bytes)
 
     # -- writes ------------------------------------------------------------------
     #
@@ -221,8 +244,7 @@ class SQLiteStore(GraphStore):
                 self._staged += len(edges)
             if batch.attempts:
                 sql = (f"INSERT INTO attempt ({', '.join(_ATTEMPT_COLS)}) VALUES "
-                       f"({', '.join('?' * len(_ATTEMPT_COLS))}) ON CONFLICT (attempt_id) DO UPDATE SET "
-                       + ", ".join(f"{c} = coalesce(excluded.{c}, {c})" for c in _ATTEMPT_COLS[1:]))
+                       f"({', '.join('?' * len(_ATTEMPT_COLS))}){_ATTEMPT_CONFLICT}")
                 cur.executemany(sql, ([a.get(c) for c in _ATTEMPT_COLS] for a in batch.attempts))
             if batch.payments:
                 cur.executemany("INSERT OR IGNORE INTO payment VALUES (?, ?, ?)",
@@ -242,31 +264,50 @@ class SQLiteStore(GraphStore):
         """Move staged rows into the real tables (inside the open transaction)."""
         if not self._staged:
             return
-        if not self._dropped_indexes and self._staged >= 50_000:
+        tables = [(t, *t.split("_", 2)[1:]) for t in sorted(self._stage_made)]
+        self._merge_tables(tables, self._staged, delete=True)
+        self._staged = 0
+
+    def _merge_tables(self, tables: list[tuple[str, str, str]], rows: int, *,
+                      delete: bool) -> None:
+        """Merge staging tables ``(table, kind, name)`` into the real ones:
+        kind ``n`` holds nodes of label ``name``, ``e`` relationships of type
+        ``name``, ``a`` contact attempts and ``p`` payments. ``rows`` is how
+        many rows they hold in all (it decides whether to drop the secondary
+        index and rebuild it at commit)."""
+        if not self._dropped_indexes and rows >= 50_000:
             # maintaining the dst index row by row costs a random B-tree insert
             # per edge; when the stage is as large as the table, rebuilding the
             # index once at commit (one sort) is cheaper
             existing = self.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
-            if self._staged >= existing:
+            if rows >= existing:
                 self.conn.execute("DROP INDEX IF EXISTS edge_dst")
                 self._dropped_indexes = ["edge_dst"]
-        for table in sorted(self._stage_made):
+        for table, kind, name in tables:
             if self.conn.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})").fetchone()[0]:
                 continue
             started = time.perf_counter()
-            kind, name = table.split("_", 2)[1:]
             if kind == "n":
                 cols, conflict = self._node_sql[name]
                 self.conn.execute(
                     f"INSERT INTO node (id, label{''.join(', ' + c for c in cols)}) "
                     f"SELECT '{name}:' || key, '{name}'{''.join(', ' + c for c in cols)} "
                     f"FROM {table} WHERE true ORDER BY key, rowid{conflict}")
-            else:
+            elif kind == "e":
                 self._merge_edges(name, table)
-            self.conn.execute(f"DELETE FROM {table}")
+            elif kind == "a":
+                cols = ", ".join(_ATTEMPT_COLS)
+                self.conn.execute(f"INSERT INTO attempt ({cols}) SELECT {cols} FROM {table} "
+                                  f"WHERE true ORDER BY rowid{_ATTEMPT_CONFLICT}")
+            elif kind == "p":
+                self.conn.execute(f"INSERT OR IGNORE INTO payment SELECT {', '.join(_PAYMENT_COLS)} "
+                                  f"FROM {table}")
+            else:  # pragma: no cover
+                raise AssertionError(f"unknown staging table kind {kind!r}")
+            if delete:
+                self.conn.execute(f"DELETE FROM {table}")
             log.debug("merged %s in %.2fs", table, time.perf_counter() - started)
-        self._merged_rows += self._staged
-        self._staged = 0
+        self._merged_rows += rows
 
     def _merge_edges(self, type_: str, table: str) -> None:
         cols, conflict = self._edge_sql[type_]

@@ -1,0 +1,169 @@
+"""Bulk writes into the SQLite store: stage in scratch files, merge behind.
+
+A load into SQLite costs two things of about equal size: Python parsing and
+staging rows (GIL-bound), and SQLite merging staged rows into the clustered
+tables and rebuilding the index (C, no GIL). Done on one thread they add up;
+staged from one thread and merged from another through one connection they
+queue for the GIL on every row. :class:`ChunkSink` splits them across two
+connections:
+
+- the parsing thread ``executemany``-s each batch into a scratch SQLite file
+  (a *chunk*: no journal, no sync, plain tables, one per label or
+  relationship type) through its own connection;
+- when a chunk holds about an eighth of the input, it is sealed and handed
+  to a background thread, which ATTACHes it to the store's connection and
+  merges it with the store's usual set-wise ``INSERT ... SELECT ... ON
+  CONFLICT`` statements, inside the load's one transaction, while the
+  parsing thread fills the next chunk.
+
+SQLite attaches at most ten databases to a connection, and a database read
+inside a transaction cannot be detached before the transaction ends, so a
+load uses at most :attr:`ChunkSink.MAX_CHUNKS` sealed chunks plus the last
+one. The scratch directory lives next to the store file (``.skiptrace-stage-*``)
+and is removed when the transaction ends.
+"""
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from skiptrace.errors import StoreError
+from skiptrace.store.base import Batch
+from skiptrace.store.sink import BatchSink, Worker
+
+if TYPE_CHECKING:  # pragma: no cover
+    from skiptrace.store.sqlite import SQLiteStore
+
+
+class ChunkSink(BatchSink):
+    """Stages batches into scratch files on the caller's thread; merges each
+    sealed file into the store on a background thread. Only inside a store
+    transaction (the load's)."""
+
+    MAX_CHUNKS = 8  # sealed before the last one: 9 attached databases of SQLite's 10
+    MIN_CHUNK_ROWS = 200_000  # below this, merging a chunk costs more than it overlaps
+
+    def __init__(self, store: SQLiteStore, total_bytes: int = 0) -> None:
+        super().__init__(store)
+        if not store._in_tx:
+            raise StoreError("a chunked sink needs an open transaction")
+        self.store: SQLiteStore = store
+        self.total_bytes = total_bytes
+        where = None if store.path == ":memory:" else str(Path(store.path).resolve().parent)
+        try:
+            self.dir = Path(tempfile.mkdtemp(prefix=".skiptrace-stage-", dir=where))
+        except OSError as exc:
+            raise StoreError(f"cannot make a staging directory next to {store.path}: {exc}") from None
+        self._conn: sqlite3.Connection | None = None
+        self._path: Path | None = None
+        self._inserts: dict[str, str] = {}  # table of the open chunk -> its INSERT statement
+        self._rows = 0  # rows in the open chunk
+        self._sealed = 0
+        self._sealed_at = 0  # done_bytes when the last chunk was sealed
+        self._attached: list[str] = []
+        self._worker = Worker("skiptrace-merger")
+        store.after_transaction(self._cleanup)
+
+    # -- the parsing thread ------------------------------------------------
+    def _open(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._path = self.dir / f"chunk{self._sealed}.db"
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode = OFF")  # scratch: a crash loses nothing of value
+            conn.execute("PRAGMA synchronous = OFF")
+            conn.execute("BEGIN")
+            self._conn = conn
+        return self._conn
+
+    def _insert(self, table: str, cols: list[str] | tuple[str, ...]) -> str:
+        sql = self._inserts.get(table)
+        if sql is None:
+            assert self._conn is not None
+            self._conn.execute(f"CREATE TABLE {table} ({', '.join(cols)})")
+            sql = self._inserts[table] = (f"INSERT INTO {table} VALUES "
+                                          f"({', '.join('?' * len(cols))})")
+        return sql
+
+    def write(self, batch: Batch, done_bytes: int = 0) -> None:
+        self._worker.check()
+        n = len(batch)
+        if not n:
+            return
+        cur = self._open().cursor()
+        store = self.store
+        for label, rows in batch.nodes.items():
+            if rows:
+                cols = store._node_sql[label][0]
+                sql = self._insert(f"n_{label}", ["key", *cols])
+                cur.executemany(sql, ((k, *(p.get(c) for c in cols)) for k, p in rows.items()))
+        for type_, edges in batch.edges.items():
+            if len(edges):
+                sql = self._insert(f"e_{type_}", ["src", "dst", *edges.columns])
+                cur.executemany(sql, edges.rows)
+        if batch.attempts:
+            cols = store.ATTEMPT_COLS
+            cur.executemany(self._insert("a_attempt", cols),
+                            ([a.get(c) for c in cols] for a in batch.attempts))
+        if batch.payments:
+            cols = store.PAYMENT_COLS
+            cur.executemany(self._insert("p_payment", cols),
+                            ([p.get(c) for c in cols] for p in batch.payments))
+        self._rows += n
+        if (self._sealed < self.MAX_CHUNKS and self._rows >= self.MIN_CHUNK_ROWS
+                and done_bytes - self._sealed_at >= self.total_bytes / self.MAX_CHUNKS):
+            self._seal()
+            self._sealed_at = done_bytes
+
+    def _seal(self) -> None:
+        """Commit the open chunk and queue its merge."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        conn.execute("COMMIT")
+        conn.close()
+        tables = [(t, t[0], t[2:]) for t in sorted(self._inserts)]
+        alias = f"skiptrace_stage{self._sealed}"
+        self._worker.submit(self._merge, self._path, alias, tables, self._rows)
+        self._sealed += 1
+        self._inserts = {}
+        self._rows = 0
+
+    # -- the merging thread ----------------------------------------------------
+    def _merge(self, path: Path, alias: str, tables: list[tuple[str, str, str]], rows: int) -> None:
+        store = self.store
+        store.conn.execute(f"ATTACH DATABASE ? AS {alias}", (str(path),))
+        self._attached.append(alias)
+        store._merge_tables([(f"{alias}.{t}", kind, name) for t, kind, name in tables], rows,
+                            delete=False)
+
+    # -- either ----------------------------------------------------------------
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return self._worker.call(fn, *args)
+
+    def close(self, *, discard: bool = False) -> None:
+        try:
+            if discard:
+                if self._conn is not None:
+                    self._conn.close()
+                    self._conn = None
+            else:
+                self._seal()
+        finally:
+            self._worker.close(discard=discard)
+
+    def _cleanup(self) -> None:
+        """After the transaction: detach the chunks and delete them."""
+        if self._conn is not None:  # closed without close(): an exception on the way
+            self._conn.close()
+            self._conn = None
+        for alias in self._attached:
+            try:
+                self.store.conn.execute(f"DETACH DATABASE {alias}")
+            except sqlite3.Error:  # pragma: no cover - the store connection is gone
+                pass
+        self._attached = []
+        shutil.rmtree(self.dir, ignore_errors=True)

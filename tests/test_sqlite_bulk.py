@@ -1,0 +1,114 @@
+"""The SQLite load path: rows staged into scratch chunk files on the parsing
+thread and merged into the store behind it (skiptrace.store.sqlite_bulk)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from skiptrace.errors import InputError
+from skiptrace.ingest import load
+from skiptrace.store import SQLiteStore
+from skiptrace.store import sqlite_bulk
+from skiptrace.store.base import Batch, GraphStore
+
+DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+
+
+def dump(store: SQLiteStore) -> dict[str, list[tuple]]:
+    """Every row of every table, in key order."""
+    c = store.conn
+    return {
+        "node": c.execute("SELECT * FROM node ORDER BY id").fetchall(),
+        "edge": c.execute("SELECT * FROM edge ORDER BY type, src, dst, ident").fetchall(),
+        "attempt": c.execute("SELECT * FROM attempt ORDER BY attempt_id").fetchall(),
+        "payment": c.execute("SELECT * FROM payment ORDER BY 1, 2, 3").fetchall(),
+    }
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Seal a chunk every few hundred rows, and count the merges."""
+    merges: list[str] = []
+    original = sqlite_bulk.ChunkSink._merge
+
+    def counting(self, path, alias, tables, rows):
+        merges.append(alias)
+        return original(self, path, alias, tables, rows)
+
+    monkeypatch.setattr(sqlite_bulk.ChunkSink, "MIN_CHUNK_ROWS", 300)
+    monkeypatch.setattr(sqlite_bulk.ChunkSink, "_merge", counting)
+    return merges
+
+
+def staging_dirs(where: Path) -> list[Path]:
+    return sorted(where.glob(".skiptrace-stage-*"))
+
+
+def test_chunked_load_equals_one_chunk_and_plain_writes(tmp_path, small_chunks, monkeypatch):
+    with SQLiteStore(tmp_path / "chunked.db") as s:
+        load(s, DEMO, batch_rows=200)
+        chunked = dump(s)
+    assert 3 <= len(small_chunks) <= sqlite_bulk.ChunkSink.MAX_CHUNKS + 1, small_chunks
+    assert staging_dirs(tmp_path) == []
+
+    monkeypatch.setattr(sqlite_bulk.ChunkSink, "MIN_CHUNK_ROWS", 10**9)
+    with SQLiteStore(tmp_path / "one.db") as s:
+        load(s, DEMO)
+        one = dump(s)
+
+    # the store's own write() path (temp tables merged on flush), via the default sink
+    monkeypatch.setattr(SQLiteStore, "sink", GraphStore.sink)
+    with SQLiteStore(tmp_path / "plain.db") as s:
+        load(s, DEMO)
+        plain = dump(s)
+
+    assert chunked == one == plain
+    assert len(chunked["edge"]) > 1000 and chunked["attempt"] and chunked["payment"]
+
+
+def test_chunked_reload_is_idempotent(tmp_path, small_chunks):
+    with SQLiteStore(tmp_path / "s.db") as s:
+        load(s, DEMO, batch_rows=200)
+        first = dump(s)
+        load(s, DEMO, batch_rows=200)
+        assert dump(s) == first
+
+
+def test_chunk_count_is_capped_by_sqlites_attach_limit(tmp_path, monkeypatch, small_chunks):
+    monkeypatch.setattr(sqlite_bulk.ChunkSink, "MIN_CHUNK_ROWS", 1)
+    with SQLiteStore(tmp_path / "s.db") as s:
+        with s.transaction():
+            sink = s.sink(total_bytes=0)  # no size hint: every batch could seal a chunk
+            assert isinstance(sink, sqlite_bulk.ChunkSink)
+            for i in range(20):
+                b = Batch()
+                b.add_node("Borrower", f"B{i}", {"status": "current"})
+                b.edge_list("USES_DEVICE").rows.append((f"Borrower:B{i}", f"Device:d{i}", None, None))
+                sink.write(b, done_bytes=i)
+            sink.close()
+        assert s.counts().nodes == {"Borrower": 20, "Device": 20}
+        assert s.counts().relationships == {"USES_DEVICE": 20}
+    # eight sealed on the way, the rest in the last one: 9 of SQLite's 10 attachable databases
+    assert len(small_chunks) == sqlite_bulk.ChunkSink.MAX_CHUNKS + 1
+    assert staging_dirs(tmp_path) == []
+
+
+def test_bad_row_after_merged_chunks_leaves_the_store_as_it_was(tmp_path, small_chunks):
+    bad = tmp_path / "demo"
+    shutil.copytree(DEMO, bad)
+    lines = (bad / "phonebook.csv").read_text(encoding="utf-8").splitlines()
+    with open(bad / "phonebook.csv", "a", encoding="utf-8") as f:
+        f.write("B000001,12ab,X,2026-04-02T10:04:28\n")
+    with SQLiteStore(tmp_path / "s.db") as s:
+        load(s, DEMO, batch_rows=200)
+        before = dump(s)
+        merges_before = len(small_chunks)
+        with pytest.raises(InputError) as info:
+            load(s, bad, batch_rows=200)
+        assert len(small_chunks) > merges_before  # chunks were merged before the bad row
+        p = info.value.problems[0]
+        assert (p.file, p.line, p.column) == ("phonebook.csv", len(lines) + 1, "contact_phone")
+        assert dump(s) == before
+    assert staging_dirs(tmp_path) == []
