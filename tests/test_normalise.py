@@ -85,3 +85,26 @@ def test_fold_key_and_bool_and_time():
     assert parse_time("2025-07-01T12:00:00Z", "Asia/Shanghai") == "2025-07-01T12:00:00Z"
     with pytest.raises(ValueError):
         parse_time("31/01/2025", "UTC")
+
+
+def test_offset_time_cache_agrees_with_parse_time():
+    """The loader's per-(hour, offset) cache for ``...+HH:MM`` times gives
+    exactly what a full parse gives, hits and misses alike, and still
+    rejects bad minutes and seconds once the hour is cached."""
+    from skiptrace.ingest.loader import _Converters
+
+    conv = _Converters(PhoneNormaliser())
+    rng = random.Random(5)
+    offsets = ["+08:00", "-05:00", "+00:00", "+05:30", "+05:45", "-09:30", "+14:00"]
+    for _ in range(5000):
+        text = (f"20{rng.randint(20, 30)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T"
+                f"{rng.choice([0, 1, 23, rng.randint(0, 23)]):02d}:{rng.randint(0, 59):02d}:"
+                f"{rng.randint(0, 59):02d}{rng.choice(offsets)}")
+        for _ in range(2):  # miss, then hit
+            assert conv.time(text, "CN", "UTC") == parse_time(text, "UTC"), text
+    conv.time("2026-03-01T10:00:00+08:00", "CN", "UTC")  # cache the hour
+    for bad in ("2026-03-01T10:60:00+08:00", "2026-03-01T10:00:61+08:00",
+                "2026-03-01T10:0x:00+08:00", "2026-03-01T10:00-00+08:00"):
+        with pytest.raises(ValueError):
+            conv.time(bad, "CN", "UTC")
+    assert conv.time("2026-03-01T10:59:59+08:00", "CN", "UTC") == "2026-03-01T02:59:59Z"

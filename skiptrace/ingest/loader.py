@@ -115,12 +115,15 @@ class _Converters:
     def __init__(self, phones: nz.PhoneNormaliser):
         self.phones = phones
         self._time_cache: dict[tuple[str, str], str] = {}
+        self._offset_cache: dict[str, str] = {}
 
     def phone(self, text: str, region: str, tz: str) -> str:
         return self.phones(text, region)
 
     def time(self, text: str, region: str, tz: str) -> str:
-        if len(text) > 19:  # has an offset: usually unique (call times), not worth caching
+        if len(text) > 19:  # has an offset: usually unique (call times)
+            if len(text) == 25 and text[19] in "+-":
+                return self._offset_time(text, tz)
             return nz.parse_time(text, tz)
         key = (text, tz)
         v = self._time_cache.get(key)
@@ -130,6 +133,34 @@ class _Converters:
                 self._time_cache.clear()
             self._time_cache[key] = v
         return v
+
+    def _offset_time(self, text: str, tz: str) -> str:
+        """``YYYY-MM-DDTHH:MM:SS+HH:MM`` to UTC, parsing each (hour, offset) once.
+
+        With a whole-hour offset, UTC differs from local time in the date and
+        hour only, so the converted ``YYYY-MM-DDTHH`` is cached per local
+        hour and offset (per minute for offsets such as +05:30) and the rest
+        is copied after a check that it is a valid ``:MM:SS``.
+        """
+        whole = text[23:] == "00"
+        cut = 13 if whole else 16
+        key = text[:cut] + text[19:]
+        head = self._offset_cache.get(key)
+        if head is not None:
+            rest = text[cut:19]
+            if whole:
+                mm, ss, ok = rest[1:3], rest[4:6], rest[0] == ":" and rest[3] == ":"
+            else:
+                mm, ss, ok = "00", rest[1:3], rest[0] == ":"
+            if ok and mm.isascii() and mm.isdigit() and ss.isascii() and ss.isdigit() \
+                    and mm < "60" and ss < "60":
+                return head + rest + "Z"
+            return nz.parse_time(text, tz)  # raises with the reason
+        utc = nz.parse_time(text, tz)
+        if len(self._offset_cache) >= self.CACHE_LIMIT:
+            self._offset_cache.clear()
+        self._offset_cache[key] = utc[:cut]
+        return utc
 
     def for_column(self, spec: dict[str, Any]) -> Callable[[str, str, str], Any]:
         t = spec["type"]
@@ -191,6 +222,7 @@ class _FileParser:
         # timezone), then the borrower's own region and timezone, then the rest
         first = [c for c in (self.borrower_col, "region", "timezone") if c and c in self.columns]
         order = first + [c for c in self.columns if c not in first]
+        self.convert = convert
         self.convs = {c: convert.for_column(self.columns[c]) for c in order}
         index = {c: i for i, c in enumerate(header)} if header is not None else {}
         # (column, position in a CSV row or None, converter, required)
@@ -243,7 +275,12 @@ class _FileParser:
         calls the converters of :class:`_Converters` and records problems.
         """
         env: dict[str, Any] = {"_FieldError": _FieldError, "lookup": self.borrowers.lookup,
-                               "DEFAULT": self.borrowers.default, "BAD": object()}
+                               "DEFAULT": self.borrowers.default, "BAD": object(),
+                               # the converters' caches, read inline on the hot path (the
+                               # converters clear them in place, never replace them)
+                               "PHONES": self.convert.phones._cache,
+                               "TIMES": self.convert._time_cache,
+                               "KNOWN": self.borrowers._known, "COMBOS": self.borrowers._combos}
         for n, (col, _pos, conv, _req) in enumerate(self.plan):
             env[f"conv{n}"] = conv
         jsonl_pos = {c: i for i, c in enumerate(self.columns)}
@@ -265,7 +302,8 @@ class _FileParser:
             missing = (f"errors = (errors or []) + [_FieldError({col!r}, 'required value is empty')]"
                        if required else "pass")
             if col == self.borrower_col:
-                accept = ["where = lookup(v)",
+                accept = ["ix = KNOWN.get(v)",
+                          "where = COMBOS[ix] if ix is not None else lookup(v)",
                           "if where is None:",
                           f"    errors = (errors or []) + [_FieldError({col!r}, f'unknown borrower "
                           "{v!r}: in no borrowers file of this load nor in the store')]",
@@ -286,9 +324,26 @@ class _FileParser:
                 lines += [f"            {x}" for x in accept]
                 lines += ["        else:", f"            {missing}"]
             else:
-                lines += ["        try:",
+                kind = self.columns[col]["type"]
+                if kind == "phone":  # a cache hit skips two calls
+                    lines += ["        v = PHONES.get(t if t[0] == '+' else (t, region))",
+                              "        if v is None:"]
+                elif kind == "datetime":
+                    lines += ["        v = TIMES.get((t, tz)) if len(t) <= 19 else None",
+                              "        if v is None:"]
+                elif kind == "int":  # int() is the parse of almost every value
+                    low = self.columns[col].get("min")
+                    lines += ["        try:",
+                              "            v = int(t)",
+                              "        except ValueError:",
+                              "            v = None",
+                              f"        if v is None or v < {low!r}:" if low is not None
+                              else "        if v is None:"]
+                else:
+                    lines += ["        if True:"]
+                lines += ["          try:",
                           f"            v = conv{n}(t, region, tz)",
-                          "        except ValueError as exc:",
+                          "          except ValueError as exc:",
                           f"            errors = (errors or []) + [_FieldError({col!r}, str(exc))]",
                           "            v = BAD",
                           "        if v is None:",
@@ -386,13 +441,16 @@ def _run(store: GraphStore, sources: list[Source], schema: dict[str, Any], repor
                     problem(src, 1, col, reason)
                 if bad_header:
                     continue
+                parse = fp._parse_csv if src.format == "csv" else fp.parse
+                is_borrowers = src.kind == "borrowers"
+                countdown = batch_rows
                 for line, row in reader.rows():
-                    if isinstance(row, RowError):
+                    if row.__class__ is RowError:
                         problem(src, line, row.column, row.reason)
                         continue
                     rows += 1
                     try:
-                        values, errors = fp.parse(row)
+                        values, errors = parse(row)
                     except _FieldError as exc:
                         problem(src, line, exc.column, exc.reason)
                         continue
@@ -405,10 +463,12 @@ def _run(store: GraphStore, sources: list[Source], schema: dict[str, Any], repor
                     except ValueError as exc:
                         problem(src, line, None, str(exc))
                         continue
-                    if src.kind == "borrowers":
+                    if is_borrowers:
                         borrowers.add(values["borrower_id"], values.get("region"),
                                       values.get("timezone"))
-                    if rows % batch_rows == 0:
+                    countdown -= 1
+                    if not countdown:
+                        countdown = batch_rows
                         flush(done_bytes + reader.position)
                         if progress:
                             progress(done_bytes + reader.position, total_bytes, src.name)

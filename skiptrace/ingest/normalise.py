@@ -117,6 +117,31 @@ _SEPARATORS = str.maketrans("", "", " -().\u00a0")
 
 
 @lru_cache(maxsize=None)
+def _prefix_info(first3: str) -> tuple[int | None, frozenset[int] | None, int | None,
+                                        re.Pattern[str] | None]:
+    """What the first three digits of an E.164 number decide, worked out once
+    per prefix: the length of the country calling code that has length
+    metadata and its possible national lengths; the length of the code that
+    has regions and the trunk-prefix pattern of its main region."""
+    ok_n: int | None = None
+    ok_lengths: frozenset[int] | None = None
+    for n in (1, 2, 3):
+        lengths = _possible_lengths(int(first3[:n]))
+        if lengths is not None:
+            ok_n, ok_lengths = n, lengths
+            break
+    plan_n: int | None = None
+    strip: re.Pattern[str] | None = None
+    for n in (1, 2, 3):
+        regions = COUNTRY_CODE_TO_REGION_CODE.get(int(first3[:n]))
+        if regions:
+            plan = _national_plan(regions[0])
+            plan_n, strip = n, (None if plan is None else plan[1])
+            break
+    return ok_n, ok_lengths, plan_n, strip
+
+
+@lru_cache(maxsize=None)
 def _national_plan(region: str) -> tuple[str, re.Pattern[str] | None] | None:
     """(country calling code, the pattern of prefixes phonenumbers strips when
     parsing a national number: trunk and carrier-selection codes)."""
@@ -191,24 +216,18 @@ class PhoneNormaliser:
         code (``+91 0...`` is left to phonenumbers, which drops the 0)."""
         if not cls._e164_ok(s):
             return False
-        digits = s[1:]
-        for n in (1, 2, 3):
-            regions = COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:n]))
-            if regions:
-                plan = _national_plan(regions[0])
-                return plan is None or plan[1] is None or not plan[1].match(digits[n:])
-        return False
+        _, _, n, strip = _prefix_info(s[1:4])
+        if n is None:
+            return False
+        return strip is None or not strip.match(s[1 + n:])
 
     @staticmethod
     def _e164_ok(s: str) -> bool:
         digits = s[1:]
         if not 7 <= len(digits) <= 15:
             return False
-        for n in (1, 2, 3):
-            lengths = _possible_lengths(int(digits[:n]))
-            if lengths is not None:
-                return (len(digits) - n) in lengths
-        return False
+        n, lengths, _, _ = _prefix_info(digits[:3])
+        return n is not None and (len(digits) - n) in lengths
 
     def _parse(self, s: str, region: str, raw: str) -> str:
         self.parsed += 1

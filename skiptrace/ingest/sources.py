@@ -109,9 +109,8 @@ class Reader:
         a JSONL row a dict; an unreadable row is yielded as a RowError so the
         loader can report it and go on."""
         if self.source.format == "csv":
-            yield from self._csv_rows()
-        else:
-            yield from self._jsonl_rows()
+            return self._csv_rows()
+        return self._jsonl_rows()
 
     def _csv_rows(self) -> Iterator[tuple[int, list[str] | RowError]]:
         reader = self._csv
