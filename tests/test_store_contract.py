@@ -131,6 +131,27 @@ def test_identity_props_keep_listings_apart(store):
                                "listed_at": "2025-03-01T00:00:00Z"}
 
 
+def test_fixed_values_of_an_edge_list(store):
+    """Rows of an EdgeList with fixed values read back with those values
+    filled in, and merge with rows written in full."""
+    store.write(small_batch())
+    b = Batch()
+    rows = b.edge_list("LISTS_CONTACT", {"source": "phonebook", "listed_at": None, "relation": None})
+    assert rows.columns == ("captured_at", "name")
+    rows.rows.append((B("B1"), P("+8613800000003"), "2025-04-01T00:00:00Z", "Mother"))
+    rows.rows.append((B("B2"), P("+8613800000001"), None, "Li's it's"))
+    with pytest.raises(ValueError):
+        b.edge_list("LISTS_CONTACT")  # one variant per type in a batch
+    store.write(b)
+    got = {(e.src, e.props["source"]): e.props
+           for e in store.stream_edges(["LISTS_CONTACT"])}
+    assert got[(B("B1"), "phonebook")] == {"source": "phonebook", "name": "Mother",
+                                          "captured_at": "2025-04-01T00:00:00Z"}
+    assert got[(B("B2"), "phonebook")] == {"source": "phonebook", "name": "Li's it's"}
+    assert got[(B("B1"), "emergency")]["relation"] == "parent"  # untouched
+    assert store.counts().relationships["LISTS_CONTACT"] == 3
+
+
 def test_neighbourhood_hops_degrees_and_order(store):
     store.write(small_batch())
     sub = store.neighbourhood(B("B1"), 2)

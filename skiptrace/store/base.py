@@ -67,17 +67,25 @@ _EDGE_COLUMNS: dict[str, tuple[str, ...]] = {
 class EdgeList:
     """The relationships of one type in a batch, kept as compact rows.
 
-    A row is ``(src, dst, *values)`` with values in :func:`edge_columns`
-    order (None for a missing value): the loader appends rows directly, the
-    SQLite store inserts them as they are. Iterating yields :class:`Edge`
-    objects for stores that want names.
+    A row is ``(src, dst, *values)`` with values in :attr:`columns` order
+    (None for a missing value): the loader appends rows directly, the
+    SQLite store inserts them as they are. ``fixed`` holds values that are
+    the same for every row (a phonebook entry's ``source``, an employer
+    phone's ``role``); they are left out of the rows, so :attr:`columns` is
+    :func:`edge_columns` without them. Iterating yields :class:`Edge`
+    objects (fixed values included) for stores that want names.
     """
 
-    __slots__ = ("type", "columns", "rows")
+    __slots__ = ("type", "columns", "rows", "fixed")
 
-    def __init__(self, type_: str) -> None:
+    def __init__(self, type_: str, fixed: Props | None = None) -> None:
         self.type = type_
-        self.columns = edge_columns(type_)
+        self.fixed: Props = dict(fixed) if fixed else {}
+        every = edge_columns(type_)
+        unknown = sorted(set(self.fixed) - set(every))
+        if unknown:
+            raise ValueError(f"{type_} has no properties {unknown}")
+        self.columns = tuple(c for c in every if c not in self.fixed)
         self.rows: list[tuple] = []
 
     def append(self, edge: Edge) -> None:
@@ -86,11 +94,22 @@ class EdgeList:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def full_rows(self) -> list[tuple]:
+        """Rows with every :func:`edge_columns` value, fixed ones filled in."""
+        if not self.fixed:
+            return self.rows
+        every = edge_columns(self.type)
+        at = {c: i for i, c in enumerate(self.columns)}
+        pick = [(at[c], None) if c in at else (None, self.fixed[c]) for c in every]
+        return [(r[0], r[1], *(v if i is None else r[2 + i] for i, v in pick)) for r in self.rows]
+
     def __iter__(self) -> Iterator[Edge]:
         cols, t = self.columns, self.type
+        base = {c: v for c, v in self.fixed.items() if v is not None}
         for row in self.rows:
-            yield Edge(t, row[0], row[1],
-                       {c: v for c, v in zip(cols, row[2:]) if v is not None})
+            props = dict(base)
+            props.update((c, v) for c, v in zip(cols, row[2:]) if v is not None)
+            yield Edge(t, row[0], row[1], props)
 
 
 @dataclass
@@ -124,10 +143,14 @@ class Batch:
     def add_edge(self, type_: str, src: str, dst: str, props: Props | None = None) -> None:
         self.edge_list(type_).append(Edge(type_, src, dst, props or {}))
 
-    def edge_list(self, type_: str) -> EdgeList:
+    def edge_list(self, type_: str, fixed: Props | None = None) -> EdgeList:
+        """The batch's rows of ``type_``; ``fixed``: values shared by every row
+        (see :class:`EdgeList`). A batch holds one such variant per type."""
         got = self.edges.get(type_)
         if got is None:
-            got = self.edges[type_] = EdgeList(type_)
+            got = self.edges[type_] = EdgeList(type_, fixed)
+        elif got.fixed != (fixed or {}):
+            raise ValueError(f"this batch already holds {type_} rows with fixed values {got.fixed}")
         return got
 
     def __len__(self) -> int:

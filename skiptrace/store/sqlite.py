@@ -31,7 +31,8 @@ from pathlib import Path
 from skiptrace.errors import StoreError
 from skiptrace.store.sink import BatchSink
 from skiptrace.store.base import (
-    Batch, Counts, Edge, GraphStore, Ledger, Props, RingRecord, ring_batch, node_id, split_id,
+    Batch, Counts, Edge, GraphStore, Ledger, Props, RingRecord, edge_columns, ring_batch, node_id,
+    split_id,
 )
 
 _SQL_TYPE = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "INTEGER", "json": "TEXT"}
@@ -52,6 +53,17 @@ def _merge_sql(col: str, rule: str) -> str:
     if rule == "max":
         return f"{col} = max(coalesce(excluded.{col}, {col}), coalesce({col}, excluded.{col}))"
     return f"{col} = coalesce(excluded.{col}, {col})"
+
+
+def _literal(value: object) -> str:
+    """An SQL literal for a fixed property value (str, number, bool or None)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _chunks(seq: list, n: int = _CHUNK) -> Iterator[list]:
@@ -238,9 +250,10 @@ class SQLiteStore(GraphStore):
             for type_, edges in batch.edges.items():
                 if not len(edges):
                     continue
-                table = self._stage_table("e", type_, ["src", "dst", *edges.columns])
-                cur.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * (len(edges.columns) + 2))})",
-                                edges.rows)
+                cols = edge_columns(type_)
+                table = self._stage_table("e", type_, ["src", "dst", *cols])
+                cur.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * (len(cols) + 2))})",
+                                edges.full_rows())
                 self._staged += len(edges)
             if batch.attempts:
                 sql = (f"INSERT INTO attempt ({', '.join(_ATTEMPT_COLS)}) VALUES "
@@ -264,15 +277,17 @@ class SQLiteStore(GraphStore):
         """Move staged rows into the real tables (inside the open transaction)."""
         if not self._staged:
             return
-        tables = [(t, *t.split("_", 2)[1:]) for t in sorted(self._stage_made)]
+        tables = [(t, *t.split("_", 2)[1:], {}) for t in sorted(self._stage_made)]
         self._merge_tables(tables, self._staged, delete=True)
         self._staged = 0
 
-    def _merge_tables(self, tables: list[tuple[str, str, str]], rows: int, *,
+    def _merge_tables(self, tables: list[tuple[str, str, str, Props]], rows: int, *,
                       delete: bool) -> None:
-        """Merge staging tables ``(table, kind, name)`` into the real ones:
-        kind ``n`` holds nodes of label ``name``, ``e`` relationships of type
-        ``name``, ``a`` contact attempts and ``p`` payments. ``rows`` is how
+        """Merge staging tables ``(table, kind, name, fixed)`` into the real
+        ones: kind ``n`` holds nodes of label ``name``, ``e`` relationships of
+        type ``name`` (without the columns whose value is in ``fixed``, see
+        :class:`~skiptrace.store.base.EdgeList`), ``a`` contact attempts and
+        ``p`` payments. ``rows`` is how
         many rows they hold in all (it decides whether to drop the secondary
         index and rebuild it at commit)."""
         if not self._dropped_indexes and rows >= 50_000:
@@ -283,7 +298,7 @@ class SQLiteStore(GraphStore):
             if rows >= existing:
                 self.conn.execute("DROP INDEX IF EXISTS edge_dst")
                 self._dropped_indexes = ["edge_dst"]
-        for table, kind, name in tables:
+        for table, kind, name, fixed in tables:
             if self.conn.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})").fetchone()[0]:
                 continue
             started = time.perf_counter()
@@ -294,7 +309,7 @@ class SQLiteStore(GraphStore):
                     f"SELECT '{name}:' || key, '{name}'{''.join(', ' + c for c in cols)} "
                     f"FROM {table} WHERE true ORDER BY key, rowid{conflict}")
             elif kind == "e":
-                self._merge_edges(name, table)
+                self._merge_edges(name, table, fixed)
             elif kind == "a":
                 cols = ", ".join(_ATTEMPT_COLS)
                 self.conn.execute(f"INSERT INTO attempt ({cols}) SELECT {cols} FROM {table} "
@@ -309,10 +324,11 @@ class SQLiteStore(GraphStore):
             log.debug("merged %s in %.2fs", table, time.perf_counter() - started)
         self._merged_rows += rows
 
-    def _merge_edges(self, type_: str, table: str) -> None:
+    def _merge_edges(self, type_: str, table: str, fixed: Props) -> None:
         cols, conflict = self._edge_sql[type_]
+        expr = {c: _literal(fixed[c]) if c in fixed else c for c in cols}
         ident = self.rel_identity(type_)
-        ident_sql = " || char(31) || ".join(f"coalesce({c}, '')" for c in ident) or "''"
+        ident_sql = " || char(31) || ".join(f"coalesce({expr[c]}, '')" for c in ident) or "''"
         # end nodes first, so a relationship never points at a missing node
         t0 = time.perf_counter()
         for end in ("src", "dst"):
@@ -323,7 +339,7 @@ class SQLiteStore(GraphStore):
         log.debug("  end nodes of %s in %.2fs", type_, time.perf_counter() - t0)
         self.conn.execute(
             f"INSERT INTO edge (src, type, dst, ident{''.join(', ' + c for c in cols)}) "
-            f"SELECT src, '{type_}', dst, {ident_sql}{''.join(', ' + c for c in cols)} "
+            f"SELECT src, '{type_}', dst, {ident_sql}{''.join(', ' + expr[c] for c in cols)} "
             f"FROM {table} WHERE true ORDER BY src, dst, 4, rowid{conflict}")
 
     def _refresh_statistics(self) -> None:

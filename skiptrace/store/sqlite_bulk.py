@@ -65,6 +65,8 @@ class ChunkSink(BatchSink):
         self._sealed = 0
         self._sealed_at = 0  # done_bytes when the last chunk was sealed
         self._attached: list[str] = []
+        self._variants: dict[tuple, int] = {}  # (type, fixed values) -> table suffix
+        self._fixed: dict[str, dict[str, Any]] = {}  # staging table -> its fixed values
         self._worker = Worker("skiptrace-merger")
         store.after_transaction(self._cleanup)
 
@@ -102,7 +104,12 @@ class ChunkSink(BatchSink):
                 cur.executemany(sql, ((k, *(p.get(c) for c in cols)) for k, p in rows.items()))
         for type_, edges in batch.edges.items():
             if len(edges):
-                sql = self._insert(f"e_{type_}", ["src", "dst", *edges.columns])
+                table = f"e_{type_}"
+                if edges.fixed:  # one table per set of fixed values, which the merge fills in
+                    key = (type_, tuple(sorted(edges.fixed.items())))
+                    table = f"e_{type_}__{self._variants.setdefault(key, len(self._variants))}"
+                    self._fixed[table] = edges.fixed
+                sql = self._insert(table, ["src", "dst", *edges.columns])
                 cur.executemany(sql, edges.rows)
         if batch.attempts:
             cols = store.ATTEMPT_COLS
@@ -125,7 +132,7 @@ class ChunkSink(BatchSink):
             return
         conn.execute("COMMIT")
         conn.close()
-        tables = [(t, t[0], t[2:]) for t in sorted(self._inserts)]
+        tables = [(t, t[0], t[2:].split("__")[0], self._fixed.get(t, {})) for t in sorted(self._inserts)]
         alias = f"skiptrace_stage{self._sealed}"
         self._worker.submit(self._merge, self._path, alias, tables, self._rows)
         self._sealed += 1
@@ -133,12 +140,12 @@ class ChunkSink(BatchSink):
         self._rows = 0
 
     # -- the merging thread ----------------------------------------------------
-    def _merge(self, path: Path, alias: str, tables: list[tuple[str, str, str]], rows: int) -> None:
+    def _merge(self, path: Path, alias: str, tables: list[tuple[str, str, str, dict[str, Any]]],
+               rows: int) -> None:
         store = self.store
         store.conn.execute(f"ATTACH DATABASE ? AS {alias}", (str(path),))
         self._attached.append(alias)
-        store._merge_tables([(f"{alias}.{t}", kind, name) for t, kind, name in tables], rows,
-                            delete=False)
+        store._merge_tables([(f"{alias}.{t}", *rest) for t, *rest in tables], rows, delete=False)
 
     # -- either ----------------------------------------------------------------
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
