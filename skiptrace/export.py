@@ -4,6 +4,11 @@ Both writers stream: nodes first, then relationships, so memory stays flat
 whatever the graph's size (a relationship-type filter keeps the set of
 endpoint ids). Phones and names are masked unless ``reveal``: a phone node's
 id becomes a stable pseudonym and its display value is masked.
+
+Output is a function of the data: nodes in (label, key) order, relationships
+in (type, source, target, identity) order, properties by name, so both stores
+export the same bytes. In JSON, a relationship property named like a
+node-link key (``source``, ``target``, ``type``) is written as ``rel_<name>``.
 """
 from __future__ import annotations
 
@@ -74,17 +79,25 @@ def export(store: GraphStore, out: TextIO, *, fmt: str = "graphml", types: list[
     return _graphml(store, out, types, keep, mask)
 
 
+#: keys of a node-link edge; a relationship property of the same name (the
+#: ``source`` of a LISTS_CONTACT) is written as ``rel_<name>`` instead of
+#: overwriting the endpoint
+_RESERVED = frozenset({"source", "target", "type"})
+
+
 def _json(store: GraphStore, out: TextIO, types, keep, mask: _Masker) -> tuple[int, int]:
     n = m = 0
     out.write('{"directed": true, "multigraph": true, "nodes": [\n')
     for nid, label, props in _nodes(store, keep):
         out.write(("," if n else "") + json.dumps(
-            {"id": mask.node(nid), "label": label, **mask.props(label, props)}, ensure_ascii=False) + "\n")
+            {"id": mask.node(nid), "label": label, **dict(sorted(mask.props(label, props).items()))},
+            ensure_ascii=False) + "\n")
         n += 1
     out.write('], "edges": [\n')
-    for e in store.stream_edges(types):
+    for e in store.stream_edges(types, ordered=True):
         out.write(("," if m else "") + json.dumps(
-            {"source": mask.node(e.src), "target": mask.node(e.dst), "type": e.type, **e.props},
+            {"source": mask.node(e.src), "target": mask.node(e.dst), "type": e.type,
+             **{("rel_" + k if k in _RESERVED else k): v for k, v in sorted(e.props.items())}},
             ensure_ascii=False) + "\n")
         m += 1
     out.write("]}\n")
@@ -114,7 +127,7 @@ def _graphml(store: GraphStore, out: TextIO, types, keep, mask: _Masker) -> tupl
         out.write(_data("n", {"label": label, **mask.props(label, props)}))
         out.write("</node>\n")
         n += 1
-    for e in store.stream_edges(types):
+    for e in store.stream_edges(types, ordered=True):
         out.write(f"    <edge source={quoteattr(mask.node(e.src))} target={quoteattr(mask.node(e.dst))}>")
         out.write(_data("e", {"type": e.type, **e.props}))
         out.write("</edge>\n")
@@ -125,7 +138,7 @@ def _graphml(store: GraphStore, out: TextIO, types, keep, mask: _Masker) -> tupl
 
 def _data(prefix: str, props: dict[str, Any]) -> str:
     parts = []
-    for k, v in props.items():
+    for k, v in sorted(props.items()):
         if v is None:
             continue
         text = ("true" if v else "false") if isinstance(v, bool) else str(v)

@@ -402,11 +402,25 @@ class GraphStore(abc.ABC):
 
     @abc.abstractmethod
     def stream_edges(self, types: Iterable[str] | None = None, *,
-                     with_props: bool = True) -> Iterator[Edge]:
-        """Every relationship of the given types (all when None), in no set order.
+                     with_props: bool = True, ordered: bool = False) -> Iterator[Edge]:
+        """Every relationship of the given types (all when None).
 
         Meant for whole-graph projections: it streams, so memory stays flat.
+        In no set order unless ``ordered``: then sorted by :meth:`edge_key`
+        (type, source, target, identity values), the same on every store, so
+        that exports of the same data are identical.
         """
+
+    def _tie_sorted(self, edges: Iterable[Edge]) -> Iterator[Edge]:
+        """Edges sorted by (type, src, dst) in, fully sorted by :meth:`edge_key`
+        out: only relationships between the same two nodes are reordered."""
+        group: list[Edge] = []
+        for e in edges:
+            if group and (e.type, e.src, e.dst) != (group[0].type, group[0].src, group[0].dst):
+                yield from sorted(group, key=self.edge_key) if len(group) > 1 else group
+                group = []
+            group.append(e)
+        yield from sorted(group, key=self.edge_key) if len(group) > 1 else group
 
     @abc.abstractmethod
     def stream_nodes(self, label: str) -> Iterator[tuple[str, Props]]:

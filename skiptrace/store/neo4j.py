@@ -542,16 +542,22 @@ class Neo4jStore(GraphStore):
 
     @_translated
     def stream_edges(self, types: Iterable[str] | None = None, *,
-                     with_props: bool = True) -> Iterator[Edge]:
+                     with_props: bool = True, ordered: bool = False) -> Iterator[Edge]:
         pattern = self._type_pattern(types)
         if pattern is None:
             return
-        props = "properties(r)" if with_props else "null"
+        props = "properties(r)" if with_props or ordered else "null"
         query = (f"MATCH (a)-[r{pattern}]->(b) RETURN type(r) AS t, {self._id_of('a')} AS s, "
                  f"{self._id_of('b')} AS d, {props} AS p")
-        for r in self._stream(query):
-            if r["s"] is not None and r["d"] is not None:
-                yield self._edge(r["t"], r["s"], r["d"], r["p"])
+        if ordered:
+            query += " ORDER BY t, s, d"
+        edges = (self._edge(r["t"], r["s"], r["d"], r["p"]) for r in self._stream(query)
+                 if r["s"] is not None and r["d"] is not None)
+        if not ordered:
+            yield from edges
+            return
+        for e in self._tie_sorted(edges):  # identity values break ties, as in SQLite's key
+            yield e if with_props else Edge(e.type, e.src, e.dst)
 
     @_translated
     def ledger(self, borrower_id: str) -> Ledger:

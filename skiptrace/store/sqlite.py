@@ -462,16 +462,18 @@ class SQLiteStore(GraphStore):
         return out
 
     def stream_edges(self, types: Iterable[str] | None = None, *,
-                     with_props: bool = True) -> Iterator[Edge]:
+                     with_props: bool = True, ordered: bool = False) -> Iterator[Edge]:
         self._merge()
         tsql, targs = self._type_filter(types)
+        # the primary key's order: ident holds the identity values, joined
+        order = " ORDER BY type, src, dst, ident" if ordered else ""
         if with_props:
             cols = ", ".join(["src", "type", "dst", *self._edge_cols])
-            for row in self.conn.execute(f"SELECT {cols} FROM edge WHERE 1=1{tsql}", targs):
+            for row in self.conn.execute(f"SELECT {cols} FROM edge WHERE 1=1{tsql}{order}", targs):
                 yield self._edge(row)
         else:
             for src, type_, dst in self.conn.execute(
-                    f"SELECT src, type, dst FROM edge WHERE 1=1{tsql}", targs):
+                    f"SELECT src, type, dst FROM edge WHERE 1=1{tsql}{order}", targs):
                 yield Edge(type_, src, dst)
 
     def ledger(self, borrower_id: str) -> Ledger:
