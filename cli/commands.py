@@ -10,7 +10,7 @@ from skiptrace import export as export_lib
 from skiptrace import neo4j_import
 from skiptrace.ingest import load as load_lib
 from skiptrace_cli.common import emit_json, format_option, is_terminal, store_options
-from skiptrace_cli.find import evaluate, find
+from skiptrace_cli.find import evaluate, find, train
 from skiptrace_cli.generate import generate
 
 
@@ -97,7 +97,8 @@ def schema():
 @schema.command("apply")
 @store_options(create=True)
 def schema_apply(store):
-    """Create the constraints and indexes (idempotent)."""
+    """Create the constraints and indexes (idempotent); on Neo4j, wait until they are online
+    (after a bulk import that populates them over the whole graph: minutes)."""
     store.apply_schema()
     click.echo(f"schema applied to {store.kind}")
 
@@ -157,4 +158,4 @@ def export(store, fmt, output, types, reveal):
         click.echo(f"wrote {n} nodes and {m} relationships to {output}", err=True)
 
 
-ALL = [load, stats, schema, export, generate, find, evaluate]
+ALL = [load, stats, schema, export, generate, find, evaluate, train]

@@ -43,6 +43,20 @@ def _table(res, reveal: bool) -> None:
     Console().print(t)
 
 
+def _load_scorer(ctx, param, value):
+    if value is None:
+        return None
+    from skiptrace.contacts.ranking.model import LinearScorer
+
+    return LinearScorer.load(value)
+
+
+_model_option = click.option(
+    "--model", "scorer", type=click.Path(exists=True, dir_okay=False), default=None,
+    callback=_load_scorer,
+    help="Score with weights from `skiptrace train find` (default: the documented defaults).")
+
+
 @click.command()
 @click.argument("borrower_id", required=False)
 @store_options
@@ -53,12 +67,13 @@ def _table(res, reveal: bool) -> None:
 @click.option("--borrowers-file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A file of borrower ids, one per line ('-' for stdin), for many at once.")
 @click.option("--reveal", is_flag=True, help="Show phone numbers and names unmasked.")
+@_model_option
 @format_option("table", "json", "jsonl", "csv")
-def find(borrower_id, store, limit, max_hops, as_of, borrowers_file, reveal, fmt):
+def find(borrower_id, store, limit, max_hops, as_of, borrowers_file, reveal, scorer, fmt):
     """Rank the phones most likely to reach BORROWER_ID now, with evidence and eligibility."""
     if bool(borrower_id) == bool(borrowers_file):
         raise click.UsageError("give a BORROWER_ID or --borrowers-file, not both or neither")
-    kwargs = dict(limit=limit, max_hops=max_hops, as_of=as_of)
+    kwargs = dict(limit=limit, max_hops=max_hops, as_of=as_of, scorer=scorer)
     if borrowers_file:
         with click.open_file(borrowers_file, encoding="utf-8") as f:
             ids = [line.strip() for line in f if line.strip() and not line.startswith("#")]
@@ -96,8 +111,9 @@ def evaluate():
               help="A phone counts as reaching the borrower at this reach_probability or above.")
 @click.option("--sample", type=int, default=None, help="Evaluate this many random lost borrowers.")
 @click.option("--seed", default=0, show_default=True, help="Seed of --sample.")
+@_model_option
 @format_option("table", "json")
-def evaluate_find_cmd(world, store, min_probability, sample, seed, fmt):
+def evaluate_find_cmd(world, store, min_probability, sample, seed, scorer, fmt):
     """hit@1/3/10, MRR and recall@10 of find and three baselines on WORLD's lost borrowers.
 
     The store must hold WORLD (`skiptrace load WORLD`); an empty store is loaded first.
@@ -107,7 +123,8 @@ def evaluate_find_cmd(world, store, min_probability, sample, seed, fmt):
 
     if not store.counts().nodes.get("Borrower"):
         load(store, Path(world))
-    report = evaluate_find(store, world, min_probability=min_probability, sample=sample, seed=seed)
+    report = evaluate_find(store, world, min_probability=min_probability, sample=sample, seed=seed,
+                           scorer=scorer)
     d = report.as_dict()
     if fmt == "json":
         emit_json(d)
@@ -121,4 +138,51 @@ def evaluate_find_cmd(world, store, min_probability, sample, seed, fmt):
     click.echo(f"MRR of find / best baseline ({d['best_baseline']}): {d['mrr_ratio']}")
 
 
-ALL = [find, evaluate]
+@click.group()
+def train():
+    """Learn scoring weights from the store's own history."""
+
+
+@train.command("find")
+@store_options
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False),
+              help="Write the scorer (JSON) here; use it with `skiptrace find --model`.")
+@click.option("--borrowers", "sample", type=int, default=2000, show_default=True,
+              help="Learn from this many random borrowers with labelled contact attempts (0: all).")
+@click.option("--seed", default=0, show_default=True, help="Seed of the borrower sample.")
+@click.option("--valid-share", default=0.3, show_default=True,
+              help="The latest share of attempts held out to validate and calibrate.")
+@click.option("-C", "C", default=0.01, show_default=True,
+              help="Inverse penalty on the corrections: smaller keeps the weights closer to "
+                   "the defaults (logged attempts are a biased sample; see docs/find.md).")
+@format_option("table", "json")
+def train_find(store, out, sample, seed, valid_share, C, fmt):
+    """Learn find's weights from contact-attempt outcomes in the ledger.
+
+    The documented defaults are the prior: a logistic regression with the
+    default log-odds as offset learns a penalised correction for each feature
+    the attempts exercise (the others keep their defaults), trained on
+    earlier attempts and validated (AUC, log loss, against the defaults) on
+    the latest ones.
+    """
+    from skiptrace.contacts.ranking.train import learn_from_attempts
+    from skiptrace.errors import SkiptraceError
+
+    try:
+        model = learn_from_attempts(store, sample=sample or None, seed=seed,
+                                    valid_share=valid_share, C=C)
+    except ValueError as exc:
+        raise SkiptraceError(str(exc)) from None
+    model.scorer_.save(out, model.validation_)
+    v = model.validation_
+    if fmt == "json":
+        emit_json({"out": out, "validation": v})
+        return
+    click.echo(f"learned from {v['train_rows']:,} attempted phones, validated on the latest "
+               f"{v['valid_rows']:,}: AUC {v['auc']:.3f} (defaults {v['default_auc']:.3f}), "
+               f"log loss {v['log_loss']:.3f} (defaults {v['default_log_loss']:.3f}); "
+               f"{v['corrected_features']} features corrected, most: {v['largest_corrections']}")
+    click.echo(f"wrote {out}")
+
+
+ALL = [find, evaluate, train]

@@ -164,10 +164,16 @@ def test_attempt_model_learns_and_keeps_unsupported_defaults():
     z = -1 + 3 * X[:, FEATURES.index("call_volume")] + 2 * X[:, FEATURES.index("good_outcome")]
     y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(int)
     t = np.arange(n, dtype=float)
-    m = AttemptModel().fit(X, y, t, split_at=1400)
+    m = AttemptModel(C=1.0).fit(X, y, t, split_at=1400)
     w = m.scorer_.weights
     assert w["call_volume"] > 1 and w["good_outcome"] > 1
-    assert w["new_number"] == LinearScorer().weights["new_number"]  # never varied: default kept
+    # never varied in the attempts: no correction, the default weight exactly
+    assert w["new_number"] == LinearScorer().weights["new_number"]
+    assert w["hub"] == LinearScorer().weights["hub"]
+    assert m.validation_["auc"] > m.validation_["default_auc"]  # the data disagree with the prior
+    # a strong penalty keeps the corrections small: the defaults win without evidence
+    tight = AttemptModel(C=1e-4).fit(X, y, t, split_at=1400).scorer_.weights
+    assert abs(tight["call_volume"] - LinearScorer().weights["call_volume"]) < 0.1
     assert 0.6 < m.validation_["auc"] <= 1 and m.validation_["valid_rows"] == 600
     p = m.predict_proba(X)
     assert ((p >= 0) & (p <= 1)).all()
@@ -203,3 +209,53 @@ def test_top_level_exports():
     import skiptrace
 
     assert skiptrace.find is find and skiptrace.find_many is find_many and skiptrace.FindResult is FindResult
+
+
+def test_cli_train_find_then_find_with_the_model(tmp_path, capsys):
+    """`skiptrace train find` learns from the ledger and writes a scorer that
+    `find --model` and `evaluate find --model` use; bad inputs exit 2."""
+    from skiptrace.evaluate import read_truth
+    from skiptrace.generate import world
+    from skiptrace_cli.main import cli
+
+    world(3000, 2, tmp_path / "w")
+    db = str(tmp_path / "s.db")
+    with SQLiteStore(db) as s:
+        load(s, tmp_path / "w")
+    run = CliRunner().invoke
+    model = tmp_path / "m.json"
+    r = run(cli, ["train", "find", "--db", db, "-o", str(model), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    v = json.loads(r.output)["validation"]
+    assert v["train_rows"] >= 200 and v["valid_rows"] >= 20 and 0.5 <= v["auc"] <= 1
+    saved = LinearScorer.load(str(model))
+    assert saved.source == "learned from contact attempts"
+    assert saved.weights != LinearScorer().weights
+    assert saved.weights["new_number"] == LinearScorer().weights["new_number"]  # never dialled
+
+    lost = sorted(read_truth(tmp_path / "w").lost)[0]
+    every = ["--limit", "10000", "--format", "json", "--reveal"]
+    plain = json.loads(run(cli, ["find", lost, "--db", db, *every]).output)
+    r = run(cli, ["find", lost, "--db", db, *every, "--model", str(model)])
+    assert r.exit_code == 0, r.output
+    learned = json.loads(r.output)
+    assert {c["phone"] for c in learned["candidates"]} == {c["phone"] for c in plain["candidates"]}
+    assert [c["score"] for c in learned["candidates"]] != [c["score"] for c in plain["candidates"]]
+
+    r = run(cli, ["evaluate", "find", "--world", str(tmp_path / "w"), "--db", db, "--sample", "40",
+                  "--model", str(model), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert 0 < json.loads(r.output)["methods"]["find"]["mrr"] <= 1
+
+    from skiptrace_cli.main import main  # exit codes as the console script has them
+
+    (tmp_path / "bad.json").write_text('{"format": "something else"}')
+    capsys.readouterr()
+    assert main(["find", lost, "--db", db, "--model", str(tmp_path / "bad.json")]) == 2
+    assert "not a skiptrace scorer file" in capsys.readouterr().err
+    mini_db = str(tmp_path / "mini.db")
+    with SQLiteStore(mini_db) as s:
+        load(s, MINI)
+    assert main(["train", "find", "--db", mini_db, "-o", str(tmp_path / "x.json")]) == 2
+    assert "too few labelled attempts" in capsys.readouterr().err
+    assert not (tmp_path / "x.json").exists()

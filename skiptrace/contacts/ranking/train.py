@@ -48,9 +48,26 @@ def attempt_rows(store: GraphStore, borrower_ids: Iterable[str], *, max_hops: in
     return np.vstack(xs), np.array(ys), np.array(ts)
 
 
-def learn_from_attempts(store: GraphStore, borrower_ids: Iterable[str], *,
-                        valid_share: float = 0.3, C: float = 1.0) -> AttemptModel:
-    """Fit an :class:`AttemptModel` on the ledger, validating on the latest ``valid_share`` of rows."""
+def attempted_borrowers(store: GraphStore) -> list[str]:
+    """Borrowers with at least one labelled attempt on a known phone, sorted."""
+    return sorted({a["borrower_id"] for a in store.stream_ledger("contact_attempts")
+                   if a.get("target_phone") and a.get("outcome") in _LABELLED})
+
+
+def learn_from_attempts(store: GraphStore, borrower_ids: Iterable[str] | None = None, *,
+                        sample: int | None = 2000, seed: int = 0,
+                        valid_share: float = 0.3, C: float = AttemptModel.C) -> AttemptModel:
+    """Fit an :class:`AttemptModel` on the ledger, validating on the latest ``valid_share`` of rows.
+
+    ``borrower_ids`` None: a random ``sample`` (all when None) of the
+    borrowers with labelled attempts (:func:`attempted_borrowers`).
+    """
+    if borrower_ids is None:
+        import random
+
+        borrower_ids = attempted_borrowers(store)
+        if sample is not None and len(borrower_ids) > sample:
+            borrower_ids = sorted(random.Random(seed).sample(borrower_ids, sample))
     X, y, t = attempt_rows(store, borrower_ids)
     split = float(np.quantile(t, 1.0 - valid_share)) if len(t) else 0.0
     return AttemptModel(C=C).fit(X, y, t, split)
