@@ -101,6 +101,18 @@ def test_import_matches_sqlite_through_the_store_api(imported, demo_sqlite):
             assert rows(neo) == rows(ref), table
 
 
+def test_files_written_from_neo4j_equal_those_from_sqlite(imported, demo_sqlite, tmp_path):
+    """The export reads any store: from the imported Neo4j it writes the same rows (in another
+    order), so a Neo4j database can be copied or re-imported the same way."""
+    with SQLiteStore(demo_sqlite) as ref, open_store(neo4j_uri=imported) as neo:
+        a = write_import_files(ref, tmp_path / "a")
+        b = write_import_files(neo, tmp_path / "b")
+    assert a.arguments == b.arguments and a.files == b.files
+    for name in a.files:
+        rows = lambda d: sorted((d / name).read_text("utf-8").splitlines())  # noqa: E731
+        assert rows(tmp_path / "b") == rows(tmp_path / "a"), name
+
+
 def test_find_rankings_and_eligibility_match_sqlite(imported, demo_sqlite):
     with SQLiteStore(demo_sqlite) as ref, open_store(neo4j_uri=imported) as neo:
         # borrowers whose ledger blocks someone (refusals, opt-outs, third parties reached), and others
