@@ -2,6 +2,8 @@
 
     python bench/find_latency.py [--borrowers 1000000] [--seed 1] [--queries 1000]
                                  [--store sqlite,neo4j] [--neo4j-uri bolt://...]
+                                 [--neo4j-dir D] [--neo4j-via import|load]
+                                 [--pagecache 8g] [--heap 4g] [--repeat 1]
                                  [--baseline-sources 20]
 
 For each store: p50 / p99 / mean wall time of ``skiptrace.find`` (ego graph
@@ -19,13 +21,28 @@ by default the first ``--baseline-sources`` of the same borrowers are timed
 Targets (embedded store, 1M borrowers): p50 <= 50 ms, p99 <= 250 ms, and
 p50 at least 20x faster than the baseline's p50.
 
+Neo4j (unless ``--neo4j-uri`` names a running server): by default the
+SQLite store is bulk-loaded into a Neo4j data directory the way a large book
+is first loaded in production, once, and the directory is kept for later
+runs: ``skiptrace export --format neo4j-import`` files
+(bench/out/neo4j-import-<N>-<seed>, removed after a successful import unless
+``--keep-import-files``), ``neo4j-admin database import full`` into
+``--neo4j-dir`` (default bench/out/neo4j-<N>-<seed>), a server on it with
+``--pagecache`` / ``--heap``, and ``apply_schema()`` (constraints and
+indexes, waiting until they are online). Each step's wall time and the store
+size are printed. ``--neo4j-via load`` instead loads the world with the
+Cypher loader into a throwaway server (about 9k rows/s: small worlds only).
+``--repeat 2`` times the same borrowers again (a warm cache).
+
 The world goes to bench/out/world-<N>-<seed>, the SQLite store to
 bench/out/find-<N>-<seed>.db; both are reused.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import random
+import shutil
 import statistics
 import sys
 import time
@@ -39,7 +56,10 @@ from find_quality import loaded_store, world_dir  # noqa: E402
 
 from skiptrace.contacts import find  # noqa: E402
 from skiptrace.ingest import load  # noqa: E402
+from skiptrace.neo4j_import import MANIFEST, write_import_files  # noqa: E402
 from skiptrace.store import open_store  # noqa: E402
+
+OUT = REPO / "bench" / "out"
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -94,6 +114,61 @@ def report(name: str, xs: list[float]) -> dict:
     return d
 
 
+def du(path: Path) -> int:
+    """Bytes on disk of the files under ``path`` (allocated blocks: logs may be sparse)."""
+    return sum(f.stat().st_blocks * 512 for f in path.rglob("*") if f.is_file())
+
+
+def bulk_imported_server(sqlite, args):
+    """Start a server on ``--neo4j-dir``, exporting and bulk-importing the SQLite store first
+    when the directory holds no database; return (server, store)."""
+    import neo4j_server
+
+    data = Path(args.neo4j_dir) if args.neo4j_dir else OUT / f"neo4j-{args.borrowers}-{args.seed}"
+    files = OUT / f"neo4j-import-{args.borrowers}-{args.seed}"
+    manifest = None
+    if not neo4j_server.has_database(data):
+        if not (files / MANIFEST).exists():  # no finished export to reuse
+            shutil.rmtree(files, ignore_errors=True)
+            t = time.perf_counter()
+            res = write_import_files(sqlite, files)
+            print(f"  export: {sum(res.nodes.values()):,} nodes, "
+                  f"{sum(res.relationships.values()):,} relationships, "
+                  f"{sum(res.ledger.values()):,} ledger rows, {res.bytes / 1e9:.2f} GB of CSV "
+                  f"in {time.perf_counter() - t:.1f}s -> {files}")
+        manifest = json.loads((files / MANIFEST).read_text("utf-8"))
+        imp = neo4j_server.import_files(data, files, heap=args.import_heap,
+                                        max_off_heap=args.import_off_heap)
+        print(f"  neo4j-admin database import full: {imp.seconds:.1f}s -> {data}")
+        print("    " + imp.summary().replace("\n", "\n    "))
+        if not args.keep_import_files:
+            shutil.rmtree(files)
+    t = time.perf_counter()
+    server = neo4j_server.start(data, pagecache=args.pagecache, heap=args.heap, timeout=1800)
+    print(f"  server up in {time.perf_counter() - t:.1f}s (page cache {args.pagecache}, "
+          f"heap {args.heap})")
+    try:
+        store = open_store(neo4j_uri=server.uri)
+        t = time.perf_counter()
+        store.apply_schema()  # a no-op once the constraints and indexes exist
+        print(f"  constraints and indexes online in {time.perf_counter() - t:.1f}s")
+        counts = store.counts()
+        if manifest is not None:
+            same = (counts.nodes, counts.relationships, counts.ledger) == (
+                {k: v for k, v in manifest["nodes"].items() if v}, manifest["relationships"],
+                manifest["ledger"])
+            print(f"  counts equal the exported store's: {same}")
+        print(f"  store: {sum(counts.nodes.values()):,} nodes, "
+              f"{sum(counts.relationships.values()):,} relationships, "
+              f"{sum(counts.ledger.values()):,} ledger nodes; "
+              f"{du(data / 'data' / 'databases' / 'neo4j') / 1e9:.2f} GB of store files, "
+              f"{du(data / 'data' / 'transactions' / 'neo4j') / 1e9:.2f} GB of transaction logs")
+    except BaseException:
+        server.stop(timeout=900)
+        raise
+    return server, store
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--borrowers", type=int, default=1_000_000)
@@ -102,11 +177,24 @@ def main() -> None:
     ap.add_argument("--db", default=None)
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--store", default="sqlite,neo4j")
-    ap.add_argument("--neo4j-uri", default=None)
+    ap.add_argument("--neo4j-uri", default=None, help="an already loaded Neo4j server")
+    ap.add_argument("--neo4j-via", choices=["import", "load"], default="import",
+                    help="import: bulk-import the SQLite store into --neo4j-dir once (default); "
+                         "load: Cypher loader into a throwaway server")
+    ap.add_argument("--neo4j-dir", default=None,
+                    help="Neo4j data directory, kept (default bench/out/neo4j-<N>-<seed>)")
+    ap.add_argument("--pagecache", default="8g", help="Neo4j page cache (default 8g)")
+    ap.add_argument("--heap", default="4g", help="Neo4j server heap (default 4g)")
+    ap.add_argument("--import-heap", default="2g", help="neo4j-admin import heap (default 2g)")
+    ap.add_argument("--import-off-heap", default="6g",
+                    help="neo4j-admin import --max-off-heap-memory (default 6g)")
+    ap.add_argument("--keep-import-files", action="store_true",
+                    help="keep the CSV files after a successful import")
+    ap.add_argument("--repeat", type=int, default=1, help="time the same borrowers this many times")
     ap.add_argument("--baseline-sources", type=int, default=20)
     args = ap.parse_args()
     d = Path(args.world) if args.world else world_dir(args.borrowers, args.seed)
-    db = Path(args.db) if args.db else REPO / "bench" / "out" / f"find-{args.borrowers}-{args.seed}.db"
+    db = Path(args.db) if args.db else OUT / f"find-{args.borrowers}-{args.seed}.db"
     sqlite = loaded_store(d, db)
     ids = sorted(k for k, _ in sqlite.stream_nodes("Borrower"))
     ids = random.Random(args.seed).sample(ids, min(args.queries, len(ids)))
@@ -121,27 +209,33 @@ def main() -> None:
             conn.execute("PRAGMA analysis_limit = 1000")
             conn.execute("ANALYZE")
             print("  (ran ANALYZE: the store file had no planner statistics)")
-        results["sqlite"] = report("find", time_find(sqlite, ids))
+        for i in range(args.repeat):
+            results["sqlite"] = report("find" + (f" (pass {i + 1})" if args.repeat > 1 else ""),
+                                       time_find(sqlite, ids))
     if "neo4j" in args.store:
         server = None
-        uri = args.neo4j_uri
-        if uri is None:
-            import neo4j_server
-
-            server = neo4j_server.start()
-            uri = server.uri
+        print("neo4j store")
         try:
-            store = open_store(neo4j_uri=uri)
-            if next(store.stream_nodes("Borrower"), None) is None:
-                t = time.perf_counter()
-                load(store, d)
-                print(f"  loaded into neo4j in {time.perf_counter() - t:.1f}s")
-            print("neo4j store")
-            results["neo4j"] = report("find", time_find(store, ids))
+            if args.neo4j_uri:
+                store = open_store(neo4j_uri=args.neo4j_uri)
+            elif args.neo4j_via == "import":
+                server, store = bulk_imported_server(sqlite, args)
+            else:
+                import neo4j_server
+
+                server = neo4j_server.start(pagecache=args.pagecache, heap=args.heap)
+                store = open_store(neo4j_uri=server.uri)
+                if next(store.stream_nodes("Borrower"), None) is None:
+                    t = time.perf_counter()
+                    load(store, d)
+                    print(f"  loaded into neo4j in {time.perf_counter() - t:.1f}s")
+            for i in range(args.repeat):
+                results["neo4j"] = report("find" + (f" (pass {i + 1})" if args.repeat > 1 else ""),
+                                          time_find(store, ids))
             store.close()
         finally:
             if server is not None:
-                server.stop()
+                server.stop(timeout=900)  # a big store's final checkpoint takes a while
     if args.baseline_sources <= 0:
         sqlite.close()
         return
