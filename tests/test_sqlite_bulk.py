@@ -112,3 +112,43 @@ def test_bad_row_after_merged_chunks_leaves_the_store_as_it_was(tmp_path, small_
         assert (p.file, p.line, p.column) == ("phonebook.csv", len(lines) + 1, "contact_phone")
         assert dump(s) == before
     assert staging_dirs(tmp_path) == []
+
+
+def test_relationship_index_is_rebuilt_before_the_edge_free_files(tmp_path, small_chunks, monkeypatch):
+    """The loader says when only nodes and ledger rows remain (the hint is
+    checked against every batch after it); the index dropped for the bulk
+    merge is rebuilt then, and exists after the load."""
+    events: list[str] = []
+    write, done = sqlite_bulk.ChunkSink.write, sqlite_bulk.ChunkSink.relationships_done
+
+    def checked_write(self, batch, done_bytes=0):
+        if "relationships_done" in events:
+            assert not any(len(e) for e in batch.edges.values()), "a relationship after the hint"
+        events.append("write")
+        return write(self, batch, done_bytes)
+
+    def checked_done(self):
+        events.append("relationships_done")
+        return done(self)
+
+    rebuilt: list[bool] = []
+    rebuild = SQLiteStore._rebuild_indexes
+
+    def checked_rebuild(self):
+        rebuilt.append(bool(self._dropped_indexes))
+        return rebuild(self)
+
+    monkeypatch.setattr(sqlite_bulk.ChunkSink, "write", checked_write)
+    monkeypatch.setattr(sqlite_bulk.ChunkSink, "relationships_done", checked_done)
+    monkeypatch.setattr(SQLiteStore, "_rebuild_indexes", checked_rebuild)
+    monkeypatch.setattr(SQLiteStore, "BULK_ROWS", 100)  # the demo is a bulk load: drop the index
+    with SQLiteStore(tmp_path / "s.db") as s:
+        load(s, DEMO, batch_rows=200)
+        assert rebuilt[0] is True  # the early rebuild had a dropped index to build
+        assert events.count("relationships_done") == 1
+        assert events[-1] == "write"  # ledger and phone status batches came after it
+        indexes = {r[0] for r in s.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "edge_dst" in indexes
+        plan = " ".join(r[-1] for r in s.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT src FROM edge WHERE type = 'CALLED' AND dst = 'Phone:+1'"))
+        assert "edge_dst" in plan

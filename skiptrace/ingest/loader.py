@@ -27,7 +27,7 @@ from typing import Any
 import skiptrace_schema
 from skiptrace.errors import InputError, Problem, SkiptraceError
 from skiptrace.ingest import normalise as nz
-from skiptrace.ingest.mapping import MAPPERS
+from skiptrace.ingest.mapping import MAPPERS, NO_RELATIONSHIPS
 from skiptrace.ingest.sources import Reader, RowError, Source, discover
 from skiptrace.store.base import Batch, Counts, GraphStore, node_id
 from skiptrace.store.sink import ThreadedSink
@@ -424,8 +424,14 @@ def _run(store: GraphStore, sources: list[Source], schema: dict[str, Any], repor
             sink.write(batch, position)
         batch = Batch()
 
+    # from which source on no relationships come (a hint that lets a store index early)
+    edge_free_from = len(sources)
+    while edge_free_from and sources[edge_free_from - 1].kind in NO_RELATIONSHIPS:
+        edge_free_from -= 1
     try:
-        for src in sources:
+        for i, src in enumerate(sources):
+            if i == edge_free_from and write and not problems:
+                sink.relationships_done()
             mapper = MAPPERS[src.kind]
             rows = 0
             with Reader(src) as reader:

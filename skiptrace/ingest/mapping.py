@@ -124,6 +124,9 @@ def payments(v: Row, batch: Batch) -> None:
     batch.payments.append(v)
 
 
+#: input kinds whose rows add no relationships (tests/test_load.py checks it)
+NO_RELATIONSHIPS = frozenset({"borrowers", "phone_status", "contact_attempts", "payments"})
+
 MAPPERS: dict[str, Callable[[Row, Batch], None]] = {
     "borrowers": borrowers,
     "borrower_phones": borrower_phones,

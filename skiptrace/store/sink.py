@@ -48,6 +48,10 @@ class BatchSink(abc.ABC):
     def end_of_file(self) -> None:
         """A hint: one input file is complete."""
 
+    def relationships_done(self) -> None:
+        """A hint: no batch from now on holds relationships (only nodes and
+        ledger rows), so work on relationship indexes can start."""
+
     @abc.abstractmethod
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn(*args)`` (a store read) and return its result."""

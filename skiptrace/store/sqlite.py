@@ -232,6 +232,9 @@ class SQLiteStore(GraphStore):
     # also drops the secondary indexes and rebuilds them once at the end.
 
     STAGE_ROWS = 8_000_000
+    #: a merge of this many rows is a bulk load: drop the dst index if the
+    #: merge is as large as the table (rebuild it later), and ANALYZE at commit
+    BULK_ROWS = 50_000
 
     def flush(self) -> None:
         self._merge()
@@ -290,7 +293,7 @@ class SQLiteStore(GraphStore):
         ``p`` payments. ``rows`` is how
         many rows they hold in all (it decides whether to drop the secondary
         index and rebuild it at commit)."""
-        if not self._dropped_indexes and rows >= 50_000:
+        if not self._dropped_indexes and rows >= self.BULK_ROWS:
             # maintaining the dst index row by row costs a random B-tree insert
             # per edge; when the stage is as large as the table, rebuilding the
             # index once at commit (one sort) is cheaper
@@ -349,14 +352,18 @@ class SQLiteStore(GraphStore):
         self.conn.execute("PRAGMA analysis_limit = 1000")
         self.conn.execute("ANALYZE")
 
-    def _restore_indexes(self) -> None:
-        """At commit: rebuild dropped indexes, then refresh planner statistics
-        if this transaction merged many rows."""
+    def _rebuild_indexes(self) -> None:
+        """Rebuild the indexes a bulk merge dropped (one sort each)."""
         if self._dropped_indexes:
             log.debug("rebuilding indexes %s", self._dropped_indexes)
             self.conn.execute("CREATE INDEX IF NOT EXISTS edge_dst ON edge (type, dst, src)")
             self._dropped_indexes = []
-        if self._merged_rows >= 50_000:
+
+    def _restore_indexes(self) -> None:
+        """At commit: rebuild dropped indexes, then refresh planner statistics
+        if this transaction merged many rows."""
+        self._rebuild_indexes()
+        if self._merged_rows >= self.BULK_ROWS:
             self._refresh_statistics()
         self._merged_rows = 0
 

@@ -139,6 +139,17 @@ class ChunkSink(BatchSink):
         self._inserts = {}
         self._rows = 0
 
+    def relationships_done(self) -> None:
+        """Seal what is staged and rebuild the relationship index behind it,
+        while the caller parses the rest (nodes and ledger rows only). Were a
+        relationship to come after all, it would still be merged correctly,
+        into an index kept up to date row by row."""
+        if self._rows:
+            if self._sealed >= self.MAX_CHUNKS:
+                return  # relationships are still staged in the last chunk: index at commit
+            self._seal()
+        self._worker.submit(self.store._rebuild_indexes)
+
     # -- the merging thread ----------------------------------------------------
     def _merge(self, path: Path, alias: str, tables: list[tuple[str, str, str, dict[str, Any]]],
                rows: int) -> None:
