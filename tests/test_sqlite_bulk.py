@@ -43,7 +43,7 @@ def small_chunks(monkeypatch):
 
 
 def staging_dirs(where: Path) -> list[Path]:
-    return sorted(where.glob(".skiptrace-stage-*"))
+    return sorted(where.glob(".*.stage-*"))
 
 
 def test_chunked_load_equals_one_chunk_and_plain_writes(tmp_path, small_chunks, monkeypatch):
@@ -152,3 +152,14 @@ def test_relationship_index_is_rebuilt_before_the_edge_free_files(tmp_path, smal
         plan = " ".join(r[-1] for r in s.conn.execute(
             "EXPLAIN QUERY PLAN SELECT src FROM edge WHERE type = 'CALLED' AND dst = 'Phone:+1'"))
         assert "edge_dst" in plan
+
+
+def test_a_dead_loads_chunks_are_removed_by_the_next_load(tmp_path):
+    stale = tmp_path / ".s.db.stage-dead1"
+    stale.mkdir()
+    (stale / "chunk0.db").write_bytes(b"left by a killed load")
+    other = tmp_path / ".other.db.stage-live"  # another store's: not ours to touch
+    other.mkdir()
+    with SQLiteStore(tmp_path / "s.db") as s:
+        load(s, DEMO)
+    assert staging_dirs(tmp_path) == [other]

@@ -19,8 +19,9 @@ connections:
 SQLite attaches at most ten databases to a connection, and a database read
 inside a transaction cannot be detached before the transaction ends, so a
 load uses at most :attr:`ChunkSink.MAX_CHUNKS` sealed chunks plus the last
-one. The scratch directory lives next to the store file (``.skiptrace-stage-*``)
-and is removed when the transaction ends.
+one. The scratch directory lives next to the store file
+(``.<store file name>.stage-*``) and is removed when the transaction ends, or
+by the next load of the same store if a process died mid-load.
 """
 from __future__ import annotations
 
@@ -53,9 +54,18 @@ class ChunkSink(BatchSink):
             raise StoreError("a chunked sink needs an open transaction")
         self.store: SQLiteStore = store
         self.total_bytes = total_bytes
-        where = None if store.path == ":memory:" else str(Path(store.path).resolve().parent)
+        if store.path == ":memory:":
+            where, prefix = None, ".skiptrace-stage-"
+        else:
+            path = Path(store.path).resolve()
+            where, prefix = str(path.parent), f".{path.name}.stage-"
+            # chunks of a load of this store that died without cleaning up: the
+            # transaction we are in holds the store's write lock, so no live
+            # load of this store owns them
+            for stale in path.parent.glob(prefix + "*"):
+                shutil.rmtree(stale, ignore_errors=True)
         try:
-            self.dir = Path(tempfile.mkdtemp(prefix=".skiptrace-stage-", dir=where))
+            self.dir = Path(tempfile.mkdtemp(prefix=prefix, dir=where))
         except OSError as exc:
             raise StoreError(f"cannot make a staging directory next to {store.path}: {exc}") from None
         self._conn: sqlite3.Connection | None = None
