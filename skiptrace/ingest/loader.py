@@ -64,17 +64,27 @@ class _Borrowers:
     """Region and timezone of every borrower known to this load (or the store).
 
     Kept as an index into a small table of (region, timezone) pairs, so a
-    million borrowers cost one dict entry each.
+    million borrowers cost one dict entry each. A borrower this load does
+    not define is looked up in the store one at a time; after
+    :attr:`PRELOAD_AFTER` such lookups (an incremental load of a big book)
+    every borrower in the store is read in one pass instead, and a borrower
+    not found then is unknown without asking again.
     """
 
-    def __init__(self, get_nodes: Callable[[list[str]], dict[str, Any]], default_region: str,
-                 default_tz: str):
+    PRELOAD_AFTER = 1000
+
+    def __init__(self, get_nodes: Callable[[list[str]], dict[str, Any]],
+                 all_borrowers: Callable[[], list[tuple[str, str | None, str | None]]],
+                 default_region: str, default_tz: str):
         self.get_nodes = get_nodes
+        self.all_borrowers = all_borrowers
         self.default = (default_region, default_tz)
         self._combos: list[tuple[str, str]] = []
         self._combo_ix: dict[tuple[str, str], int] = {}
         self._known: dict[str, int] = {}
         self._absent: set[str] = set()
+        self._lookups = 0
+        self._preloaded = False
 
     def add(self, borrower_id: str, region: str | None, tz: str | None) -> None:
         combo = (region or self.default[0], tz or self.default[1])
@@ -89,8 +99,12 @@ class _Borrowers:
         ix = self._known.get(borrower_id)
         if ix is not None:
             return self._combos[ix]
-        if borrower_id in self._absent:
+        if borrower_id in self._absent or self._preloaded:
             return None
+        self._lookups += 1
+        if self._lookups > self.PRELOAD_AFTER:
+            self._preload()
+            return self.lookup(borrower_id)
         got = self.get_nodes([node_id("Borrower", borrower_id)])
         props = got.get(node_id("Borrower", borrower_id))
         if props is None:
@@ -98,6 +112,17 @@ class _Borrowers:
             return None
         self.add(borrower_id, props.get("region"), props.get("timezone"))
         return self._combos[self._known[borrower_id]]
+
+    def _preload(self) -> None:
+        """Every borrower of the store; this load's own rows keep precedence."""
+        for key, region, tz in self.all_borrowers():
+            if key not in self._known:
+                self.add(key, region, tz)
+        self._preloaded = True
+
+
+def _store_borrowers(store: GraphStore) -> list[tuple[str, str | None, str | None]]:
+    return [(k, p.get("region"), p.get("timezone")) for k, p in store.stream_nodes("Borrower")]
 
 
 class _Converters:
@@ -407,7 +432,8 @@ def _run(store: GraphStore, sources: list[Source], schema: dict[str, Any], repor
     convert = _Converters(phones)
     total_bytes = sum(s.size for s in sources) or 1
     sink = store.sink(total_bytes) if write else ThreadedSink(store)
-    borrowers = _Borrowers(lambda ids: sink.call(store.get_nodes, ids), default_region,
+    borrowers = _Borrowers(lambda ids: sink.call(store.get_nodes, ids),
+                           lambda: sink.call(_store_borrowers, store), default_region,
                            default_timezone)
     problems: list[Problem] = []
     done_bytes = 0
