@@ -139,6 +139,32 @@ def test_as_of_hides_the_future(store):
     assert after.as_of.startswith("2026-01-28")  # default: the newest time in the data
 
 
+def test_as_of_pro_rates_call_records_that_span_it(store):
+    """A call record from 2025-02-01 to 2025-12-30 (20 calls each way) seen
+    as of 2025-07-01 counts the calls of the first 150 of its 332 days."""
+    from skiptrace.contacts.ego import fetch
+
+    _new_number_world(store)
+    pair = {"Phone:+8613800000000", "Phone:+8613700000002"}
+
+    def record(ego):
+        return next(e for e in ego.edges if e.type == "CALLED" and {e.src, e.dst} == pair)
+
+    cut = record(fetch(store, "B9", as_of="2025-07-01T00:00:00Z"))
+    assert cut.props["last_at"] == "2025-07-01T00:00:00Z"
+    assert (cut.props["calls_a_to_b"], cut.props["calls_b_to_a"]) == (9, 9)
+    assert cut.props["seconds_total"] == round(2000 * 150 / 332)
+    assert cut.props["first_at"] == "2025-02-01T00:00:00Z"
+    whole = record(fetch(store, "B9"))  # the default as_of is the newest time: nothing to cut
+    assert (whole.props["calls_a_to_b"], whole.props["last_at"]) == (20, "2025-12-30T00:00:00Z")
+    early = record(fetch(store, "B9", as_of="2025-02-01T01:00:00Z"))  # an hour in: still one call
+    assert early.props["calls_a_to_b"] + early.props["calls_b_to_a"] == 1
+    # recency is measured back from as_of, never from a call after it
+    res = find(store, "B9", as_of="2025-07-01T00:00:00Z")
+    r1 = next(c for c in res.candidates if c.phone == "+8613700000002")
+    assert r1.last_seen is None or r1.last_seen <= "2025-07-01"
+
+
 def test_same_ranking_on_both_stores(store, tmp_path):
     """A generated world, loaded into the store under test and into a reference SQLite file."""
     from skiptrace.generate import world

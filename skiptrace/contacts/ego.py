@@ -77,6 +77,44 @@ def _edge_start(e: Edge) -> float | None:
     return None
 
 
+def clip(e: Edge, cut: float) -> Edge:
+    """The relationship as the lender could have seen it at ``cut``.
+
+    A call record aggregates a pair's calls from ``first_at`` to
+    ``last_at``; one that began before ``cut`` and ended after it is
+    pro-rated, assuming the calls were spread evenly over its span: counts
+    and seconds are scaled by the share of the span before ``cut`` (at least
+    one call, since the first was before it) and ``last_at`` becomes
+    ``cut``. A ``last_seen`` after ``cut`` becomes ``cut``. Anything else is
+    returned as it is.
+    """
+    props = e.props
+    cut_iso: str | None = None
+    last = props.get("last_at")
+    if e.type == "CALLED" and last and clock.to_days(last) > cut:
+        first = clock.to_days(props["first_at"]) if props.get("first_at") else None
+        end = clock.to_days(last)
+        share = 1.0 if first is None or end <= first else max(0.0, (cut - first) / (end - first))
+        props = dict(props)
+        ab = round((props.get("calls_a_to_b") or 0) * share)
+        ba = round((props.get("calls_b_to_a") or 0) * share)
+        if ab + ba == 0:
+            if (props.get("calls_a_to_b") or 0) >= (props.get("calls_b_to_a") or 0):
+                ab = 1
+            else:
+                ba = 1
+        props["calls_a_to_b"], props["calls_b_to_a"] = ab, ba
+        if props.get("seconds_total") is not None:
+            props["seconds_total"] = round(props["seconds_total"] * share)
+        cut_iso = clock.iso(cut)
+        props["last_at"] = cut_iso
+    seen = props.get("last_seen")
+    if seen and clock.to_days(seen) > cut:
+        props = dict(props) if props is e.props else props
+        props["last_seen"] = cut_iso or clock.iso(cut)
+    return e if props is e.props else Edge(e.type, e.src, e.dst, props)
+
+
 def newest_time(edges: list[Edge], ledger: Ledger) -> float | None:
     """The latest time stamp on any edge or ledger row (the extract's date), or None."""
     best: str | None = None
@@ -170,6 +208,7 @@ def fetch(store: GraphStore, borrower_id: str, *, max_hops: int = 3, as_of: obje
         cut = (now if now is not None else time.time() / 86400.0)
     edges = [e for e in sub.edges if (s := _edge_start(e)) is None or s <= cut + 1e-9]
     if given:
+        edges = [clip(e, cut) for e in edges]
         led = Ledger(led.borrower_id,
                      [a for a in led.attempts if not a.get("at") or clock.to_days(a["at"]) <= cut],
                      [p for p in led.payments if clock.to_days(p["paid_at"]) <= cut])
