@@ -2,8 +2,8 @@
 
 For each borrower with labelled attempts (a target phone and an outcome),
 the ego graph is read as of the borrower's first labelled attempt (so the
-features see nothing the lender learnt later, except call records that
-straddle that time), and each attempted phone that is a candidate becomes
+features see nothing the lender learnt later; call records that straddle
+that time are pro-rated), and each attempted phone that is a candidate becomes
 one row: label 1 if any attempt on it reached someone (reached_borrower,
 reached_third_party, promise_to_pay, paid), else 0; time = that as_of.
 """
