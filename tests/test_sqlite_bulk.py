@@ -163,3 +163,30 @@ def test_a_dead_loads_chunks_are_removed_by_the_next_load(tmp_path):
     with SQLiteStore(tmp_path / "s.db") as s:
         load(s, DEMO)
     assert staging_dirs(tmp_path) == [other]
+
+
+@pytest.mark.parametrize("where", ["staging", "merging"])
+def test_a_failing_disk_is_a_store_error_and_changes_nothing(tmp_path, monkeypatch, small_chunks, where):
+    """SQLite errors while staging or merging (a full disk) come out as one
+    StoreError naming the place, and the load is rolled back."""
+    import sqlite3
+
+    from skiptrace.errors import StoreError
+
+    with SQLiteStore(tmp_path / "s.db") as s:
+        load(s, DEMO, batch_rows=200)
+        before = dump(s)
+        if where == "staging":
+            def broken(*a, **k):
+                raise sqlite3.OperationalError("database or disk is full")
+            monkeypatch.setattr(sqlite_bulk.ChunkSink, "_stage", broken)
+        else:
+            def broken(self, *tables, **k):
+                raise sqlite3.OperationalError("database or disk is full")
+            monkeypatch.setattr(SQLiteStore, "_merge_tables", broken)
+        with pytest.raises(StoreError, match="disk is full") as info:
+            load(s, DEMO, batch_rows=200)
+        assert ("cannot stage rows" if where == "staging" else "cannot merge staged rows") in str(info.value)
+        monkeypatch.undo()
+        assert dump(s) == before
+    assert staging_dirs(tmp_path) == []

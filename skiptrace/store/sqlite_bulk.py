@@ -102,9 +102,15 @@ class ChunkSink(BatchSink):
 
     def write(self, batch: Batch, done_bytes: int = 0) -> None:
         self._worker.check()
-        n = len(batch)
-        if not n:
+        if not len(batch):
             return
+        try:
+            self._stage(batch, done_bytes)
+        except sqlite3.Error as exc:  # a full disk, most likely
+            raise StoreError(f"cannot stage rows in {self.dir}: {exc}") from None
+
+    def _stage(self, batch: Batch, done_bytes: int) -> None:
+        n = len(batch)
         cur = self._open().cursor()
         store = self.store
         for label, rows in batch.nodes.items():
@@ -164,9 +170,12 @@ class ChunkSink(BatchSink):
     def _merge(self, path: Path, alias: str, tables: list[tuple[str, str, str, dict[str, Any]]],
                rows: int) -> None:
         store = self.store
-        store.conn.execute(f"ATTACH DATABASE ? AS {alias}", (str(path),))
-        self._attached.append(alias)
-        store._merge_tables([(f"{alias}.{t}", *rest) for t, *rest in tables], rows, delete=False)
+        try:
+            store.conn.execute(f"ATTACH DATABASE ? AS {alias}", (str(path),))
+            self._attached.append(alias)
+            store._merge_tables([(f"{alias}.{t}", *rest) for t, *rest in tables], rows, delete=False)
+        except sqlite3.Error as exc:  # a full disk, most likely
+            raise StoreError(f"cannot merge staged rows into {store.path}: {exc}") from None
 
     # -- either ----------------------------------------------------------------
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
