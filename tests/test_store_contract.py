@@ -152,6 +152,21 @@ def test_fixed_values_of_an_edge_list(store):
     assert store.counts().relationships["LISTS_CONTACT"] == 3
 
 
+def test_expand_is_incident_edges_per_group_with_true_degrees(store):
+    """A store's one-hop expand (one round trip on Neo4j) returns what
+    incident_edges returns per group, and any degrees it adds are the ones
+    degrees() gives."""
+    store.write(small_batch())
+    groups = [(None, [B("B1"), node_id("Device", "D1")]), (("CALLED",), [P("+8613800000003")])]
+    edges, degrees = store.expand(groups, None)
+    want = store.incident_edges([B("B1"), node_id("Device", "D1")]) + \
+        store.incident_edges([P("+8613800000003")], ["CALLED"])
+    assert sorted({store.edge_key(e) for e in edges}) == sorted({store.edge_key(e) for e in want})
+    if degrees is not None:
+        ends = {n for e in edges for n in (e.src, e.dst)}
+        assert degrees == store.degrees(ends)
+
+
 def test_neighbourhood_hops_degrees_and_order(store):
     store.write(small_batch())
     sub = store.neighbourhood(B("B1"), 2)

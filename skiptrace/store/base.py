@@ -347,8 +347,10 @@ class GraphStore(abc.ABC):
         :meth:`degrees` and :meth:`incident_edges`, so they return the same
         subgraph for the same data.
 
-        Cost: per hop one degree query and one edge query per distinct set of
-        types to follow, each over the whole frontier; then one node query.
+        Cost: per hop one degree query and one :meth:`expand` (by default an
+        edge query per distinct set of types to follow, each over the whole
+        frontier); then one node query. A store whose :meth:`expand` also
+        returns the degrees of the edges' ends saves the degree queries.
         """
         tlist = tuple(sorted(set(types))) if types is not None else None
         hop_of: dict[str, int] = {center: 0}
@@ -356,10 +358,18 @@ class GraphStore(abc.ABC):
         capped: set[str] = set()
         edges: dict[tuple, Edge] = {}
         frontier = [center]
+        end_degrees: dict[str, int] = {}  # degrees a store returned along with the edges
+
+        def frontier_degrees() -> dict[str, int]:
+            missing = [n for n in frontier if n not in end_degrees]
+            deg = self.degrees(missing, tlist) if missing else {}
+            deg.update((n, end_degrees[n]) for n in frontier if n in end_degrees)
+            return deg
+
         for h in range(hops):
             if not frontier:
                 break
-            deg = self.degrees(frontier, tlist)
+            deg = frontier_degrees()
             degree.update(deg)
             groups: dict[tuple[str, ...] | None, list[str]] = {}
             for n in frontier:
@@ -371,21 +381,23 @@ class GraphStore(abc.ABC):
                     continue
                 groups.setdefault(tuple(follow) if follow is not None else None, []).append(n)
             nxt: set[str] = set()
-            for follow, members in sorted(groups.items(), key=lambda kv: kv[0] or ()):
-                for e in self.incident_edges(members, follow):
-                    key = self.edge_key(e)
-                    if key in edges:
-                        continue
-                    edges[key] = e
-                    if policy is not None:
-                        policy.observe(e)
-                    for end in (e.src, e.dst):
-                        if end not in hop_of:
-                            hop_of[end] = h + 1
-                            nxt.add(end)
+            found, with_degrees = self.expand(sorted(groups.items(), key=lambda kv: kv[0] or ()),
+                                              tlist)
+            end_degrees.update(with_degrees or {})
+            for e in found:
+                key = self.edge_key(e)
+                if key in edges:
+                    continue
+                edges[key] = e
+                if policy is not None:
+                    policy.observe(e)
+                for end in (e.src, e.dst):
+                    if end not in hop_of:
+                        hop_of[end] = h + 1
+                        nxt.add(end)
             frontier = sorted(nxt)
         if frontier:
-            deg = self.degrees(frontier, tlist)
+            deg = frontier_degrees()
             degree.update(deg)
             capped.update(n for n in frontier if deg.get(n, 0) > max_fanout)
         props = self.get_nodes(hop_of)
@@ -394,6 +406,19 @@ class GraphStore(abc.ABC):
         return Subgraph(center=center, nodes={n: props.get(n, {}) for n in ids},
                         edges=ordered, hops={n: hop_of[n] for n in ids},
                         degree={n: degree[n] for n in sorted(degree)}, capped=capped)
+
+    def expand(self, groups: Sequence[tuple[tuple[str, ...] | None, list[str]]],
+               degree_types: tuple[str, ...] | None) -> tuple[list[Edge], dict[str, int] | None]:
+        """One hop of :meth:`neighbourhood`: the relationships touching each
+        group's nodes over the group's types (``None``: all), and optionally
+        the degree over ``degree_types`` of every node at either end of them
+        (None when not computed). The default asks :meth:`incident_edges`
+        once per group; a store with expensive round trips does it all in one.
+        """
+        out: list[Edge] = []
+        for follow, members in groups:
+            out.extend(self.incident_edges(members, follow))
+        return out, None
 
     def edge_key(self, e: Edge) -> tuple:
         """(type, src, dst, identity values): what makes a relationship distinct."""

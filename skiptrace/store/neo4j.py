@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -539,6 +539,45 @@ class Neo4jStore(GraphStore):
                         e = self._edge(r["t"], r["s"], r["d"], r["p"])
                         found[r["id"]] = (e, _SEP.join(self.edge_key(e)[3]))
         return [e for e, _ident in found.values()]
+
+    @_translated
+    def expand(self, groups: Sequence[tuple[tuple[str, ...] | None, list[str]]],
+               degree_types: tuple[str, ...] | None) -> tuple[list[Edge], dict[str, int] | None]:
+        """One hop in one round trip: a UNION ALL branch per (label, types)
+        of the frontier, each relationship once, with the degrees of both
+        its ends (as :meth:`degrees` counts them) in the same rows."""
+        branches: list[str] = []
+        params: dict[str, list[str]] = {}
+        for follow, members in groups:
+            pattern = self._type_pattern(follow)
+            if pattern is None:
+                continue
+            for label, keys in self._group(members).items():
+                if len(keys) > CHUNK_ROWS:  # a huge frontier: the chunked per-group queries
+                    return super().expand(groups, degree_types)
+                name = f"k{len(params)}"
+                params[name] = keys
+                branches.append(f"UNWIND ${name} AS k MATCH (n:{_q(label)} "
+                                f"{{{_q(self._key[label])}: k}})-[r{pattern}]-() RETURN r")
+        if not branches:
+            return [], {}
+        dpat = self._type_pattern(degree_types)
+        deg = (lambda v: f"COUNT {{ ({v})-[{dpat}]->() }} + COUNT {{ ({v})<-[{dpat}]-() }}") \
+            if dpat is not None else (lambda v: "0")
+        query = ("CALL () { " + " UNION ALL ".join(branches) + " } "
+                 "WITH DISTINCT r WITH r, startNode(r) AS a, endNode(r) AS b "
+                 f"RETURN type(r) AS t, {self._id_of('a')} AS s, {self._id_of('b')} AS d, "
+                 f"properties(r) AS p, {deg('a')} AS ds, {deg('b')} AS dd")
+        edges: list[Edge] = []
+        degrees: dict[str, int] = {}
+        for r in self._read(query, **params):
+            if r["s"] is None or r["d"] is None:
+                continue
+            edges.append(self._edge(r["t"], r["s"], r["d"], r["p"]))
+            for end, d in ((r["s"], r["ds"]), (r["d"], r["dd"])):
+                if d > 0:
+                    degrees[end] = d
+        return edges, degrees
 
     @_translated
     def stream_edges(self, types: Iterable[str] | None = None, *,
