@@ -51,6 +51,8 @@ from typing import Any, TextIO
 import skiptrace_schema
 from skiptrace.errors import SkiptraceError
 from skiptrace.store.base import GraphStore, Props
+# the Neo4j layout of the ledger and the schema marker, as Neo4jStore writes it
+from skiptrace.store.neo4j import ATTEMPT_LABEL, META_LABEL, PAYMENT_LABEL, payment_key
 
 __all__ = ["ARGS_FILE", "MANIFEST", "ImportFiles", "write_import_files"]
 
@@ -60,9 +62,6 @@ MANIFEST = "manifest.json"
 ARGS_FILE = "neo4j-admin.args"
 FORMAT = "skiptrace-neo4j-import"
 
-# The Neo4j layout of the ledger and the schema marker (skiptrace/store/neo4j.py).
-_ATTEMPT_LABEL, _PAYMENT_LABEL, _META_LABEL = "ContactAttempt", "Payment", "SkiptraceMeta"
-_SEP = "\x1f"  # between the parts of a payment_key, as Neo4jStore writes it
 
 _HEADER_TYPE = {"int": "long", "float": "double", "bool": "boolean"}  # anything else: string
 
@@ -282,32 +281,31 @@ def write_import_files(store: GraphStore, out_dir: str | os.PathLike[str], *,
         attempt_spec = schema["files"]["contact_attempts"]["columns"]
         acols = [(c, _HEADER_TYPE.get(s["type"], "string")) for c, s in attempt_spec.items()]
         afmts = [(c, _FORMAT[t]) for c, t in acols]
-        f = _CsvFile(out, f"ledger-{_ATTEMPT_LABEL}.csv", _header(acols))
+        f = _CsvFile(out, f"ledger-{ATTEMPT_LABEL}.csv", _header(acols))
         files.append(f)
         for a in store.stream_ledger("contact_attempts"):
             f.write([fmt(a.get(c)) for c, fmt in afmts])
             tick(f)
         f.close()
         result.ledger["contact_attempts"] = f.rows
-        node_args.append(f"--nodes={_ATTEMPT_LABEL}={f.name}")
+        node_args.append(f"--nodes={ATTEMPT_LABEL}={f.name}")
 
-        f = _CsvFile(out, f"ledger-{_PAYMENT_LABEL}.csv",
+        f = _CsvFile(out, f"ledger-{PAYMENT_LABEL}.csv",
                      ["payment_key", "borrower_id", "paid_at", "amount:double"])
         files.append(f)
         for p in store.stream_ledger("payments"):
-            amount = float(p["amount"])
-            key = _SEP.join([str(p["borrower_id"]), str(p["paid_at"]), repr(amount)])
-            f.write([_str(key), _str(p["borrower_id"]), _str(p["paid_at"]), _double(amount)])
+            f.write([_str(payment_key(p)), _str(p["borrower_id"]), _str(p["paid_at"]),
+                     _double(float(p["amount"]))])
             tick(f)
         f.close()
         result.ledger["payments"] = f.rows
-        node_args.append(f"--nodes={_PAYMENT_LABEL}={f.name}")
+        node_args.append(f"--nodes={PAYMENT_LABEL}={f.name}")
 
         f = _CsvFile(out, "meta.csv", ["key", "version:long"])
         files.append(f)
         f.write([_str("schema"), _long(int(schema["version"]))])
         f.close()
-        node_args.append(f"--nodes={_META_LABEL}={f.name}")
+        node_args.append(f"--nodes={META_LABEL}={f.name}")
     finally:
         for f in files:
             f.close()

@@ -179,7 +179,7 @@ def test_a_failing_disk_is_a_store_error_and_changes_nothing(tmp_path, monkeypat
         if where == "staging":
             def broken(*a, **k):
                 raise sqlite3.OperationalError("database or disk is full")
-            monkeypatch.setattr(sqlite_bulk.ChunkSink, "_stage", broken)
+            monkeypatch.setattr(sqlite_bulk.Stage, "add", broken)
         else:
             def broken(self, *tables, **k):
                 raise sqlite3.OperationalError("database or disk is full")

@@ -96,13 +96,10 @@ def clip(e: Edge, cut: float) -> Edge:
         end = clock.to_days(last)
         share = 1.0 if first is None or end <= first else max(0.0, (cut - first) / (end - first))
         props = dict(props)
-        ab = round((props.get("calls_a_to_b") or 0) * share)
-        ba = round((props.get("calls_b_to_a") or 0) * share)
-        if ab + ba == 0:
-            if (props.get("calls_a_to_b") or 0) >= (props.get("calls_b_to_a") or 0):
-                ab = 1
-            else:
-                ba = 1
+        ab0, ba0 = props.get("calls_a_to_b") or 0, props.get("calls_b_to_a") or 0
+        ab, ba = round(ab0 * share), round(ba0 * share)
+        if ab + ba == 0:  # the first call was before the cut
+            ab, ba = (1, 0) if ab0 >= ba0 else (0, 1)
         props["calls_a_to_b"], props["calls_b_to_a"] = ab, ba
         if props.get("seconds_total") is not None:
             props["seconds_total"] = round(props["seconds_total"] * share)

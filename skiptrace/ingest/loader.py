@@ -153,10 +153,7 @@ class _Converters:
         key = (text, tz)
         v = self._time_cache.get(key)
         if v is None:
-            v = nz.parse_time(text, tz)
-            if len(self._time_cache) >= self.CACHE_LIMIT:
-                self._time_cache.clear()
-            self._time_cache[key] = v
+            v = nz.remember(self._time_cache, key, nz.parse_time(text, tz), self.CACHE_LIMIT)
         return v
 
     def _offset_time(self, text: str, tz: str) -> str:
@@ -182,9 +179,7 @@ class _Converters:
                 return head + rest + "Z"
             return nz.parse_time(text, tz)  # raises with the reason
         utc = nz.parse_time(text, tz)
-        if len(self._offset_cache) >= self.CACHE_LIMIT:
-            self._offset_cache.clear()
-        self._offset_cache[key] = utc[:cut]
+        nz.remember(self._offset_cache, key, utc[:cut], self.CACHE_LIMIT)
         return utc
 
     def for_column(self, spec: dict[str, Any]) -> Callable[[str, str, str], Any]:

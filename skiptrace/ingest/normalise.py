@@ -24,6 +24,16 @@ _FOLD = re.compile(r"[\W_]+", re.UNICODE)
 REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
 
 
+def remember(cache: dict, key: object, value: str, limit: int) -> str:
+    """Put ``value`` in ``cache`` under ``key`` and return it; a cache of
+    ``limit`` entries is emptied first, in place (readers that hold the dict,
+    such as the loader's generated row parsers, keep a valid reference)."""
+    if len(cache) >= limit:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
 def parse_bool(raw: str) -> bool:
     v = raw.strip().lower()
     if v in _TRUE:
@@ -177,11 +187,7 @@ class PhoneNormaliser:
         hit = self._cache.get(key)
         if hit is not None:
             return hit
-        e164 = self._normalise(raw, region)
-        if len(self._cache) >= self._cache_size:
-            self._cache.clear()
-        self._cache[key] = e164
-        return e164
+        return remember(self._cache, key, self._normalise(raw, region), self._cache_size)
 
     def _normalise(self, raw: str, region: str) -> str:
         s = raw.strip()

@@ -94,15 +94,6 @@ class EdgeList:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def full_rows(self) -> list[tuple]:
-        """Rows with every :func:`edge_columns` value, fixed ones filled in."""
-        if not self.fixed:
-            return self.rows
-        every = edge_columns(self.type)
-        at = {c: i for i, c in enumerate(self.columns)}
-        pick = [(at[c], None) if c in at else (None, self.fixed[c]) for c in every]
-        return [(r[0], r[1], *(v if i is None else r[2 + i] for i, v in pick)) for r in self.rows]
-
     def __iter__(self) -> Iterator[Edge]:
         cols, t = self.columns, self.type
         base = {c: v for c, v in self.fixed.items() if v is not None}

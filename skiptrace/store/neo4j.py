@@ -52,10 +52,16 @@ log = logging.getLogger(__name__)
 #: Rows per UNWIND statement (one transaction each outside ``transaction()``).
 CHUNK_ROWS = 10_000
 
-_ATTEMPT_LABEL, _ATTEMPT_KEY = "ContactAttempt", "attempt_id"
-_PAYMENT_LABEL, _PAYMENT_KEY = "Payment", "payment_key"
-_META_LABEL = "SkiptraceMeta"
+ATTEMPT_LABEL, _ATTEMPT_KEY = "ContactAttempt", "attempt_id"
+PAYMENT_LABEL, _PAYMENT_KEY = "Payment", "payment_key"
+META_LABEL = "SkiptraceMeta"
 _SEP = "\x1f"
+
+
+def payment_key(p: Props) -> str:
+    """The ``payment_key`` of a payment node: borrower, time and amount (a
+    borrower's two payments at the same time and amount are one)."""
+    return _SEP.join([str(p["borrower_id"]), str(p["paid_at"]), repr(float(p["amount"]))])
 _SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -318,7 +324,7 @@ class Neo4jStore(GraphStore):
                                    database_=self.database)
         version = int(self.schema["version"])
         records, _, _ = self._driver.execute_query(
-            f"MERGE (m:{_META_LABEL} {{key: 'schema'}}) ON CREATE SET m.version = $v "
+            f"MERGE (m:{META_LABEL} {{key: 'schema'}}) ON CREATE SET m.version = $v "
             "RETURN m.version AS v", {"v": version}, database_=self.database)
         stored = records[0]["v"]
         if stored != version:
@@ -333,7 +339,7 @@ class Neo4jStore(GraphStore):
     @_translated
     def clear(self) -> None:
         """Delete every skiptrace node and relationship and the ledger (schema stays)."""
-        for label in [*self._labels, _ATTEMPT_LABEL, _PAYMENT_LABEL]:
+        for label in [*self._labels, ATTEMPT_LABEL, PAYMENT_LABEL]:
             if self._tx is not None:
                 self._tx.run(f"MATCH (n:{_q(label)}) DETACH DELETE n").consume()
                 continue
@@ -422,16 +428,16 @@ class Neo4jStore(GraphStore):
                 present = {c: _coerce(a.get(c), t) for c, t in self._attempt_types.items()
                            if c != "attempt_id" and a.get(c) is not None}
                 rows.append({"key": str(a["attempt_id"]), "set": present})
-            statements.append((f"UNWIND $rows AS row MERGE (a:{_ATTEMPT_LABEL} "
+            statements.append((f"UNWIND $rows AS row MERGE (a:{ATTEMPT_LABEL} "
                                f"{{{_ATTEMPT_KEY}: row.key}}) SET a += row.set", rows))
         if batch.payments:
             rows = []
             for p in batch.payments:
                 amount = float(p["amount"])
-                rows.append({"key": _SEP.join([str(p["borrower_id"]), str(p["paid_at"]), repr(amount)]),
+                rows.append({"key": payment_key(p),
                              "set": {"borrower_id": str(p["borrower_id"]),
                                      "paid_at": str(p["paid_at"]), "amount": amount}})
-            statements.append((f"UNWIND $rows AS row MERGE (p:{_PAYMENT_LABEL} "
+            statements.append((f"UNWIND $rows AS row MERGE (p:{PAYMENT_LABEL} "
                                f"{{{_PAYMENT_KEY}: row.key}}) ON CREATE SET p += row.set", rows))
         log.debug("writing %d rows in %d statements", len(batch), len(statements))
         self._write(statements)
@@ -456,8 +462,8 @@ class Neo4jStore(GraphStore):
         parts += [f"MATCH ()-[r:{_q(t)}]->() RETURN 'r' AS kind, {_lit(t)} AS name, count(r) AS c"
                   for t in self._rel_types]
         parts += [f"MATCH (n:{_q(label)}) RETURN 'l' AS kind, {_lit(name)} AS name, count(n) AS c"
-                  for label, name in ((_ATTEMPT_LABEL, "contact_attempts"),
-                                      (_PAYMENT_LABEL, "payments"))]
+                  for label, name in ((ATTEMPT_LABEL, "contact_attempts"),
+                                      (PAYMENT_LABEL, "payments"))]
         found: dict[str, dict[str, int]] = {"n": {}, "r": {}, "l": {}}
         for r in self._read(" UNION ALL ".join(parts)):
             if r["c"]:
@@ -601,13 +607,13 @@ class Neo4jStore(GraphStore):
     @_translated
     def ledger(self, borrower_id: str) -> Ledger:
         attempts = []
-        for r in self._read(f"MATCH (a:{_ATTEMPT_LABEL} {{borrower_id: $b}}) RETURN properties(a) AS p",
+        for r in self._read(f"MATCH (a:{ATTEMPT_LABEL} {{borrower_id: $b}}) RETURN properties(a) AS p",
                             b=borrower_id):
             p = r["p"]
             attempts.append({c: p[c] for c in self._attempt_types if p.get(c) is not None})
         attempts.sort(key=lambda a: (a.get("at", ""), a["attempt_id"]))
         payments = [{c: r["p"][c] for c in self._payment_cols} for r in self._read(
-            f"MATCH (p:{_PAYMENT_LABEL} {{borrower_id: $b}}) RETURN properties(p) AS p", b=borrower_id)]
+            f"MATCH (p:{PAYMENT_LABEL} {{borrower_id: $b}}) RETURN properties(p) AS p", b=borrower_id)]
         payments.sort(key=lambda p: (p["paid_at"], p["amount"]))
         return Ledger(borrower_id, attempts, payments)
 
@@ -616,10 +622,10 @@ class Neo4jStore(GraphStore):
         if table not in self.LEDGER_TABLES:
             raise ValueError(f"unknown ledger table {table!r}")
         if table == "payments":
-            for r in self._stream(f"MATCH (p:{_PAYMENT_LABEL}) RETURN properties(p) AS p"):
+            for r in self._stream(f"MATCH (p:{PAYMENT_LABEL}) RETURN properties(p) AS p"):
                 yield {c: r["p"][c] for c in self._payment_cols}
             return
-        for r in self._stream(f"MATCH (a:{_ATTEMPT_LABEL}) RETURN properties(a) AS p"):
+        for r in self._stream(f"MATCH (a:{ATTEMPT_LABEL}) RETURN properties(a) AS p"):
             p = r["p"]
             yield {c: p[c] for c in self._attempt_types if p.get(c) is not None}
 

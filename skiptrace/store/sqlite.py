@@ -31,8 +31,7 @@ from pathlib import Path
 from skiptrace.errors import StoreError
 from skiptrace.store.sink import BatchSink
 from skiptrace.store.base import (
-    Batch, Counts, Edge, GraphStore, Ledger, Props, RingRecord, edge_columns, ring_batch, node_id,
-    split_id,
+    Batch, Counts, Edge, GraphStore, Ledger, Props, RingRecord, ring_batch, node_id, split_id,
 )
 
 _SQL_TYPE = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "INTEGER", "json": "TEXT"}
@@ -71,13 +70,77 @@ def _chunks(seq: list, n: int = _CHUNK) -> Iterator[list]:
         yield seq[i:i + n]
 
 
+class Stage:
+    """Plain staging tables for batches, on one connection and in one schema.
+
+    One table per node label (``n_<Label>``), per relationship type and set
+    of fixed values (``e_<TYPE>``, ``e_<TYPE>__<k>``; see
+    :attr:`~skiptrace.store.base.EdgeList.fixed`) and per ledger table
+    (``a_attempt``, ``p_payment``), filled with plain ``executemany``:
+    no keys, no constraints. :meth:`tables` lists them for
+    :meth:`SQLiteStore._merge_tables`. The store stages its own writes in
+    ``temp``; the chunked bulk sink (:mod:`skiptrace.store.sqlite_bulk`)
+    stages into a scratch file.
+    """
+
+    def __init__(self, store: "SQLiteStore", conn: sqlite3.Connection, schema: str) -> None:
+        self.store, self.conn, self.schema = store, conn, schema
+        self.rows = 0  # rows staged since the last merge
+        self._inserts: dict[str, str] = {}  # table -> its INSERT statement
+        self._meta: dict[str, tuple[str, str, Props]] = {}  # table -> (kind, name, fixed)
+        self._variants: dict[tuple, int] = {}  # (type, fixed values) -> table suffix
+
+    def _insert(self, table: str, kind: str, name: str, fixed: Props, cols: list[str] | tuple[str, ...]
+                ) -> str:
+        sql = self._inserts.get(table)
+        if sql is None:
+            qualified = f"{self.schema}.{table}"
+            self.conn.execute(f"DROP TABLE IF EXISTS {qualified}")
+            self.conn.execute(f"CREATE TABLE {qualified} ({', '.join(cols)})")
+            sql = self._inserts[table] = f"INSERT INTO {qualified} VALUES ({', '.join('?' * len(cols))})"
+            self._meta[table] = (kind, name, fixed)
+        return sql
+
+    def add(self, batch: Batch) -> None:
+        cur = self.conn.cursor()
+        for label, rows in batch.nodes.items():
+            if rows:
+                cols = self.store._node_sql[label][0]
+                sql = self._insert(f"n_{label}", "n", label, {}, ["key", *cols])
+                cur.executemany(sql, ((k, *(p.get(c) for c in cols)) for k, p in rows.items()))
+        for type_, edges in batch.edges.items():
+            if len(edges):
+                table = f"e_{type_}"
+                if edges.fixed:  # one table per set of fixed values, which the merge fills in
+                    key = (type_, tuple(sorted(edges.fixed.items())))
+                    table += f"__{self._variants.setdefault(key, len(self._variants))}"
+                sql = self._insert(table, "e", type_, edges.fixed, ["src", "dst", *edges.columns])
+                cur.executemany(sql, edges.rows)
+        if batch.attempts:
+            cur.executemany(self._insert("a_attempt", "a", "attempt", {}, _ATTEMPT_COLS),
+                            ([a.get(c) for c in _ATTEMPT_COLS] for a in batch.attempts))
+        if batch.payments:
+            cur.executemany(self._insert("p_payment", "p", "payment", {}, _PAYMENT_COLS),
+                            ([p.get(c) for c in _PAYMENT_COLS] for p in batch.payments))
+        self.rows += len(batch)
+
+    def tables(self, schema: str | None = None) -> list[tuple[str, str, str, Props]]:
+        """``(table, kind, name, fixed)`` of every staging table, the table
+        qualified by ``schema`` (default: the one it was made in)."""
+        return [(f"{schema or self.schema}.{t}", *self._meta[t]) for t in sorted(self._meta)]
+
+    def forget(self) -> None:
+        """After a rollback: the tables made in it are gone, the rows too."""
+        self._inserts.clear()
+        self._meta.clear()
+        self.rows = 0
+
+
 class SQLiteStore(GraphStore):
     """A graph store in one SQLite file (``:memory:`` works for tests)."""
 
     kind = "sqlite"
     atomic_load = True
-    ATTEMPT_COLS = tuple(_ATTEMPT_COLS)  # staging layout of the ledger (sqlite_bulk)
-    PAYMENT_COLS = tuple(_PAYMENT_COLS)
 
     def __init__(self, path: str | os.PathLike = "skiptrace.db", *, create: bool = True) -> None:
         super().__init__()
@@ -98,15 +161,14 @@ class SQLiteStore(GraphStore):
             raise StoreError(f"cannot open store {self.path}: {exc}") from None
         self._in_tx = False
         self._after_tx: list[Callable[[], None]] = []
-        self._staged = 0             # rows in the temp staging tables
         self._merged_rows = 0        # rows merged in this transaction (for ANALYZE)
-        self._stage_made: set[str] = set()
         self._dropped_indexes: list[str] = []
         self._node_cols, self._node_types = self._columns("nodes")
         self._edge_cols, self._edge_types = self._columns("relationships")
         self.apply_schema()
         self._node_sql = {label: self._node_upsert(label) for label in self.schema["nodes"]}
         self._edge_sql = {t: self._edge_upsert(t) for t in self.schema["relationships"]}
+        self._stage = Stage(self, self.conn, "temp")
 
     # -- schema --------------------------------------------------------------
     def _columns(self, section: str) -> tuple[list[str], dict[str, str]]:
@@ -194,10 +256,9 @@ class SQLiteStore(GraphStore):
             self._restore_indexes()
         except BaseException:
             self.conn.execute("ROLLBACK")
-            self._staged = 0
+            self._stage.forget()
             self._merged_rows = 0
             self._dropped_indexes = []
-            self._stage_made.clear()  # temp tables created in the transaction are gone
             raise
         else:
             self.conn.execute("COMMIT")
@@ -241,48 +302,16 @@ class SQLiteStore(GraphStore):
 
     def write(self, batch: Batch) -> None:
         with self.transaction():
-            cur = self.conn.cursor()
-            for label, rows in batch.nodes.items():
-                if not rows:
-                    continue
-                cols = self._node_sql[label][0]
-                table = self._stage_table("n", label, ["key", *cols])
-                cur.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * (len(cols) + 1))})",
-                                ((k, *(p.get(c) for c in cols)) for k, p in rows.items()))
-                self._staged += len(rows)
-            for type_, edges in batch.edges.items():
-                if not len(edges):
-                    continue
-                cols = edge_columns(type_)
-                table = self._stage_table("e", type_, ["src", "dst", *cols])
-                cur.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * (len(cols) + 2))})",
-                                edges.full_rows())
-                self._staged += len(edges)
-            if batch.attempts:
-                sql = (f"INSERT INTO attempt ({', '.join(_ATTEMPT_COLS)}) VALUES "
-                       f"({', '.join('?' * len(_ATTEMPT_COLS))}){_ATTEMPT_CONFLICT}")
-                cur.executemany(sql, ([a.get(c) for c in _ATTEMPT_COLS] for a in batch.attempts))
-            if batch.payments:
-                cur.executemany("INSERT OR IGNORE INTO payment VALUES (?, ?, ?)",
-                                ([p["borrower_id"], p["paid_at"], p["amount"]] for p in batch.payments))
-            if self._staged >= self.STAGE_ROWS:
+            self._stage.add(batch)
+            if self._stage.rows >= self.STAGE_ROWS:
                 self._merge()
-
-    def _stage_table(self, kind: str, name: str, cols: list[str]) -> str:
-        table = f"temp.stage_{kind}_{name}"
-        if table not in self._stage_made:
-            self.conn.execute(f"DROP TABLE IF EXISTS {table}")
-            self.conn.execute(f"CREATE TABLE {table} ({', '.join(cols)})")
-            self._stage_made.add(table)
-        return table
 
     def _merge(self) -> None:
         """Move staged rows into the real tables (inside the open transaction)."""
-        if not self._staged:
+        if not self._stage.rows:
             return
-        tables = [(t, *t.split("_", 2)[1:], {}) for t in sorted(self._stage_made)]
-        self._merge_tables(tables, self._staged, delete=True)
-        self._staged = 0
+        self._merge_tables(self._stage.tables(), self._stage.rows, delete=True)
+        self._stage.rows = 0
 
     def _merge_tables(self, tables: list[tuple[str, str, str, Props]], rows: int, *,
                       delete: bool) -> None:

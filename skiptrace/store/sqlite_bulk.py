@@ -30,14 +30,12 @@ import sqlite3
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from skiptrace.errors import StoreError
 from skiptrace.store.base import Batch
 from skiptrace.store.sink import BatchSink, Worker
-
-if TYPE_CHECKING:  # pragma: no cover
-    from skiptrace.store.sqlite import SQLiteStore
+from skiptrace.store.sqlite import SQLiteStore, Stage
 
 
 class ChunkSink(BatchSink):
@@ -70,72 +68,37 @@ class ChunkSink(BatchSink):
             raise StoreError(f"cannot make a staging directory next to {store.path}: {exc}") from None
         self._conn: sqlite3.Connection | None = None
         self._path: Path | None = None
-        self._inserts: dict[str, str] = {}  # table of the open chunk -> its INSERT statement
-        self._rows = 0  # rows in the open chunk
+        self._stage: Stage | None = None  # the open chunk's tables
         self._sealed = 0
         self._sealed_at = 0  # done_bytes when the last chunk was sealed
         self._attached: list[str] = []
-        self._variants: dict[tuple, int] = {}  # (type, fixed values) -> table suffix
-        self._fixed: dict[str, dict[str, Any]] = {}  # staging table -> its fixed values
         self._worker = Worker("skiptrace-merger")
         store.after_transaction(self._cleanup)
 
     # -- the parsing thread ------------------------------------------------
-    def _open(self) -> sqlite3.Connection:
-        if self._conn is None:
+    def _open(self) -> Stage:
+        if self._stage is None:
             self._path = self.dir / f"chunk{self._sealed}.db"
             conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode = OFF")  # scratch: a crash loses nothing of value
             conn.execute("PRAGMA synchronous = OFF")
             conn.execute("BEGIN")
-            self._conn = conn
-        return self._conn
+            self._conn, self._stage = conn, Stage(self.store, conn, "main")
+        return self._stage
 
-    def _insert(self, table: str, cols: list[str] | tuple[str, ...]) -> str:
-        sql = self._inserts.get(table)
-        if sql is None:
-            assert self._conn is not None
-            self._conn.execute(f"CREATE TABLE {table} ({', '.join(cols)})")
-            sql = self._inserts[table] = (f"INSERT INTO {table} VALUES "
-                                          f"({', '.join('?' * len(cols))})")
-        return sql
+    @property
+    def _rows(self) -> int:
+        """Rows in the open chunk."""
+        return self._stage.rows if self._stage is not None else 0
 
     def write(self, batch: Batch, done_bytes: int = 0) -> None:
         self._worker.check()
         if not len(batch):
             return
         try:
-            self._stage(batch, done_bytes)
+            self._open().add(batch)
         except sqlite3.Error as exc:  # a full disk, most likely
             raise StoreError(f"cannot stage rows in {self.dir}: {exc}") from None
-
-    def _stage(self, batch: Batch, done_bytes: int) -> None:
-        n = len(batch)
-        cur = self._open().cursor()
-        store = self.store
-        for label, rows in batch.nodes.items():
-            if rows:
-                cols = store._node_sql[label][0]
-                sql = self._insert(f"n_{label}", ["key", *cols])
-                cur.executemany(sql, ((k, *(p.get(c) for c in cols)) for k, p in rows.items()))
-        for type_, edges in batch.edges.items():
-            if len(edges):
-                table = f"e_{type_}"
-                if edges.fixed:  # one table per set of fixed values, which the merge fills in
-                    key = (type_, tuple(sorted(edges.fixed.items())))
-                    table = f"e_{type_}__{self._variants.setdefault(key, len(self._variants))}"
-                    self._fixed[table] = edges.fixed
-                sql = self._insert(table, ["src", "dst", *edges.columns])
-                cur.executemany(sql, edges.rows)
-        if batch.attempts:
-            cols = store.ATTEMPT_COLS
-            cur.executemany(self._insert("a_attempt", cols),
-                            ([a.get(c) for c in cols] for a in batch.attempts))
-        if batch.payments:
-            cols = store.PAYMENT_COLS
-            cur.executemany(self._insert("p_payment", cols),
-                            ([p.get(c) for c in cols] for p in batch.payments))
-        self._rows += n
         if (self._sealed < self.MAX_CHUNKS and self._rows >= self.MIN_CHUNK_ROWS
                 and done_bytes - self._sealed_at >= self.total_bytes / self.MAX_CHUNKS):
             self._seal()
@@ -143,17 +106,15 @@ class ChunkSink(BatchSink):
 
     def _seal(self) -> None:
         """Commit the open chunk and queue its merge."""
-        conn, self._conn = self._conn, None
-        if conn is None:
+        conn, stage = self._conn, self._stage
+        if conn is None or stage is None:
             return
+        self._conn = self._stage = None
         conn.execute("COMMIT")
         conn.close()
-        tables = [(t, t[0], t[2:].split("__")[0], self._fixed.get(t, {})) for t in sorted(self._inserts)]
         alias = f"skiptrace_stage{self._sealed}"
-        self._worker.submit(self._merge, self._path, alias, tables, self._rows)
+        self._worker.submit(self._merge, self._path, alias, stage.tables(alias), stage.rows)
         self._sealed += 1
-        self._inserts = {}
-        self._rows = 0
 
     def relationships_done(self) -> None:
         """Seal what is staged and rebuild the relationship index behind it,
@@ -173,7 +134,7 @@ class ChunkSink(BatchSink):
         try:
             store.conn.execute(f"ATTACH DATABASE ? AS {alias}", (str(path),))
             self._attached.append(alias)
-            store._merge_tables([(f"{alias}.{t}", *rest) for t, *rest in tables], rows, delete=False)
+            store._merge_tables(tables, rows, delete=False)
         except sqlite3.Error as exc:  # a full disk, most likely
             raise StoreError(f"cannot merge staged rows into {store.path}: {exc}") from None
 
@@ -186,7 +147,7 @@ class ChunkSink(BatchSink):
             if discard:
                 if self._conn is not None:
                     self._conn.close()
-                    self._conn = None
+                    self._conn = self._stage = None
             else:
                 self._seal()
         finally:
@@ -196,7 +157,7 @@ class ChunkSink(BatchSink):
         """After the transaction: detach the chunks and delete them."""
         if self._conn is not None:  # closed without close(): an exception on the way
             self._conn.close()
-            self._conn = None
+            self._conn = self._stage = None
         for alias in self._attached:
             try:
                 self.store.conn.execute(f"DETACH DATABASE {alias}")
