@@ -10,7 +10,8 @@ from skiptrace import export as export_lib
 from skiptrace import neo4j_import
 from skiptrace.ingest import load as load_lib
 from skiptrace_cli.common import emit_json, format_option, is_terminal, store_options
-from skiptrace_cli.find import evaluate, find, train
+from skiptrace_cli.evaluate import evaluate
+from skiptrace_cli.find import find, train
 from skiptrace_cli.generate import generate
 
 

@@ -285,3 +285,21 @@ def test_cli_train_find_then_find_with_the_model(tmp_path, capsys):
     assert main(["train", "find", "--db", mini_db, "-o", str(tmp_path / "x.json")]) == 2
     assert "too few labelled attempts" in capsys.readouterr().err
     assert not (tmp_path / "x.json").exists()
+
+
+def test_calls_without_times(sqlite_store, tmp_path):
+    """The contract makes first_at/last_at optional: find ranks such call records (it crashed)."""
+    d = tmp_path / "w"
+    d.mkdir()
+    (d / "borrowers.csv").write_text("borrower_id,timezone\nB1,UTC\nB2,UTC\n")
+    (d / "borrower_phones.csv").write_text("borrower_id,phone\nB1,+8613800000001\nB2,+8613800000002\n")
+    (d / "calls.csv").write_text("phone_a,phone_b,calls_a_to_b,calls_b_to_a\n"
+                                 "+8613800000001,+8613800000003,4,2\n"
+                                 "+8613800000003,+8613800000002,1,0\n")
+    load(sqlite_store, d)
+    res = find(sqlite_store, "B1", limit=None)
+    by = {c.phone: c for c in res.candidates}
+    partner = by["+8613800000003"]
+    assert partner.rank == 2 and partner.last_seen is None  # after the borrower's own number
+    assert any("6 calls with the borrower's number" in e.why.template for e in partner.evidence)
+    assert "+8613800000002" in by  # two steps out, through the partner

@@ -302,27 +302,30 @@ def extract(ego: Ego) -> Features:
     for q, t in ties.items():
         _set_tie(setf, q, t, as_of)
         c = cand[q]
-        if c.last_seen is None or t.last > c.last_seen:
+        if t.last > -math.inf and (c.last_seen is None or t.last > c.last_seen):
             c.last_seen = min(t.last, as_of)
         if c.relation is None:
             c.relation = "call_partner"
+        when = f", last on {clock.date(min(t.last, as_of), ego.timezone)}" if t.last > -math.inf else ""
         c.evidence.append(Evidence("call_volume", (center, "HAS_PHONE", t.via, "CALLED", q), Text(
-            f"{t.calls} calls with the borrower's number, last on {clock.date(min(t.last, as_of), ego.timezone)}")))
+            f"{t.calls} calls with the borrower's number{when}")))
     if new_number is not None:
         for q, e in adj.get(new_number, ()):
             if e.type != "CALLED" or q not in cand or q in own:
                 continue
             t = Tie()
             t.add(e, q, new_number)
-            rec = math.exp(-max(0.0, as_of - t.last) / RECENCY_DAYS)
+            known = t.last > -math.inf
+            rec = math.exp(-max(0.0, as_of - t.last) / RECENCY_DAYS) if known else 0.5
             setf(q, "in_touch_new", new_conf * rec * min(1.0, math.log1p(t.calls) / math.log1p(20)))
             d, via = taken[new_number][2], [x for x in taken[new_number][1] if x != q]
             cand[q].evidence.append(Evidence(
                 "in_touch_new", (center, "HAS_PHONE", d, "CALLED", via[0], "CALLED", new_number,
                                  "CALLED", q) if via else (center, "HAS_PHONE", d, "CALLED", q),
-                Text(f"{t.calls} calls with the borrower's probable new number {{x}}, last on "
-                     f"{clock.date(min(t.last, as_of), ego.timezone)}", phones={"x": split_id(new_number)[1]})))
-            if cand[q].last_seen is None or t.last > cand[q].last_seen:
+                Text(f"{t.calls} calls with the borrower's probable new number {{x}}"
+                     + (f", last on {clock.date(min(t.last, as_of), ego.timezone)}" if known else ""),
+                     phones={"x": split_id(new_number)[1]})))
+            if known and (cand[q].last_seen is None or t.last > cand[q].last_seen):
                 cand[q].last_seen = min(t.last, as_of)
 
     # -- other borrowers' numbers over shared identifiers; the employer's switchboard -
