@@ -9,6 +9,7 @@ import click
 
 from skiptrace.contacts import find as find_lib
 from skiptrace.contacts import find_many
+from skiptrace.contacts.ego import MAX_FANOUT
 from skiptrace_cli.common import emit_json, format_option, store_options
 
 _CSV_COLUMNS = ["borrower_id", "as_of", "rank", "phone", "name", "relation", "target_role", "score",
@@ -37,7 +38,7 @@ def _table(res, reveal: bool) -> None:
     for c in d["candidates"]:
         who = " ".join(x for x in (c["name"] or "", f"({c['relation']})", c["target_role"]) if x)
         why = c.get("summary") or (c["evidence"][0]["why"] if c["evidence"] else "")
-        t.add_row(str(c["rank"]), c["phone"], f"{c['score']:.2f}", (c["last_seen"] or "")[:10],
+        t.add_row(str(c["rank"]), c["phone"], f"{c['score']:.3g}", (c["last_seen"] or "")[:10],
                   who, "yes" if c["eligible"] else "no: " + ", ".join(c["blocked_by"]), why)
     Console().print(t)
 
@@ -59,8 +60,13 @@ model_option = click.option(
 @click.command()
 @click.argument("borrower_id", required=False)
 @store_options
-@click.option("--limit", default=20, show_default=True, help="How many candidates to list.")
-@click.option("--max-hops", default=3, show_default=True, help="How far out candidates may be.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
+              help="How many candidates to list (best first).")
+@click.option("--max-hops", default=3, show_default=True, type=click.IntRange(min=1),
+              help="How far out (in relationships) candidates may be.")
+@click.option("--max-fanout", default=MAX_FANOUT, show_default=True, type=click.IntRange(min=1),
+              help="Keep but do not expand a node with more relationships than this (a courier, "
+                   "a switchboard); the borrower's own numbers are always expanded.")
 @click.option("--as-of", "as_of", default=None, metavar="DATE",
               help="Rank as of this ISO date/time (default: the newest time in the borrower's data).")
 @click.option("--borrowers-file", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -68,11 +74,12 @@ model_option = click.option(
 @click.option("--reveal", is_flag=True, help="Show phone numbers and names unmasked.")
 @model_option
 @format_option("table", "json", "jsonl", "csv")
-def find(borrower_id, store, limit, max_hops, as_of, borrowers_file, reveal, scorer, fmt):
+def find(borrower_id, store, limit, max_hops, max_fanout, as_of, borrowers_file, reveal, scorer,
+         fmt):
     """Rank the phones most likely to reach BORROWER_ID now, with evidence and eligibility."""
     if bool(borrower_id) == bool(borrowers_file):
         raise click.UsageError("give a BORROWER_ID or --borrowers-file, not both or neither")
-    kwargs = dict(limit=limit, max_hops=max_hops, as_of=as_of, scorer=scorer)
+    kwargs = dict(limit=limit, max_hops=max_hops, as_of=as_of, scorer=scorer, max_fanout=max_fanout)
     if borrowers_file:
         with click.open_file(borrowers_file, encoding="utf-8") as f:
             ids = [line.strip() for line in f if line.strip() and not line.startswith("#")]
@@ -106,30 +113,47 @@ def train():
 @store_options
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False),
               help="Write the scorer (JSON) here; use it with `skiptrace find --model`.")
+@click.option("--from", "source", type=click.Choice(["attempts", "ties"]), default="attempts",
+              show_default=True,
+              help="Learn from contact-attempt outcomes in the ledger, or (self-supervised, no "
+                   "labels needed) from the store's own call ties.")
 @click.option("--borrowers", "sample", type=int, default=2000, show_default=True,
-              help="Learn from this many random borrowers with labelled contact attempts (0: all).")
+              help="Learn from this many random borrowers (0: all).")
 @click.option("--seed", default=0, show_default=True, help="Seed of the borrower sample.")
 @click.option("--valid-share", default=0.3, show_default=True,
-              help="The latest share of attempts held out to validate and calibrate.")
-@click.option("-C", "C", default=0.01, show_default=True,
-              help="Inverse penalty on the corrections: smaller keeps the weights closer to "
-                   "the defaults (logged attempts are a biased sample; see docs/find.md).")
+              help="The share held out to validate and calibrate (the latest attempts; for "
+                   "ties, random borrowers).")
+@click.option("--horizon", type=float, default=30.0, show_default=True,
+              help="--from ties: predict who each borrower's numbers are in touch with in the "
+                   "last DAYS of their data, from what came before (0: hide random ties instead).")
+@click.option("--hide", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.2,
+              show_default=True, help="--from ties without times: the share of each borrower's "
+                                      "call partners to hide and recover.")
+@click.option("-C", "C", type=float, default=None,
+              help="Inverse penalty on the corrections: smaller keeps the weights closer to the "
+                   "defaults [default: 0.01 for attempts (a biased sample; see docs/find.md), "
+                   "1.0 for ties].")
 @format_option("table", "json")
-def train_find(store, out, sample, seed, valid_share, C, fmt):
-    """Learn find's weights from contact-attempt outcomes in the ledger.
+def train_find(store, out, source, sample, seed, valid_share, horizon, hide, C, fmt):
+    """Learn corrections to find's default weights from the store's own history.
 
     The documented defaults are the prior: a logistic regression with the
     default log-odds as offset learns a penalised correction for each feature
-    the attempts exercise (the others keep their defaults), trained on
-    earlier attempts and validated (AUC, log loss, against the defaults) on
-    the latest ones.
+    the rows exercise (the others keep their defaults), validated (AUC, log
+    loss, against the defaults) on held-out rows. `--from attempts` learns
+    from contact-attempt outcomes; `--from ties` needs no labels: it hides
+    the borrowers' latest (or random) call ties and learns to recover them.
     """
-    from skiptrace.contacts.ranking.train import learn_from_attempts
+    from skiptrace.contacts.ranking.train import learn_from_attempts, learn_from_ties
     from skiptrace.errors import SkiptraceError
 
     try:
-        model = learn_from_attempts(store, sample=sample or None, seed=seed,
-                                    valid_share=valid_share, C=C)
+        if source == "ties":
+            model = learn_from_ties(store, sample=sample or None, seed=seed, valid_share=valid_share,
+                                    horizon=horizon or None, hide=hide, C=1.0 if C is None else C)
+        else:
+            model = learn_from_attempts(store, sample=sample or None, seed=seed,
+                                        valid_share=valid_share, C=0.01 if C is None else C)
     except ValueError as exc:
         raise SkiptraceError(str(exc)) from None
     model.scorer_.save(out, model.validation_)
@@ -137,7 +161,8 @@ def train_find(store, out, sample, seed, valid_share, C, fmt):
     if fmt == "json":
         emit_json({"out": out, "validation": v})
         return
-    click.echo(f"learned from {v['train_rows']:,} attempted phones, validated on the latest "
+    what = "attempted phones" if source == "attempts" else "candidate phones"
+    click.echo(f"learned from {v['train_rows']:,} {what}, validated on "
                f"{v['valid_rows']:,}: AUC {v['auc']:.3f} (defaults {v['default_auc']:.3f}), "
                f"log loss {v['log_loss']:.3f} (defaults {v['default_log_loss']:.3f}); "
                f"{v['corrected_features']} features corrected, most: {v['largest_corrections']}")

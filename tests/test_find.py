@@ -195,7 +195,7 @@ def test_attempt_model_learns_and_keeps_unsupported_defaults():
     assert w["call_volume"] > 1 and w["good_outcome"] > 1
     # never varied in the attempts: no correction, the default weight exactly
     assert w["new_number"] == LinearScorer().weights["new_number"]
-    assert w["hub"] == LinearScorer().weights["hub"]
+    assert w["broadcast"] == LinearScorer().weights["broadcast"]
     assert m.validation_["auc"] > m.validation_["default_auc"]  # the data disagree with the prior
     # a strong penalty keeps the corrections small: the defaults win without evidence
     tight = AttemptModel(C=1e-4).fit(X, y, t, split_at=1400).scorer_.weights

@@ -19,7 +19,8 @@ from skiptrace.store.base import Edge, GraphStore, Ledger, Props, Subgraph, node
 #: relationship types the ego graph follows (MEMBER_OF is left out: rings are not contact points)
 EGO_TYPES = ("CALLED", "EMPLOYED_BY", "HAS_PHONE", "LISTS_CONTACT", "LIVES_AT", "USES_DEVICE",
              "WORKS_AT")
-#: a node with more relationships than this is kept but not expanded (couriers, switchboards)
+#: a node with more relationships than this is kept but not expanded (couriers, switchboards);
+#: the borrower's own numbers are always expanded. ``find --max-fanout`` overrides it.
 MAX_FANOUT = 200
 #: what a node other than the borrower is expanded along, by label: phones to their call
 #: partners and registered owners (not to everyone whose phonebook lists them), other
@@ -32,7 +33,10 @@ EXPAND: dict[str, tuple[str, ...]] = {
     "Employer": ("EMPLOYED_BY", "HAS_PHONE"),
 }
 
-_FIRST_KEYS = ("first_at", "first_seen", "listed_at", "since")
+#: when a relationship began, in order of preference; a phonebook entry is known from its
+#: capture (``captured_at`` keeps the latest capture, so an entry captured twice counts
+#: from the second: conservative for a past ``as_of``)
+_FIRST_KEYS = ("first_at", "first_seen", "listed_at", "since", "captured_at")
 _TIME_KEYS = ("last_at", "last_seen", "captured_at", "status_at", "first_at", "first_seen",
               "listed_at", "since")
 
@@ -161,6 +165,10 @@ class _EgoPolicy:
         self.own: set[str] = set()       # the borrower's registered numbers
         self.partners: set[str] = set()  # call partners of those numbers
 
+    @property
+    def always_expand(self) -> set[str]:
+        return self.own
+
     def follow(self, node: str, hop: int) -> tuple[str, ...]:
         if node == self.center:
             return EGO_TYPES
@@ -193,25 +201,37 @@ def fetch(store: GraphStore, borrower_id: str, *, max_hops: int = 3, as_of: obje
         if center not in got:
             raise UnknownBorrower(f"no borrower {borrower_id!r} in the store")
         sub.nodes[center] = got[center]
-    borrower = sub.nodes[center]
     led = store.ledger(borrower_id)
-    cut = clock.parse_as_of(as_of, borrower.get("timezone"))
+    cut = clock.parse_as_of(as_of, sub.nodes[center].get("timezone"))
+    return build(borrower_id, sub, led, cut, now=now)
+
+
+def build(borrower_id: str, sub: Subgraph, ledger: Ledger, as_of: float | None, *,
+          edges: list[Edge] | None = None, now: float | None = None) -> Ego:
+    """The :class:`Ego` of a subgraph read from the store, cut at ``as_of`` (a day number;
+    None: the newest time stamp in it, else ``now``, else the clock). ``edges`` replaces the
+    subgraph's relationships (to hide some, as self-supervised training does)."""
+    center = node_id("Borrower", borrower_id)
+    borrower = sub.nodes[center]
+    led = ledger
+    all_edges = sub.edges if edges is None else edges
+    cut = as_of
     given = cut is not None
     if cut is None:
-        cut = newest_time(sub.edges, led)
+        cut = newest_time(all_edges, led)
     if cut is None:
         import time
 
         cut = (now if now is not None else time.time() / 86400.0)
-    edges = [e for e in sub.edges if (s := _edge_start(e)) is None or s <= cut + 1e-9]
+    kept = [e for e in all_edges if (s := _edge_start(e)) is None or s <= cut + 1e-9]
     if given:
-        edges = [clip(e, cut) for e in edges]
+        kept = [clip(e, cut) for e in kept]
         led = Ledger(led.borrower_id,
                      [a for a in led.attempts if not a.get("at") or clock.to_days(a["at"]) <= cut],
                      [p for p in led.payments if clock.to_days(p["paid_at"]) <= cut])
     adj: dict[str, list[tuple[str, Edge]]] = defaultdict(list)
-    for e in edges:
+    for e in kept:
         adj[e.src].append((e.dst, e))
         if e.dst != e.src:
             adj[e.dst].append((e.src, e))
-    return Ego(borrower_id, center, borrower, sub, led, cut, given, edges, dict(adj))
+    return Ego(borrower_id, center, borrower, sub, led, cut, given, kept, dict(adj))

@@ -7,7 +7,8 @@ evidence items that justify them. Definitions (``as_of`` in days):
 - *tie* with the borrower: the CALLED records between the candidate and the
   borrower's registered numbers (records a reassigned number made for its
   new owner, i.e. starting after the reassignment, are not the borrower's)
-  and the inferred new number. ``call_volume = log1p(calls) / log1p(200)``,
+  and the inferred new number. ``call_partner`` = 1 for any such record;
+  ``call_volume = log1p(calls) / log1p(200)``,
   ``call_recency = exp(-(as_of - last_at) / 30)``, ``reciprocity =
   min(a->b, b->a) / max(a->b, b->a)``, ``call_duration =
   log1p(seconds / calls) / log1p(600)``, each capped at 1.
@@ -20,7 +21,25 @@ evidence items that justify them. Definitions (``as_of`` in days):
   weighted by the rarity of the shared identifier; ``workplace`` is a
   switchboard of the borrower's employer.
 - *rarity* of a node with whole-graph degree ``d``:
-  ``r = 1 / sqrt(max(1, d / 10))``; ``hub = 1 - r``.
+  ``r = 1 / sqrt(max(1, d / 10))``.
+- *structure* (:func:`structure`): the borrower's neighbourhood ``N(b)`` is
+  the phones that called or were called by the borrower's numbers and the
+  phones the borrower lists; a candidate ``x`` shares with it the members
+  ``q`` of ``N(b)`` that have a CALLED record with ``x``.
+  ``common_neighbours = 1 - exp(-cn / 2)``; ``resource_allocation =
+  log1p(100 * sum 1/deg(q)) / log1p(100)``; ``adamic_adar = log1p(sum
+  1/log(deg(q))) / log1p(10)``; ``jaccard = cn / (|N(b)| + deg(x) - cn)``;
+  ``walk2`` is the probability that a two-step walk from the borrower's
+  numbers over call strength (``(0.2 + log1p(calls)) * (0.3 + 0.7 *
+  exp(-age / 30))``; listings count as a call of strength 1) ends at
+  ``x``, as ``log1p(100 * p) / log1p(100)``. All capped at 1.
+- *broadcast*: a number that many people have but that keeps no real
+  conversation going (a courier, a switchboard, an agent):
+  ``(1 - rarity(deg(x))) * (1 - reciprocity) * shortness`` over the
+  candidate's CALLED records in the ego graph, ``shortness = 1 -
+  log1p(seconds per call) / log1p(300)`` (1 when seconds are unknown),
+  reciprocity 0 when it has no call records. A well-connected person
+  (reciprocal, long calls) is not penalised for being well connected.
 - *outcomes* from the ledger: ``bad_outcome = 1 - exp(-n)`` over attempts on
   the phone that ended wrong_number, refused or opted_out;
   ``good_outcome`` likewise over reached_borrower / reached_third_party /
@@ -40,13 +59,14 @@ import numpy as np
 from skiptrace.contacts import clock
 from skiptrace.contacts.ego import Ego
 from skiptrace.contacts.evidence import Evidence, Text
-from skiptrace.contacts.ranking.walk import personalised_pagerank, weighted_edges
+from skiptrace.contacts.ranking.walk import call_strength, personalised_pagerank, weighted_edges
 from skiptrace.store.base import Edge, split_id
 
 FEATURES: tuple[str, ...] = (
     "own_active", "own_dead", "new_number", "emergency", "relation_prior", "emergency_first",
-    "phonebook", "call_volume", "call_recency", "reciprocity", "call_duration", "in_touch_new",
-    "household", "shared_device", "colleague_link", "workplace", "ppr", "hub", "dead_number",
+    "phonebook", "call_partner", "call_volume", "call_recency", "reciprocity", "call_duration", "in_touch_new",
+    "household", "shared_device", "colleague_link", "workplace", "ppr", "broadcast",
+    "common_neighbours", "resource_allocation", "adamic_adar", "jaccard", "walk2", "dead_number",
     "bad_outcome", "good_outcome", "hop2", "hop3", "other_borrower",
     "rel_spouse", "rel_parent", "rel_child", "rel_sibling", "rel_relative", "rel_friend",
     "rel_colleague", "rel_other",
@@ -365,6 +385,15 @@ def extract(ego: Ego) -> Features:
                     (f"number of borrower {split_id(other)[1]}" + (" ({n})" if names else "")
                      + f", who {_LINK_WORDS[kind]}"), names=names)))
 
+    # -- shared call and listing neighbourhood -------------------------------------------
+    for p, sh in structure(ego, own).items():
+        if p not in cand or p in own:
+            continue
+        for f, v in sh.values.items():
+            X[p][IDX[f]] = v
+        cand[p].evidence.append(Evidence("resource_allocation", sh.path + ("CALLED", p), Text(
+            f"in touch with {sh.count} of the borrower's contacts")))
+
     # -- graph position: personalised PageRank, hops, rarity, status -----------------
     ppr = personalised_pagerank(ego, weighted_edges(ego))
     top = max((ppr.get(p, 0.0) for p in phones), default=0.0) or 1.0
@@ -372,7 +401,8 @@ def extract(ego: Ego) -> Features:
     for p in phones:
         x = X[p]
         x[IDX["ppr"]] = ppr.get(p, 0.0) / top
-        x[IDX["hub"]] = 1.0 - rarity(ego.degree(p)) if p not in own else 0.0
+        if p not in own:
+            x[IDX["broadcast"]] = broadcast(ego, p)
         st = nodes.get(p, {}).get("status")
         if st in DEAD and p not in own:
             x[IDX["dead_number"]] = 1.0
@@ -412,7 +442,90 @@ def extract(ego: Ego) -> Features:
     return Features([cand[p] for p in phones], mat, new_number)
 
 
+@dataclass
+class Shared:
+    """What a candidate shares with the borrower's neighbourhood (see :func:`structure`)."""
+
+    values: dict[str, float]  # the structural features
+    count: int                # shared contacts
+    path: tuple[str, ...]     # from the borrower to the strongest shared contact
+
+
+def structure(ego: Ego, own: dict[str, Edge]) -> dict[str, Shared]:
+    """Common-neighbour scores of every phone that shares call partners or listings with the
+    borrower (definitions in the module docstring), with the path to the strongest shared
+    contact. Cost: O(sum of the ego degrees of N(b)).
+    """
+    center, adj, as_of = ego.center, ego.adj, ego.as_of
+    nb: dict[str, float] = {}                 # N(b): member -> strength of its tie with the borrower
+    path_to: dict[str, tuple[str, ...]] = {}  # member -> path from the borrower
+    for d in own:
+        for q, e in adj.get(d, ()):
+            if e.type != "CALLED" or q in own or q == d or _is_stranger_call(ego, d, e):
+                continue
+            w = call_strength(e, as_of)
+            nb[q] = nb.get(q, 0.0) + w
+            path_to.setdefault(q, (center, "HAS_PHONE", d, "CALLED", q))
+    for q, e in adj.get(center, ()):
+        if e.type == "LISTS_CONTACT" and q not in own:
+            nb[q] = nb.get(q, 0.0) + 1.0
+            path_to[q] = (center, "LISTS_CONTACT", q)
+    total = sum(nb.values()) or 1.0
+    cn: dict[str, int] = {}
+    ra: dict[str, float] = {}
+    aa: dict[str, float] = {}
+    walk: dict[str, float] = {}
+    best: dict[str, tuple[float, str]] = {}
+    for q in sorted(nb):
+        calls = [(x, e) for x, e in adj.get(q, ()) if e.type == "CALLED" and x != q and x not in own]
+        if not calls:
+            continue
+        deg = ego.degree(q)
+        strengths = [call_strength(e, as_of) for _, e in calls]
+        out = sum(strengths)
+        p_q = nb[q] / total
+        for (x, _), w in zip(calls, strengths):
+            cn[x] = cn.get(x, 0) + 1
+            ra[x] = ra.get(x, 0.0) + 1.0 / deg
+            aa[x] = aa.get(x, 0.0) + 1.0 / math.log(max(deg, 2))
+            step = p_q * w / out
+            walk[x] = walk.get(x, 0.0) + step
+            if x not in best or step > best[x][0]:
+                best[x] = (step, q)
+    res = {}
+    size = len(nb)
+    for x in cn:
+        c = cn[x]
+        vals = {"common_neighbours": 1.0 - math.exp(-c / 2.0),
+                "resource_allocation": min(1.0, math.log1p(100.0 * ra[x]) / math.log1p(100.0)),
+                "adamic_adar": min(1.0, math.log1p(aa[x]) / math.log1p(10.0)),
+                "jaccard": min(1.0, c / max(1.0, size + ego.degree(x) - c)),
+                "walk2": min(1.0, math.log1p(100.0 * walk[x]) / math.log1p(100.0))}
+        res[x] = Shared(vals, c, path_to[best[x][1]])
+    return res
+
+
+def broadcast(ego: Ego, p: str) -> float:
+    """How much ``p`` looks like a broadcast hub (see the module docstring), in [0, 1]."""
+    hi = lo = calls = secs = 0
+    timed = False
+    for _, e in ego.adj.get(p, ()):
+        if e.type != "CALLED":
+            continue
+        ab, ba = int(e.props.get("calls_a_to_b") or 0), int(e.props.get("calls_b_to_a") or 0)
+        hi += max(ab, ba)
+        lo += min(ab, ba)
+        calls += ab + ba
+        if e.props.get("seconds_total") is not None:
+            timed = True
+            secs += int(e.props.get("seconds_total") or 0)
+    recip = lo / hi if hi else 0.0
+    short = 1.0 - min(1.0, math.log1p(secs / calls) / math.log1p(300.0)) if timed and calls else 1.0
+    return (1.0 - rarity(ego.degree(p))) * (1.0 - recip) * short
+
+
 def _set_tie(setf, q: str, t: Tie, as_of: float) -> None:
+    setf(q, "call_partner", 1.0)
     setf(q, "call_volume", math.log1p(t.calls) / math.log1p(200))
     if t.last > -math.inf:
         setf(q, "call_recency", math.exp(-max(0.0, as_of - t.last) / RECENCY_DAYS))

@@ -50,7 +50,7 @@ class Candidate:
         name = self.name if reveal or not self.name else mask_name(self.name)
         return {"rank": self.rank, "phone": self.phone if reveal else mask_phone(self.phone),
                 "name": name, "relation": self.relation, "target_role": self.target_role,
-                "score": round(self.score, 4),
+                "score": self.score,
                 "evidence": [e.to_dict(reveal) for e in self.evidence],
                 "summary": self.summary(reveal),
                 "last_seen": self.last_seen, "eligible": self.eligible,
@@ -73,7 +73,7 @@ class FindResult:
                 "candidates": [c.to_dict(reveal) for c in self.candidates]}
 
 
-def find(store: GraphStore, borrower_id: str, *, limit: int = 20, max_hops: int = 3,
+def find(store: GraphStore, borrower_id: str, *, limit: int | None = 20, max_hops: int = 3,
          as_of: object = None, scorer: LinearScorer | None = None,
          rules: Sequence[Rule] = DEFAULT_RULES, max_fanout: int = MAX_FANOUT) -> FindResult:
     """Rank the phones most likely to reach ``borrower_id`` now, with evidence and eligibility.
@@ -82,8 +82,10 @@ def find(store: GraphStore, borrower_id: str, *, limit: int = 20, max_hops: int 
     ----------
     store : the graph store.
     borrower_id : the borrower's id (without the ``Borrower:`` prefix).
-    limit : how many candidates to return (best first).
+    limit : how many candidates to return (best first; None: all of them).
     max_hops : how far out (in relationships) candidates may be.
+    max_fanout : a node with more relationships is kept but not expanded (the
+        borrower's own numbers always are); see :data:`~skiptrace.contacts.ego.MAX_FANOUT`.
     as_of : the time the ranking is for (ISO string, date or datetime; naive
         in the borrower's timezone). Default: the newest time stamp in the
         borrower's ego graph and ledger (the extract date), else now.
@@ -101,6 +103,10 @@ def find(store: GraphStore, borrower_id: str, *, limit: int = 20, max_hops: int 
     >>> res.candidates[0].to_dict()["phone"]        # doctest: +SKIP
     '+86150****0000'
     """
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be at least 1 (or None for all), not {limit}")
+    if max_hops < 1:
+        raise ValueError(f"max_hops must be at least 1, not {max_hops}")
     ego = fetch(store, borrower_id, max_hops=max_hops, as_of=as_of, max_fanout=max_fanout)
     return rank(ego, limit=limit, scorer=scorer, rules=rules)
 
@@ -111,7 +117,7 @@ def find_many(store: GraphStore, borrower_ids: Iterable[str], **kwargs) -> Itera
         yield find(store, b, **kwargs)
 
 
-def rank(ego: Ego, *, limit: int = 20, scorer: LinearScorer | None = None,
+def rank(ego: Ego, *, limit: int | None = 20, scorer: LinearScorer | None = None,
          rules: Sequence[Rule] = DEFAULT_RULES, feats: Features | None = None) -> FindResult:
     """Score, order, explain and check the candidates of an ego graph."""
     scorer = scorer or LinearScorer()
@@ -124,7 +130,7 @@ def rank(ego: Ego, *, limit: int = 20, scorer: LinearScorer | None = None,
     scores = scorer.predict_proba(feats.X)
     order = sorted(range(len(feats.candidates)), key=lambda i: (-scores[i], feats.candidates[i].phone))
     ctx = Context.build(ego.borrower, ego.ledger)
-    for r, i in enumerate(order[:limit] if limit else order, start=1):
+    for r, i in enumerate(order if limit is None else order[:limit], start=1):
         c0 = feats.candidates[i]
         contrib = scorer.contributions(feats.X[i])
         ev = _evidence(ego, c0, contrib)

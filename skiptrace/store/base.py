@@ -13,7 +13,7 @@ paths. Properties are plain JSON values; times are UTC ISO strings
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -219,7 +219,11 @@ class ExpansionPolicy(Protocol):
     along (an empty sequence: do not expand it; None: every type), and
     ``observe(edge)`` sees each relationship once, when first read, so a policy can
     learn from earlier hops (which phones call the borrower's numbers).
+    ``always_expand`` holds nodes exempt from the fan-out cap (the borrower's
+    own numbers: a busy number of theirs is no courier).
     """
+
+    always_expand: Collection[str]
 
     def follow(self, node: str, hop: int) -> Sequence[str] | None: ...
 
@@ -364,7 +368,8 @@ class GraphStore(abc.ABC):
             degree.update(deg)
             groups: dict[tuple[str, ...] | None, list[str]] = {}
             for n in frontier:
-                if n != center and deg.get(n, 0) > max_fanout:
+                if n != center and deg.get(n, 0) > max_fanout and \
+                        (policy is None or n not in policy.always_expand):
                     capped.add(n)
                     continue
                 follow = tlist if policy is None else policy.follow(n, h)
@@ -390,7 +395,8 @@ class GraphStore(abc.ABC):
         if frontier:
             deg = frontier_degrees()
             degree.update(deg)
-            capped.update(n for n in frontier if deg.get(n, 0) > max_fanout)
+            capped.update(n for n in frontier if deg.get(n, 0) > max_fanout
+                          and (policy is None or n not in policy.always_expand))
         props = self.get_nodes(hop_of)
         ordered = [edges[k] for k in sorted(edges)]
         ids = sorted(hop_of)

@@ -18,18 +18,29 @@ import numpy as np
 
 from skiptrace.contacts.features import FEATURES
 
-#: default log-odds weights per feature (x in [0, 1])
+#: default log-odds weights per feature (x in [0, 1]): documented priors in round numbers, set
+#: from what each signal means (docs/find.md, "Weights"), not fitted to any world's truth.
+#: Validated, not tuned, on generated worlds of both presets and on real networks
+#: (bench/RESULTS.md); ``skiptrace train find`` learns corrections from a store's own ties.
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "own_active": 3.12, "own_dead": -1.59, "new_number": 9.57, "emergency": 0.1,
-    "relation_prior": 1.3, "emergency_first": 0.09, "phonebook": 0.12, "call_volume": 3.32,
-    "call_recency": 3.75, "reciprocity": 0.05, "call_duration": 0.91, "in_touch_new": 5.93,
-    "household": 0.67, "shared_device": 0.79, "colleague_link": -0.99, "workplace": -0.17,
-    "ppr": 1.58, "hub": -5.58, "dead_number": -2.11, "bad_outcome": -1.38, "good_outcome": -0.19,
-    "hop2": -0.67, "hop3": -1.55, "other_borrower": -1.64,
-    "rel_spouse": 1.15, "rel_parent": -0.02, "rel_child": 0.78, "rel_sibling": 0.42,
-    "rel_relative": -0.03, "rel_friend": -0.76, "rel_colleague": -1.43, "rel_other": -0.01,
+    # the borrower's own numbers and a probable new one
+    "own_active": 3.0, "own_dead": -2.0, "new_number": 9.0, "in_touch_new": 5.0,
+    # listings: who the borrower named, and how close
+    "emergency": 1.0, "relation_prior": 1.5, "emergency_first": 0.3, "phonebook": 0.5,
+    "rel_spouse": 0.0, "rel_parent": 0.0, "rel_child": 0.0, "rel_sibling": 0.0,
+    "rel_relative": 0.0, "rel_friend": 0.0, "rel_colleague": 0.0, "rel_other": 0.0,
+    # the tie itself: how much, how lately, both ways, how long
+    "call_partner": 2.0, "call_volume": 3.0, "call_recency": 3.5, "reciprocity": 0.5, "call_duration": 1.0,
+    # shared identifiers with other borrowers
+    "household": 1.5, "shared_device": 1.5, "colleague_link": 0.3, "workplace": 0.0,
+    # structure: shared contacts and walks; broadcast hubs are no one's confidant
+    "resource_allocation": 3.0, "walk2": 1.5, "ppr": 1.5, "common_neighbours": 0.0,
+    "adamic_adar": 0.0, "jaccard": 0.0, "broadcast": -3.0,
+    # what is known against a number
+    "dead_number": -3.0, "bad_outcome": -1.5, "good_outcome": 0.5,
+    "hop2": -0.5, "hop3": -1.5, "other_borrower": -1.0,
 }
-DEFAULT_INTERCEPT = -6.52
+DEFAULT_INTERCEPT = -6.0
 
 
 @dataclass
@@ -59,7 +70,7 @@ class LinearScorer:
         return {f: float(wi * xi) for f, wi, xi in zip(FEATURES, self.w, x) if xi}
 
     # -- files ---------------------------------------------------------------
-    FORMAT = "skiptrace.find.scorer/1"
+    FORMAT = "skiptrace.find.scorer/2"
 
     def to_dict(self, validation: dict | None = None) -> dict:
         return {"format": self.FORMAT, "source": self.source, "intercept": self.intercept,
@@ -68,6 +79,9 @@ class LinearScorer:
 
     @classmethod
     def from_dict(cls, d: dict) -> "LinearScorer":
+        if d.get("format") == "skiptrace.find.scorer/1":
+            raise ValueError("a scorer from an older find (its features have changed since): "
+                             "learn it again with `skiptrace train find`")
         if d.get("format") != cls.FORMAT:
             raise ValueError(f"not a skiptrace scorer file (format {d.get('format')!r}, "
                              f"expected {cls.FORMAT!r})")
@@ -128,6 +142,8 @@ class AttemptModel:
     #: C = 1 fitted attempt outcomes best and ranked reachability worst.
     C: float = 0.01
     min_rows: int = 200
+    source: str = "learned from contact attempts"
+    unit: str = "attempts"  # what a row is, for messages
 
     def fit(self, X: np.ndarray, y: np.ndarray, t: np.ndarray, split_at: float) -> "AttemptModel":
         from sklearn.metrics import log_loss, roc_auc_score
@@ -135,7 +151,7 @@ class AttemptModel:
         train, valid = t < split_at, t >= split_at
         if train.sum() < self.min_rows or valid.sum() < 20 or len(set(y[train])) < 2 \
                 or len(set(y[valid])) < 2:
-            raise ValueError(f"too few labelled attempts to learn from "
+            raise ValueError(f"too few labelled {self.unit} to learn from "
                              f"({int(train.sum())} before the split, {int(valid.sum())} after)")
         base = LinearScorer()
         varying = [i for i in range(X.shape[1]) if np.ptp(X[train, i]) > 0]
@@ -143,7 +159,7 @@ class AttemptModel:
         w = base.w.copy()
         w[varying] += d
         scorer = LinearScorer({f: float(v) for f, v in zip(FEATURES, w)}, base.intercept + b,
-                              source="learned from contact attempts")
+                              source=self.source)
         scorer.platt = _platt(scorer.logit(X[valid]), y[valid])
         default = LinearScorer()
         default.platt = _platt(default.logit(X[valid]), y[valid])

@@ -1,4 +1,6 @@
-"""Training rows for :class:`~skiptrace.contacts.ranking.model.AttemptModel` from the ledger.
+"""Training rows for :class:`~skiptrace.contacts.ranking.model.AttemptModel`: from the
+ledger's contact attempts (:func:`learn_from_attempts`) or, self-supervised, from the store's
+own call ties (:func:`learn_from_ties`).
 
 For each borrower with labelled attempts (a target phone and an outcome),
 the ego graph is read as of the borrower's first labelled attempt (so the
@@ -14,7 +16,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from skiptrace.contacts import clock
-from skiptrace.contacts.ego import fetch
+from skiptrace.contacts.ego import MAX_FANOUT, build, fetch
 from skiptrace.contacts.features import BAD_OUTCOMES, GOOD_OUTCOMES, FEATURES, extract
 from skiptrace.contacts.ranking.model import AttemptModel
 from skiptrace.store.base import GraphStore
@@ -71,3 +73,89 @@ def learn_from_attempts(store: GraphStore, borrower_ids: Iterable[str] | None = 
     X, y, t = attempt_rows(store, borrower_ids)
     split = float(np.quantile(t, 1.0 - valid_share)) if len(t) else 0.0
     return AttemptModel(C=C).fit(X, y, t, split)
+
+
+# -- self-supervised: the store's own call ties ------------------------------------------
+def tie_rows(store: GraphStore, borrower_ids: Iterable[str], *, horizon: float | None = 30.0,
+             hide: float = 0.2, seed: int = 0, max_hops: int = 3,
+             max_fanout: int = MAX_FANOUT) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(X, y, g)``: features and labels of candidate phones, from ties the store already holds.
+
+    No truth and no attempts: each borrower's own call records are the labels.
+
+    - *temporal* (``horizon`` days, when the borrower's call records carry
+      times): the ego graph is cut ``horizon`` days before its newest time
+      stamp (call records pro-rated, later relationships dropped, as for
+      ``find --as-of``); a candidate is positive when one of the borrower's
+      numbers called it, or was called by it, after the cut: the question
+      skip-tracing asks (who will they be in touch with next).
+    - *random* (``horizon`` None, or no times): a seeded ``hide`` share of the
+      borrower's call partners (at least one) lose every call record with the
+      borrower's numbers; they are the positives, to be recovered from
+      listings, shared contacts and walks.
+
+    The borrower's own numbers are not rows. ``g`` numbers the borrower of
+    each row (for a split by borrower).
+    """
+    import random
+
+    rng = random.Random(seed)
+    xs, ys, gs = [], [], []
+    for k, b in enumerate(borrower_ids):
+        full = fetch(store, b, max_hops=max_hops, max_fanout=max_fanout)
+        own = {o for o, e in full.adj.get(full.center, ()) if e.type == "HAS_PHONE"}
+        calls = [e for e in full.edges if e.type == "CALLED" and e.src != e.dst
+                 and ((e.src in own) != (e.dst in own))]
+        if not calls:
+            continue
+        timed = horizon is not None and all(e.props.get("last_at") for e in calls)
+        if timed:
+            cut = full.as_of - horizon
+            positive = {e.dst if e.src in own else e.src for e in calls
+                        if clock.to_days(e.props["last_at"]) > cut}
+            ego = build(b, full.sub, full.ledger, cut)
+        else:
+            partners = sorted({e.dst if e.src in own else e.src for e in calls})
+            positive = set(rng.sample(partners, max(1, round(hide * len(partners)))))
+            kept = [e for e in full.edges if not (e.type == "CALLED" and e in calls
+                                                  and (e.src in positive or e.dst in positive))]
+            ego = build(b, full.sub, full.ledger, None, edges=kept)
+        feats = extract(ego)
+        for c, x in zip(feats.candidates, feats.X):
+            if c.node in own:
+                continue
+            xs.append(x)
+            ys.append(int(c.node in positive))
+            gs.append(k)
+    if not xs:
+        return np.zeros((0, len(FEATURES))), np.zeros(0, int), np.zeros(0)
+    return np.vstack(xs), np.array(ys), np.array(gs, dtype=float)
+
+
+def learn_from_ties(store: GraphStore, borrower_ids: Iterable[str] | None = None, *,
+                    sample: int | None = 2000, seed: int = 0, horizon: float | None = 30.0,
+                    hide: float = 0.2, valid_share: float = 0.3, C: float = 1.0,
+                    max_fanout: int = MAX_FANOUT) -> AttemptModel:
+    """Learn corrections to the default weights from the store's own call ties (:func:`tie_rows`).
+
+    The same estimator as :func:`learn_from_attempts` (the defaults as offset,
+    penalised corrections for the features the rows exercise), validated on
+    a held-out ``valid_share`` of the borrowers. ``borrower_ids`` None: a
+    seeded random ``sample`` of the borrowers with a registered number.
+    """
+    import random
+
+    if borrower_ids is None:
+        borrower_ids = [k for k, _ in store.stream_nodes("Borrower")]
+        if sample is not None and len(borrower_ids) > sample:
+            borrower_ids = sorted(random.Random(seed).sample(borrower_ids, sample))
+    X, y, g = tie_rows(store, borrower_ids, horizon=horizon, hide=hide, seed=seed,
+                       max_fanout=max_fanout)
+    # split by borrower: a seeded random order of the borrowers, the last share validates
+    ids = np.unique(g)
+    order = np.random.default_rng(seed).permutation(len(ids))
+    rank_of = dict(zip(ids.tolist(), order.tolist()))
+    t = np.array([rank_of[v] for v in g.tolist()], dtype=float)
+    split = float(np.quantile(t, 1.0 - valid_share)) if len(t) else 0.0
+    return AttemptModel(C=C, min_rows=50, source="learned from the store's own call ties",
+                        unit="ties").fit(X, y, t, split)

@@ -18,6 +18,7 @@ from scipy import sparse
 
 from skiptrace.contacts import clock
 from skiptrace.contacts.ego import Ego
+from skiptrace.store.base import Edge
 
 #: base weight of a relationship by type (LISTS_CONTACT by source)
 TYPE_WEIGHT = {"HAS_PHONE": 1.0, "emergency": 1.0, "phonebook": 0.3, "CALLED": 1.0,
@@ -27,6 +28,15 @@ ALPHA = 0.25
 
 def _rarity(d: int) -> float:
     return 1.0 / math.sqrt(max(1.0, d / 10.0))
+
+
+def call_strength(e: Edge, as_of: float) -> float:
+    """Strength of a CALLED record: ``(0.2 + log1p(calls)) * (0.3 + 0.7 * exp(-age / 30))``,
+    ``age`` in days from its last call to ``as_of`` (365 when unknown)."""
+    n = int(e.props.get("calls_a_to_b") or 0) + int(e.props.get("calls_b_to_a") or 0)
+    last = e.props.get("last_at")
+    age = max(0.0, as_of - clock.to_days(last)) if last else 365.0
+    return (0.2 + math.log1p(n)) * (0.3 + 0.7 * math.exp(-age / 30.0))
 
 
 def weighted_edges(ego: Ego) -> list[tuple[str, str, float]]:
@@ -41,10 +51,7 @@ def weighted_edges(ego: Ego) -> list[tuple[str, str, float]]:
         if e.type == "LISTS_CONTACT":
             w = TYPE_WEIGHT.get(e.props.get("source") or "phonebook", 0.3)
         elif e.type == "CALLED":
-            n = int(e.props.get("calls_a_to_b") or 0) + int(e.props.get("calls_b_to_a") or 0)
-            last = e.props.get("last_at")
-            age = max(0.0, ego.as_of - clock.to_days(last)) if last else 365.0
-            w = (0.2 + math.log1p(n)) * (0.3 + 0.7 * math.exp(-age / 30.0))
+            w = call_strength(e, ego.as_of)
         else:
             w = TYPE_WEIGHT.get(e.type, 0.5)
         for end in (e.src, e.dst):
