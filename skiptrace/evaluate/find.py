@@ -435,7 +435,7 @@ def _feature_names() -> list[str]:
 #: short column names for the per-mechanism table
 SHORT = {"find": "find", "emergency_order": "emerg", "call_count": "calls", "plain_ppr": "ppr",
          "rule": "rule", "resource_allocation": "RA", "adamic_adar": "AA", "recent_partner": "recent",
-         UPPER_BOUND: "gbm*"}
+         UPPER_BOUND: "gbm*", "find (learned)": "learned"}
 COLUMNS = ("hit@1", "hit@3", "hit@10", "mrr", "recall@10", "ndcg@10")
 
 
