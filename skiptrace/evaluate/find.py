@@ -50,7 +50,7 @@ from pathlib import Path
 import numpy as np
 
 from skiptrace.contacts.ego import MAX_FANOUT, fetch
-from skiptrace.contacts.features import extract
+from skiptrace.contacts.features import FEATURES, extract
 from skiptrace.contacts.find import rank
 from skiptrace.contacts.ranking.model import LinearScorer
 from skiptrace.errors import SkiptraceError
@@ -391,44 +391,46 @@ def evaluate_find(store: GraphStore, world: str | Path, *,
         random.Random(seed + 1).shuffle(shuffled)
         half = len(shuffled) // 2
         train_ids, test_ids = sorted(shuffled[:half]), sorted(shuffled[half:])
-    reports = []
-    for th in thresholds:
-        methods = {m: _rounded(metrics(r, truth, min_probability=th)) for m, r in ranks.items()}
-        n = len(ids)
-        ego_ceiling = sum(1 for b in ids if _relevant(truth, b, th).keys() & in_ego[b]) / n if n else 0.0
-        rep = ThresholdReport(th, methods, ceiling(truth, th), ego_ceiling,
-                              by_mechanism(ranks, truth, th))
-        if upper_bound and test_ids:
-            train = [(rows[b][1], np.array([1.0 if truth.reachable.get(b, {}).get(p, 0.0) >= th else 0.0
-                                            for p in rows[b][0]])) for b in train_ids if rows[b][0]]
-            ub = fit_rank(train, {b: rows[b] for b in test_ids}, seed=seed, limit=limit)
-            held = _subset(truth, test_ids)
-            held_ranks = {m: {b: r[b] for b in test_ids} for m, r in ranks.items()}
-            if ub is not None:
-                held_ranks[UPPER_BOUND] = ub
-            rep.heldout = {m: _rounded(metrics(r, held, min_probability=th)) for m, r in held_ranks.items()}
-            rep.heldout_borrowers = len(test_ids)
-            rep.heldout_by_mechanism = by_mechanism(held_ranks, held, th)
-        reports.append(rep)
+    reports = [_threshold_report(th, ranks, truth, in_ego, rows, train_ids, test_ids, seed, limit)
+               for th in thresholds]
     ub_info = None
     if upper_bound:
         ub_info = {"name": UPPER_BOUND, "learned_from_truth": True,
                    "model": "sklearn HistGradientBoostingClassifier(max_iter=200, learning_rate=0.1)",
                    "train_borrowers": len(train_ids), "heldout_borrowers": len(test_ids),
-                   "columns": [*_feature_names(), *RAW], "split_seed": seed + 1}
+                   "columns": [*FEATURES, *RAW], "split_seed": seed + 1}
     first = reports[0]
     return FindEvaluation(str(world), len(ids), first.min_probability, first.methods,
                           time.perf_counter() - started, mech, reports, ub_info, (train_ids, test_ids))
 
 
+def _threshold_report(th: float, ranks: dict[str, dict[str, list[str]]], truth: Truth,
+                      in_ego: dict[str, set[str]], rows: dict[str, tuple[list[str], np.ndarray]],
+                      train_ids: list[str], test_ids: list[str], seed: int,
+                      limit: int) -> ThresholdReport:
+    """Every method's metrics at one threshold; the upper bound fitted to its labels."""
+    ids = list(truth.lost)
+    methods = {m: _rounded(metrics(r, truth, min_probability=th)) for m, r in ranks.items()}
+    in_graph = sum(1 for b in ids if _relevant(truth, b, th).keys() & in_ego[b])
+    rep = ThresholdReport(th, methods, ceiling(truth, th), in_graph / len(ids) if ids else 0.0,
+                          by_mechanism(ranks, truth, th))
+    if not test_ids:
+        return rep
+    train = [(x, np.array([1.0 if truth.reachable.get(b, {}).get(p, 0.0) >= th else 0.0 for p in phones]))
+             for b in train_ids for phones, x in [rows[b]] if phones]
+    ub = fit_rank(train, {b: rows[b] for b in test_ids}, seed=seed, limit=limit)
+    held = _subset(truth, test_ids)
+    held_ranks = {m: {b: r[b] for b in test_ids} for m, r in ranks.items()}
+    if ub is not None:
+        held_ranks[UPPER_BOUND] = ub
+    rep.heldout = {m: _rounded(metrics(r, held, min_probability=th)) for m, r in held_ranks.items()}
+    rep.heldout_borrowers = len(test_ids)
+    rep.heldout_by_mechanism = by_mechanism(held_ranks, held, th)
+    return rep
+
+
 def _rounded(m: dict[str, float]) -> dict[str, float]:
     return {k: round(v, 4) for k, v in m.items()}
-
-
-def _feature_names() -> list[str]:
-    from skiptrace.contacts.features import FEATURES
-
-    return list(FEATURES)
 
 
 # -- a text report (the CLI and bench print it) ------------------------------------------------
