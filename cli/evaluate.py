@@ -18,32 +18,31 @@ def evaluate():
 @click.option("--world", "world", required=True, type=click.Path(exists=True, file_okay=False),
               help="A generated world directory (with truth/).")
 @store_options(create=True)
-@click.option("--min-probability", default=0.5, show_default=True,
-              help="A phone counts as reaching the borrower at this reach_probability or above.")
+@click.option("--min-probability", "thresholds", type=float, multiple=True, default=(0.5, 0.7),
+              show_default=True,
+              help="A phone counts as reaching the borrower at this reach_probability or above "
+                   "(repeat for several thresholds, all in one run).")
 @click.option("--sample", type=int, default=None, help="Evaluate this many random lost borrowers.")
-@click.option("--seed", default=0, show_default=True, help="Seed of --sample.")
+@click.option("--seed", default=0, show_default=True,
+              help="Seed of --sample and of the upper bound's train / held-out halves.")
+@click.option("--no-upper-bound", "no_upper_bound", is_flag=True,
+              help="Skip the boosted model learned from half the borrowers' truth.")
 @model_option
 @format_option("table", "json")
-def evaluate_find_cmd(world, store, min_probability, sample, seed, scorer, fmt):
-    """hit@1/3/10, MRR and recall@10 of find and three baselines on WORLD's lost borrowers.
+def evaluate_find_cmd(world, store, thresholds, sample, seed, no_upper_bound, scorer, fmt):
+    """find against unfitted baselines and a learned upper bound on WORLD's lost borrowers.
 
-    The store must hold WORLD (`skiptrace load WORLD`); an empty store is loaded first.
+    hit@1/3/10, MRR, recall@10 and graded nDCG@10 at each --min-probability,
+    the ceiling, and MRR by truth mechanism. The store must hold WORLD; an
+    empty store is loaded with it first (with the world's region).
     """
-    from skiptrace.evaluate import evaluate_find
-    from skiptrace.ingest import load
+    from skiptrace.evaluate.find import evaluate_find, load_world, render_text
 
     if not store.counts().nodes.get("Borrower"):
-        load(store, Path(world))
-    report = evaluate_find(store, world, min_probability=min_probability, sample=sample, seed=seed,
-                           scorer=scorer)
-    d = report.as_dict()
+        load_world(store, world)
+    report = evaluate_find(store, world, min_probability=thresholds, sample=sample, seed=seed,
+                           scorer=scorer, upper_bound=not no_upper_bound)
     if fmt == "json":
-        emit_json(d)
+        emit_json(report.as_dict())
         return
-    click.echo(f"{d['borrowers']} lost-contact borrowers in {world} "
-               f"(relevant: reach_probability >= {min_probability})")
-    cols = ["hit@1", "hit@3", "hit@10", "mrr", "recall@10", "ndcg@10"]
-    click.echo(f"{'method':<16}" + "".join(f"{c:>10}" for c in cols))
-    for m, v in d["methods"].items():
-        click.echo(f"{m:<16}" + "".join(f"{v[c]:>10.3f}" for c in cols))
-    click.echo(f"MRR of find / best baseline ({d['best_baseline']}): {d['mrr_ratio']}")
+    click.echo(render_text(report.as_dict()))

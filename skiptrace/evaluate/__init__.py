@@ -1,13 +1,20 @@
 """Quality measurement, shared by tests, the CLI and bench/.
 
 - :mod:`skiptrace.evaluate.find`: ``find`` against a generated world's truth,
-  beside its baselines;
+  beside unfitted baselines (:mod:`skiptrace.evaluate.baselines`) and a
+  boosted model learned from that truth (:mod:`skiptrace.evaluate.upper_bound`);
 - :mod:`skiptrace.evaluate.linkpred`: ``find`` as a link predictor on any
   edge list (real networks), beside resource allocation and its kin.
 """
-from skiptrace.evaluate.find import (BASELINES, FindEvaluation, Truth, call_count,
-                                     emergency_order, evaluate_find, metrics, ndcg, plain_ppr,
-                                     read_truth)
+from skiptrace.evaluate.find import (BASELINES, THRESHOLDS, UPPER_BOUND, FindEvaluation,
+                                     ThresholdReport, Truth, adamic_adar, best_mechanism,
+                                     by_mechanism, call_count, ceiling, check_store_holds,
+                                     emergency_order, evaluate_find, load_world, metrics, ndcg,
+                                     plain_ppr, read_truth, recent_partner, resource_allocation,
+                                     rule, world_region)
 
-__all__ = ["BASELINES", "FindEvaluation", "Truth", "call_count", "emergency_order",
-           "evaluate_find", "metrics", "ndcg", "plain_ppr", "read_truth"]
+__all__ = ["BASELINES", "THRESHOLDS", "UPPER_BOUND", "FindEvaluation", "ThresholdReport", "Truth",
+           "adamic_adar", "best_mechanism", "by_mechanism", "call_count", "ceiling",
+           "check_store_holds", "emergency_order", "evaluate_find", "load_world", "metrics", "ndcg",
+           "plain_ppr", "read_truth", "recent_partner", "resource_allocation", "rule",
+           "world_region"]
