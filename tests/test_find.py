@@ -303,3 +303,118 @@ def test_calls_without_times(sqlite_store, tmp_path):
     assert partner.rank == 2 and partner.last_seen is None  # after the borrower's own number
     assert any("6 calls with the borrower's number" in e.why.template for e in partner.evidence)
     assert "+8613800000002" in by  # two steps out, through the partner
+
+
+def _write(d: Path, files: dict[str, str]) -> Path:
+    d.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (d / name).write_text(text)
+    return d
+
+
+def _star(tmp_path: Path, partners: int, seconds: bool = True, reciprocal: bool = True) -> Path:
+    """B1 whose one number calls ``partners`` phones; partner 1 also calls B2's number."""
+    rows = ["phone_a,phone_b,calls_a_to_b,calls_b_to_a,seconds_total,first_at,last_at"]
+    for i in range(1, partners + 1):
+        rows.append(f"+8613800000001,+86137{i:08d},{3},{2 if reciprocal else 0},"
+                    f"{600 if seconds else ''},2026-01-01T00:00:00Z,2026-01-20T00:00:00Z")
+    rows.append("+8613700000001,+8613800000002,5,5,900,2026-01-01T00:00:00Z,2026-01-20T00:00:00Z")
+    return _write(tmp_path / f"star{partners}", {
+        "borrowers.csv": "borrower_id,timezone\nB1,UTC\nB2,UTC\n",
+        "borrower_phones.csv": "borrower_id,phone\nB1,+8613800000001\nB2,+8613800000002\n",
+        "calls.csv": "\n".join(rows) + "\n"})
+
+
+def test_own_number_is_expanded_whatever_its_degree(sqlite_store, tmp_path):
+    """A busy number of the borrower's is no courier: the fan-out cap never stops it (it did)."""
+    load(sqlite_store, _star(tmp_path, 30))
+    capped = find(sqlite_store, "B1", limit=None, max_fanout=10)
+    assert len([c for c in capped.candidates if c.phone.startswith("+86137")]) == 30
+    # a partner is still capped when it has more relationships than max_fanout
+    assert "+8613800000002" in _phones(find(sqlite_store, "B1", limit=None, max_fanout=10))
+    assert "+8613800000002" not in _phones(find(sqlite_store, "B1", limit=None, max_fanout=1))
+
+
+def test_scores_keep_full_precision(sqlite_store, tmp_path):
+    load(sqlite_store, _star(tmp_path, 3))
+    res = find(sqlite_store, "B1", limit=None)
+    d = json.loads(json.dumps(res.to_dict()))
+    assert [c["score"] for c in d["candidates"]] == [c.score for c in res.candidates]
+    assert any(c["score"] != round(c["score"], 4) for c in d["candidates"])  # once rounded
+
+
+def test_shared_contacts_are_structure_features(sqlite_store, tmp_path):
+    from skiptrace.contacts.ego import fetch
+    from skiptrace.contacts.features import IDX, extract
+
+    load(sqlite_store, _star(tmp_path, 3))
+    feats = extract(fetch(sqlite_store, "B1"))
+    row = {c.phone: x for c, x in zip(feats.candidates, feats.X)}
+    far = row["+8613800000002"]  # B2's number shares one contact (partner 1) with B1
+    # partner 1 has degree 3 (two CALLED and its HAS_PHONE? no: two CALLED records) -> RA 1/2
+    assert far[IDX["common_neighbours"]] == pytest.approx(1 - np.exp(-0.5))
+    assert far[IDX["resource_allocation"]] > 0.5 and far[IDX["walk2"]] > 0
+    assert row["+8613700000002"][IDX["common_neighbours"]] == 0  # a partner with no shared contact
+    res = find(sqlite_store, "B1", limit=None)
+    b2 = next(c for c in res.candidates if c.phone == "+8613800000002")
+    assert any("in touch with 1 of the borrower's contacts" in e.why.template for e in b2.evidence)
+
+
+def test_broadcast_hub_is_told_from_a_well_connected_person(sqlite_store, tmp_path):
+    """Many one-way short calls: a broadcast hub; as many reciprocal long calls: a person."""
+    from skiptrace.contacts.ego import fetch
+    from skiptrace.contacts.features import broadcast
+
+    rows = ["phone_a,phone_b,calls_a_to_b,calls_b_to_a,seconds_total,first_at,last_at"]
+    for i in range(60):
+        rows.append(f"+8618600000001,+86135{i:08d},1,0,20,2026-01-01T00:00:00Z,2026-01-02T00:00:00Z")
+        rows.append(f"+8618600000002,+86136{i:08d},6,5,3300,2026-01-01T00:00:00Z,2026-01-20T00:00:00Z")
+    rows.append("+8613800000001,+8618600000001,1,0,20,2026-01-01T00:00:00Z,2026-01-02T00:00:00Z")
+    rows.append("+8613800000001,+8618600000002,6,5,3300,2026-01-01T00:00:00Z,2026-01-20T00:00:00Z")
+    load(sqlite_store, _write(tmp_path / "hubs", {
+        "borrowers.csv": "borrower_id,timezone\nB1,UTC\n",
+        "borrower_phones.csv": "borrower_id,phone\nB1,+8613800000001\n",
+        "calls.csv": "\n".join(rows) + "\n"}))
+    ego = fetch(sqlite_store, "B1")
+    courier, person = broadcast(ego, "Phone:+8618600000001"), broadcast(ego, "Phone:+8618600000002")
+    assert courier > 0.2 and person < 0.05
+    by = {c.phone: c.rank for c in find(sqlite_store, "B1", limit=None).candidates}
+    assert by["+8618600000002"] < by["+8618600000001"]
+
+
+def test_as_of_ignores_phonebook_entries_captured_later(mini):
+    """A past ranking cannot use a phonebook the lender captured afterwards (it did)."""
+    before = _phones(find(mini, "B1", as_of="2025-05-01", limit=None))
+    after = _phones(find(mini, "B1", as_of="2025-07-01", limit=None))
+    assert "+8618600186000" not in before and "+8618600186000" in after
+
+
+@pytest.mark.parametrize("args", [["--limit", "0"], ["--limit", "-3"], ["--max-hops", "0"],
+                                  ["--max-fanout", "0"]])
+def test_cli_rank_arguments_validate(tmp_path, args):
+    from skiptrace_cli.main import cli
+
+    db = str(tmp_path / "s.db")
+    with SQLiteStore(db) as s:
+        load(s, MINI)
+    r = CliRunner().invoke(cli, ["find", "B1", "--db", db, *args])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+
+
+def test_learn_from_ties_needs_no_labels(tmp_path):
+    """Self-supervised corrections from the store's own call ties, on both of its modes."""
+    from skiptrace.contacts.ranking.train import learn_from_ties, tie_rows
+    from skiptrace.generate import world
+
+    world(1500, 4, tmp_path / "w")
+    with SQLiteStore(tmp_path / "s.db") as s:
+        load(s, tmp_path / "w")
+        ids = [k for k, _ in s.stream_nodes("Borrower")][:200]
+        X, y, g = tie_rows(s, ids, horizon=30.0)
+        assert len(X) == len(y) == len(g) and 0 < y.mean() < 0.5
+        Xr, yr, _ = tie_rows(s, ids, horizon=None, hide=0.3)
+        assert 0 < yr.sum() < len(yr)
+        m = learn_from_ties(s, sample=300, horizon=30.0)
+        v = m.validation_
+        assert v["auc"] > 0.6 and m.scorer_.source == "learned from the store's own call ties"
+        assert m.scorer_.weights != LinearScorer().weights

@@ -9,6 +9,9 @@ evidence items that justify them. Definitions (``as_of`` in days):
   new owner, i.e. starting after the reassignment, are not the borrower's)
   and the inferred new number. ``call_partner`` = 1 for any such record;
   ``call_volume = log1p(calls) / log1p(200)``,
+  ``talk_time = log1p(minutes talked in the 90 days before as_of) /
+  log1p(600)`` (records pro-rated over their span: talk time is the
+  usual measure of tie strength in phone data),
   ``call_recency = exp(-(as_of - last_at) / 30)``, ``reciprocity =
   min(a->b, b->a) / max(a->b, b->a)``, ``call_duration =
   log1p(seconds / calls) / log1p(600)``, each capped at 1.
@@ -37,8 +40,8 @@ evidence items that justify them. Definitions (``as_of`` in days):
   conversation going (a courier, a switchboard, an agent):
   ``(1 - rarity(deg(x))) * (1 - reciprocity) * shortness`` over the
   candidate's CALLED records in the ego graph, ``shortness = 1 -
-  log1p(seconds per call) / log1p(300)`` (1 when seconds are unknown),
-  reciprocity 0 when it has no call records. A well-connected person
+  log1p(seconds per call) / log1p(300)`` (0 when the seconds are unknown:
+  short calls are the evidence), reciprocity 0 when it has no call records. A well-connected person
   (reciprocal, long calls) is not penalised for being well connected.
 - *outcomes* from the ledger: ``bad_outcome = 1 - exp(-n)`` over attempts on
   the phone that ended wrong_number, refused or opted_out;
@@ -64,7 +67,7 @@ from skiptrace.store.base import Edge, split_id
 
 FEATURES: tuple[str, ...] = (
     "own_active", "own_dead", "new_number", "emergency", "relation_prior", "emergency_first",
-    "phonebook", "call_partner", "call_volume", "call_recency", "reciprocity", "call_duration", "in_touch_new",
+    "phonebook", "call_partner", "call_volume", "talk_time", "call_recency", "reciprocity", "call_duration", "in_touch_new",
     "household", "shared_device", "colleague_link", "workplace", "ppr", "broadcast",
     "common_neighbours", "resource_allocation", "adamic_adar", "jaccard", "walk2", "dead_number",
     "bad_outcome", "good_outcome", "hop2", "hop3", "other_borrower",
@@ -103,8 +106,9 @@ class Tie:
     last: float = -math.inf
     via: str = ""  # the borrower's number with the most calls
     via_calls: int = 0
+    recent_seconds: float = 0.0  # talk time in the TALK_DAYS before as_of
 
-    def add(self, e: Edge, candidate: str, own: str) -> None:
+    def add(self, e: Edge, candidate: str, own: str, as_of: float | None = None) -> None:
         ab, ba = int(e.props.get("calls_a_to_b") or 0), int(e.props.get("calls_b_to_a") or 0)
         from_cand = ab if e.src == candidate else ba
         n = ab + ba
@@ -118,6 +122,22 @@ class Tie:
             self.first = min(self.first, clock.to_days(e.props["first_at"]))
         if e.props.get("last_at"):
             self.last = max(self.last, clock.to_days(e.props["last_at"]))
+        if as_of is not None and e.props.get("seconds_total"):
+            self.recent_seconds += recent_share(e, as_of) * int(e.props["seconds_total"])
+
+
+def recent_share(e: Edge, as_of: float, days: float = 90.0) -> float:
+    """Share of a call record's span ``first_at..last_at`` inside the ``days`` before ``as_of``
+    (calls taken as spread evenly over the span; 1 when its times are unknown)."""
+    first, last = e.props.get("first_at"), e.props.get("last_at")
+    if not last:
+        return 1.0
+    end = clock.to_days(last)
+    start = clock.to_days(first) if first else end
+    lo = as_of - days
+    if end <= start:
+        return 1.0 if lo <= end <= as_of + 1e-9 else 0.0
+    return max(0.0, min(end, as_of) - max(start, lo)) / (end - start)
 
 
 @dataclass
@@ -318,7 +338,7 @@ def extract(ego: Ego) -> Features:
     for d in own:
         for q, e in adj.get(d, ()):
             if e.type == "CALLED" and q in cand and q != d and not _is_stranger_call(ego, d, e):
-                ties.setdefault(q, Tie()).add(e, q, d)
+                ties.setdefault(q, Tie()).add(e, q, d, as_of)
     for q, t in ties.items():
         _set_tie(setf, q, t, as_of)
         c = cand[q]
@@ -520,7 +540,7 @@ def broadcast(ego: Ego, p: str) -> float:
             timed = True
             secs += int(e.props.get("seconds_total") or 0)
     recip = lo / hi if hi else 0.0
-    short = 1.0 - min(1.0, math.log1p(secs / calls) / math.log1p(300.0)) if timed and calls else 1.0
+    short = 1.0 - min(1.0, math.log1p(secs / calls) / math.log1p(300.0)) if timed and calls else 0.0
     return (1.0 - rarity(ego.degree(p))) * (1.0 - recip) * short
 
 
@@ -533,3 +553,4 @@ def _set_tie(setf, q: str, t: Tie, as_of: float) -> None:
         hi = max(t.a2b, t.b2a)
         setf(q, "reciprocity", min(t.a2b, t.b2a) / hi if hi else 0.0)
         setf(q, "call_duration", math.log1p(t.seconds / t.calls) / math.log1p(600))
+    setf(q, "talk_time", math.log1p(t.recent_seconds / 60.0) / math.log1p(600.0))

@@ -24,13 +24,13 @@ from skiptrace.contacts.features import FEATURES
 #: (bench/RESULTS.md); ``skiptrace train find`` learns corrections from a store's own ties.
 DEFAULT_WEIGHTS: dict[str, float] = {
     # the borrower's own numbers and a probable new one
-    "own_active": 3.0, "own_dead": -2.0, "new_number": 9.0, "in_touch_new": 5.0,
+    "own_active": 3.0, "own_dead": -2.0, "new_number": 16.0, "in_touch_new": 5.0,
     # listings: who the borrower named, and how close
     "emergency": 1.0, "relation_prior": 1.5, "emergency_first": 0.3, "phonebook": 0.5,
     "rel_spouse": 0.0, "rel_parent": 0.0, "rel_child": 0.0, "rel_sibling": 0.0,
     "rel_relative": 0.0, "rel_friend": 0.0, "rel_colleague": 0.0, "rel_other": 0.0,
     # the tie itself: how much, how lately, both ways, how long
-    "call_partner": 2.0, "call_volume": 3.0, "call_recency": 3.5, "reciprocity": 0.5, "call_duration": 1.0,
+    "call_partner": 2.0, "call_volume": 1.5, "talk_time": 3.0, "call_recency": 3.5, "reciprocity": 0.5, "call_duration": 1.0,
     # shared identifiers with other borrowers
     "household": 1.5, "shared_device": 1.5, "colleague_link": 0.3, "workplace": 0.0,
     # structure: shared contacts and walks; broadcast hubs are no one's confidant
