@@ -143,6 +143,17 @@ def rank(ego: Ego, *, limit: int | None = 20, scorer: LinearScorer | None = None
     return res
 
 
+def scores(ego: Ego, *, scorer: LinearScorer | None = None,
+           feats: Features | None = None) -> dict[str, float]:
+    """Every candidate phone's score, without evidence or eligibility (what evaluations need:
+    :func:`rank` explains each candidate, which costs more than scoring them all)."""
+    scorer = scorer or LinearScorer()
+    feats = feats or extract(ego)
+    if not feats.candidates:
+        return {}
+    return {c.phone: float(p) for c, p in zip(feats.candidates, scorer.predict_proba(feats.X))}
+
+
 def _evidence(ego: Ego, c: Candidate0, contrib: dict[str, float]) -> list[Evidence]:
     """The candidate's evidence by contribution: supporting reasons first, then cautions."""
     items = [Evidence(e.feature, e.path, e.why, contrib.get(e.feature, 0.0)) for e in c.evidence]
@@ -189,4 +200,4 @@ def _last_seen(ego: Ego, c: Candidate0) -> str | None:
     return clock.date(min(t, ego.as_of), ego.timezone)
 
 
-__all__ = ["Candidate", "FindResult", "find", "find_many", "rank"]
+__all__ = ["Candidate", "FindResult", "find", "find_many", "rank", "scores"]
