@@ -1,6 +1,6 @@
 """`find` as a link predictor on the real networks of ../shared/data/networks/, beside RA and kin.
 
-    python bench/linkpred.py [--data DIR] [--networks NAME ...] [--splits 5] [--sources 200]
+    python bench/linkpred.py [--data DIR] [--networks NAME ...] [--splits 5] [--sources 100]
                              [--temporal-splits 1] [--seed 0] [--json]
 
 For every network (read by path, never copied into the repository):
@@ -58,7 +58,8 @@ def table(res: LinkPredResult, title: str) -> list[str]:
     s = res.summary()
     first = res.splits[0]
     lines = [f"## {title}: {res.nodes} nodes, {res.pairs} pairs, {len(res.splits)} split(s), "
-             f"{first.sources} sources/split, {first.relevant_pairs} relevant pairs/split"
+             f"{first.sources} sources/split ({first.cold_sources} without a training tie), "
+             f"{first.relevant_pairs} relevant pairs/split"
              + (f", cut {first.cut:g} (as_of {first.as_of})" if first.cut is not None else "")
              + f", {res.seconds:.0f}s",
              f"{'method':<15}{'auc':>7}{'±':>7}{'mrr':>7}{'hit@1':>7}{'hit@10':>7}{'cover':>7}"]
@@ -66,8 +67,8 @@ def table(res: LinkPredResult, title: str) -> list[str]:
         lines.append(f"{m:<15}{_fmt(d['auc']['mean']):>7}{_fmt(d['auc']['std']):>7}"
                      f"{_fmt(d['mrr']['mean']):>7}{_fmt(d['hit@1']['mean']):>7}"
                      f"{_fmt(d['hit@10']['mean']):>7}{_fmt(d['coverage']['mean']):>7}")
-    lines.append(f"find - ra: AUC {s['find']['auc']['mean'] - s['ra']['auc']['mean']:+.3f}, "
-                 f"MRR {s['find']['mrr']['mean'] - s['ra']['mrr']['mean']:+.3f}; "
+    lines.append(f"find - ra: AUC {s['find']['auc']['mean'] - s['ra']['auc']['mean']:+.4f}, "
+                 f"MRR {s['find']['mrr']['mean'] - s['ra']['mrr']['mean']:+.4f}; "
                  f"find p50 {res.find_ms_p50().get('find', float('nan')):.1f} ms/source")
     return lines
 
@@ -170,8 +171,8 @@ def summary_lines(out: dict, v: dict) -> list[str]:
              f"{'diff':>8}  AUC>=RA MRR>=RA"]
     for name, p in v.get("per_network", {}).items():
         lines.append(f"{name:<20}{p['find_auc']:>9.3f}{p['ra_auc']:>8.3f}"
-                     f"{p['find_auc'] - p['ra_auc']:>+8.3f}{p['find_mrr']:>9.3f}{p['ra_mrr']:>8.3f}"
-                     f"{p['find_mrr'] - p['ra_mrr']:>+8.3f}  {'yes' if p['auc_ok'] else 'NO':>7}"
+                     f"{p['find_auc'] - p['ra_auc']:>+8.4f}{p['find_mrr']:>9.3f}{p['ra_mrr']:>8.3f}"
+                     f"{p['find_mrr'] - p['ra_mrr']:>+8.4f}  {'yes' if p['auc_ok'] else 'NO':>7}"
                      f" {'yes' if p['mrr_ok'] else 'NO':>7}")
     if "mean_auc" in v:
         m = v["mean_auc"]

@@ -65,7 +65,7 @@ class _BadInput(click.ClickException):
               show_default=True, help="Hide random pairs, or everything at or after a time cut.")
 @click.option("--cut", type=float, default=None,
               help="Temporal cut in the data's time units (default: the 1 - hide time quantile).")
-@click.option("--sources", type=int, default=200, show_default=True,
+@click.option("--sources", type=int, default=100, show_default=True,
               help="Rank for at most this many sources per split (seeded sample; 0 = all).")
 @click.option("--max-hops", type=int, default=None, help="find's max_hops (default find's own).")
 @click.option("--max-fanout", type=int, default=None, help="find's max_fanout (default find's own).")

@@ -289,7 +289,8 @@ def test_bad_arguments(tmp_path):
     path = graph_csv(nx.karate_club_graph(), tmp_path / "k.csv")
     for kw, msg in (({"hide": 0.0}, "hide"), ({"hide": 1.0}, "hide"), ({"splits": 0}, "splits"),
                     ({"mode": "later"}, "mode"), ({"mode": "temporal"}, "time column"),
-                    ({"sources": 0}, "sources")):
+                    ({"sources": 0}, "sources"), ({"cut": 5.0}, "temporal mode"),
+                    ({"restart": 0.0}, "restart")):
         with pytest.raises(SkiptraceError, match=msg):
             evaluate_linkpred(path, **kw)
 

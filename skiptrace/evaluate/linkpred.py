@@ -49,12 +49,15 @@ Definitions
   that rank is ``a + (t + 1) / (k + 1)``. hit@K is the exact probability
   that the first relevant node is within the top K under the same
   tie-breaking.
+- ``coverage``: share of the AUC positives a method scores above 0 (for
+  ``find``: the share of test pairs it lists at all).
 
 Cost: reading is O(events); each split loads the training graph
-(O(nodes + pairs), about 10-30 s for 40k nodes / 180k pairs on a shared
-2-core machine), runs ``find`` once per source (tens of ms to a few hundred
-for hub-heavy graphs) and the baselines vectorised over sources in chunks
-(sparse products, O(chunk * nodes) memory).
+(O(nodes + pairs): about 3 s for 37k nodes / 165k pairs on the shared
+2-core machine), runs ``find`` once per source (3 to 100 ms, more on
+hub-heavy graphs) and the baselines vectorised over chunks of sources
+(sparse products and a power iteration: about 2 s per 64 sources on a
+37k-node graph; O(chunk * nodes) memory).
 """
 from __future__ import annotations
 
@@ -91,8 +94,9 @@ STATIC_BASELINES = ("cn", "jaccard", "adamic_adar", "ra", "ppr")
 HEADERS = (("src", "dst"), ("src", "dst", "weight"), ("src", "dst", "time"),
            ("src", "dst", "weight", "time"))
 _ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
-#: sources ranked per split by default: all eight networks x 5 splits in about 10 minutes
-DEFAULT_SOURCES = 200
+#: sources ranked per split by default: ``bench/linkpred.py`` (all eight networks x 5 splits,
+#: the temporal hold-outs and the Copenhagen task) then takes about 9 minutes of CPU
+DEFAULT_SOURCES = 100
 METRICS = ("auc", "mrr", "hit@1", "hit@10", "coverage")
 
 
@@ -606,7 +610,11 @@ def find_scores(store: GraphStore, el: EdgeList, source: int, scorers: dict[str,
 # -- evaluation ---------------------------------------------------------------------------
 @dataclass
 class SplitResult:
-    """Metrics of every method on one split (see the module docstring for definitions)."""
+    """Metrics of every method on one split (see the module docstring for definitions).
+
+    ``cold_sources``: sources without a single training partner (every
+    method can only guess for them: all their candidates tie).
+    """
 
     index: int
     sources: int
@@ -617,9 +625,11 @@ class SplitResult:
     seconds: float
     cut: float | None = None
     as_of: str | None = None
+    cold_sources: int = 0
 
     def as_dict(self) -> dict:
-        return {"index": self.index, "sources": self.sources, "relevant_pairs": self.relevant_pairs,
+        return {"index": self.index, "sources": self.sources, "cold_sources": self.cold_sources,
+                "relevant_pairs": self.relevant_pairs,
                 "auc_pairs": self.auc_pairs, "cut": self.cut, "as_of": self.as_of,
                 "find_ms_p50": self.find_ms_p50, "seconds": round(self.seconds, 2),
                 "methods": self.methods}
@@ -732,9 +742,10 @@ def evaluate_linkpred(edges: str | Path | EdgeList, *, hide: float = 0.1, splits
     cut : the temporal cut in the data's time units (default the ``1 - hide``
         quantile of event times).
     sources : evaluate at most this many sources per split (a seeded sample
-        of the nodes with a test pair); ``None`` = all. Find's read costs
-        3-100 ms per source and the walk baseline about 30 ms on a 40k-node
-        graph, so the default keeps a split under a minute.
+        of the nodes with a test pair); ``None`` = all. ``find`` with
+        ``limit=None`` (evidence for every candidate) costs 2 ms to 0.5 s
+        per source on the real networks, so the default keeps a split
+        under half a minute.
     scorers : ``{name: LinearScorer | None}`` run on one ego-graph read per
         source; default ``{"find": None}`` (find's default weights).
     trainers : ``{name: callable(store) -> LinearScorer}`` called on each
@@ -760,6 +771,8 @@ def evaluate_linkpred(edges: str | Path | EdgeList, *, hide: float = 0.1, splits
         raise SkiptraceError(f"mode must be random or temporal, got {mode!r}")
     if sources is not None and sources < 1:
         raise SkiptraceError(f"sources must be at least 1, got {sources}")
+    if cut is not None and mode != "temporal":
+        raise SkiptraceError("a cut needs temporal mode")
     if not 0.0 < restart <= 1.0:
         raise SkiptraceError(f"restart must be in (0, 1], got {restart}")
     el = edges if isinstance(edges, EdgeList) else read_edges(edges)
@@ -855,7 +868,10 @@ def _score_split(el: EdgeList, sp: Split, cands: np.ndarray, graph: TrainGraph,
                       "hit@10": _mean(h10[m]),
                       "coverage": float(np.mean(P > 0)) if len(P) else float("nan")}
     p50 = {m: float(np.median(v)) if v else float("nan") for m, v in ms.items()}
-    return SplitResult(sp.index, len(cands), n_rel, n_auc, methods, p50, 0.0, sp.cut, sp.as_of)
+    deg = np.diff(graph.adj.indptr)
+    cold = int(np.count_nonzero(deg[cands] == 0)) if len(cands) else 0
+    return SplitResult(sp.index, len(cands), n_rel, n_auc, methods, p50, 0.0, sp.cut, sp.as_of,
+                       cold)
 
 
 def _mean(v: Iterable[float]) -> float:
