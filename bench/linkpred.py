@@ -16,18 +16,22 @@ and the **Copenhagen calls task**: cns_calls, weeks 1-3 (time < 21 days =
 ranked against everyone, relevant = a week-4 call partner, ``as_of`` = the
 cut; find against call count, most recent call and call count then RA.
 
-Printed per network: each method's AUC and MRR (mean over splits), find
+Printed per network: each method's AUC, MRR, hit@1, hit@10, MRR over the
+sources with a training tie ("warm") and coverage (mean over splits), find
 minus RA, and whether the targets of issue 11 hold:
 
 - random hold-out: find AUC >= RA on every network; mean AUC >= RA's mean
   + 2 points; per-source MRR >= RA's on every network;
 - Copenhagen calls: find's 1 - MRR <= 0.85x the best of call count, most
-  recent call and call count then RA.
+  recent call and call count then RA (judged over every person with a
+  week-4 call; also printed over those with a call in weeks 1-3, which is
+  how the issue's figures 0.829 / 0.843 / 0.849 were computed).
 
-Runtime: about 10 minutes for all eight networks at the defaults on the
-project's shared 2-core machine (the stores are built per split in the
-system temp directory; peak memory under 1 GiB). Definitions and metric
-details: skiptrace/evaluate/linkpred.py.
+Runtime at the defaults (100 sources per split): about 7.5 minutes wall,
+5.5 minutes of CPU, on the project's 2-core machine shared with other jobs
+(2026-11-29); most of it is find's rank with limit=None, which builds
+evidence for every candidate. The stores are built per split in the system
+temp directory. Definitions and metric details: skiptrace/evaluate/linkpred.py.
 """
 from __future__ import annotations
 
@@ -62,11 +66,13 @@ def table(res: LinkPredResult, title: str) -> list[str]:
              f"{first.relevant_pairs} relevant pairs/split"
              + (f", cut {first.cut:g} (as_of {first.as_of})" if first.cut is not None else "")
              + f", {res.seconds:.0f}s",
-             f"{'method':<15}{'auc':>7}{'±':>7}{'mrr':>7}{'hit@1':>7}{'hit@10':>7}{'cover':>7}"]
+             f"{'method':<15}{'auc':>7}{'±':>7}{'mrr':>7}{'hit@1':>7}{'hit@10':>7}{'warm':>7}"
+             f"{'cover':>7}"]
     for m, d in s.items():
         lines.append(f"{m:<15}{_fmt(d['auc']['mean']):>7}{_fmt(d['auc']['std']):>7}"
                      f"{_fmt(d['mrr']['mean']):>7}{_fmt(d['hit@1']['mean']):>7}"
-                     f"{_fmt(d['hit@10']['mean']):>7}{_fmt(d['coverage']['mean']):>7}")
+                     f"{_fmt(d['hit@10']['mean']):>7}{_fmt(d['mrr_warm']['mean']):>7}"
+                     f"{_fmt(d['coverage']['mean']):>7}")
     lines.append(f"find - ra: AUC {s['find']['auc']['mean'] - s['ra']['auc']['mean']:+.4f}, "
                  f"MRR {s['find']['mrr']['mean'] - s['ra']['mrr']['mean']:+.4f}; "
                  f"find p50 {res.find_ms_p50().get('find', float('nan')):.1f} ms/source")
@@ -103,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         names = [n for n in names if n in a.networks]
     sources = a.sources or None
     started = time.perf_counter()
-    out: dict = {"command": "python bench/linkpred.py " + " ".join(argv if argv is not None
-                                                                   else sys.argv[1:]),
+    args = argv if argv is not None else sys.argv[1:]
+    out: dict = {"command": " ".join(["python bench/linkpred.py", *args]),
                  "random": {}, "temporal": {}, "cns_task": None}
     for name in names:
         el = read_edges(a.data / f"{name}.csv.gz")
@@ -117,13 +123,15 @@ def main(argv: list[str] | None = None) -> int:
                                   mode="temporal", sources=sources)
             out["temporal"][name] = t
             if not a.json:
-                print("\n".join(table(t, f"{name} temporal (last 10% of events)")), "\n", flush=True)
+                print("\n".join(table(t, f"{name} temporal (last 10% of events)")), "\n",
+                      flush=True)
     if "cns_calls" in names and not a.no_cns_task:
         c = evaluate_linkpred(a.data / "cns_calls.csv.gz", hide=0.1, splits=1, seed=a.seed,
                               mode="temporal", cut=CNS_CUT, sources=None)
         out["cns_task"] = c
         if not a.json:
-            print("\n".join(table(c, "Copenhagen calls task (weeks 1-3 -> week 4)")), "\n", flush=True)
+            print("\n".join(table(c, "Copenhagen calls task (weeks 1-3 -> week 4)")), "\n",
+                  flush=True)
     verdict = targets(out)
     seconds = time.perf_counter() - started
     if a.json:
@@ -157,11 +165,12 @@ def targets(out: dict) -> dict:
         v["mrr_every_network"] = all(p["mrr_ok"] for p in per.values())
     c: LinkPredResult | None = out["cns_task"]
     if c is not None:
-        err = {m: 1.0 - c.mean(m, "mrr") for m in ("find",) + RECURRENCE}
-        best = min(RECURRENCE, key=lambda m: err[m])
-        v["cns_task"] = {"find_error": err["find"], "best": best, "best_error": err[best],
-                         "ratio": err["find"] / err[best] if err[best] else float("inf"),
-                         "ok": err["find"] <= 0.85 * err[best]}
+        for key, metric in (("cns_task", "mrr"), ("cns_task_warm", "mrr_warm")):
+            err = {m: 1.0 - c.mean(m, metric) for m in ("find",) + RECURRENCE}
+            best = min(RECURRENCE, key=lambda m: err[m])
+            v[key] = {"find_error": err["find"], "best": best, "best_error": err[best],
+                      "ratio": err["find"] / err[best] if err[best] else float("inf"),
+                      "ok": err["find"] <= 0.85 * err[best]}
     return v
 
 
@@ -181,15 +190,22 @@ def summary_lines(out: dict, v: dict) -> list[str]:
         lines.append(f"target find AUC >= RA on every network: {_yes(v['auc_every_network'])}")
         lines.append(f"target mean AUC >= RA mean + 0.02: {_yes(m['ok'])} "
                      f"({m['find']:.3f} vs {m['ra'] + 0.02:.3f})")
-        lines.append(f"target per-source MRR >= RA on every network: {_yes(v['mrr_every_network'])}")
+        lines.append("target per-source MRR >= RA on every network: "
+                     f"{_yes(v['mrr_every_network'])}")
     if v.get("cns_task"):
         c = v["cns_task"]
-        lines.append(f"target Copenhagen calls 1-MRR <= 0.85x best recurrence baseline: {_yes(c['ok'])} "
+        lines.append("target Copenhagen calls 1-MRR <= 0.85x best recurrence baseline: "
+                     f"{_yes(c['ok'])} "
                      f"(find {c['find_error']:.3f} vs {c['best']} {c['best_error']:.3f}: "
                      f"ratio {c['ratio']:.2f})")
+        w = v["cns_task_warm"]
+        lines.append(f"  the same over the persons with a call in weeks 1-3 only: {_yes(w['ok'])} "
+                     f"(find {w['find_error']:.3f} vs {w['best']} {w['best_error']:.3f}: "
+                     f"ratio {w['ratio']:.2f})")
     if out["temporal"]:
         lines += ["", "# Temporal hold-out (last 10% of events): MRR (AUC on new pairs)",
-                  f"{'network':<20}" + "".join(f"{m:>15}" for m in ("find", "ra", "ppr") + RECURRENCE)]
+                  f"{'network':<20}"
+                  + "".join(f"{m:>15}" for m in ("find", "ra", "ppr") + RECURRENCE)]
         for name, t in out["temporal"].items():
             lines.append(f"{name:<20}" + "".join(
                 f"{t.mean(m, 'mrr'):>7.3f} ({t.mean(m, 'auc'):.3f})" for m in ("find", "ra", "ppr")

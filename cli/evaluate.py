@@ -59,7 +59,8 @@ class _BadInput(click.ClickException):
 @click.argument("edges", type=click.Path(dir_okay=False))
 @click.option("--hide", default=0.1, show_default=True,
               help="Share of pairs hidden (random) or of events after the default cut (temporal).")
-@click.option("--splits", default=5, show_default=True, help="Seeded splits (mean and std over them).")
+@click.option("--splits", default=5, show_default=True,
+              help="Seeded splits (mean and std over them).")
 @click.option("--seed", default=0, show_default=True, help="Seed of the splits and samples.")
 @click.option("--mode", type=click.Choice(["random", "temporal"]), default="random",
               show_default=True, help="Hide random pairs, or everything at or after a time cut.")
@@ -68,7 +69,8 @@ class _BadInput(click.ClickException):
 @click.option("--sources", type=int, default=100, show_default=True,
               help="Rank for at most this many sources per split (seeded sample; 0 = all).")
 @click.option("--max-hops", type=int, default=None, help="find's max_hops (default find's own).")
-@click.option("--max-fanout", type=int, default=None, help="find's max_fanout (default find's own).")
+@click.option("--max-fanout", type=int, default=None,
+              help="find's max_fanout (default find's own).")
 @format_option("table", "json")
 def evaluate_linkpred_cmd(edges, hide, splits, seed, mode, cut, sources, max_hops, max_fanout, fmt):
     """find as a link predictor on an edge list, beside RA, Adamic-Adar, CN, Jaccard and PPR.

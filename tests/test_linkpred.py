@@ -66,7 +66,8 @@ def test_expected_rank_with_ties_by_hand():
     # every item scored 0 (find lists none of them): the middle of 10
     assert expected_rank(np.zeros(10), np.array([3])) == 5.5
     # index arrays and masks agree
-    assert expected_rank(s, np.array([2])) == expected_rank(s, np.array([False, False, True, False]))
+    assert expected_rank(s, np.array([2])) == \
+        expected_rank(s, np.array([False, False, True, False]))
 
 
 def test_hit_probability_with_ties_by_hand():
@@ -259,7 +260,8 @@ def test_pipeline_on_real_graphs(tmp_path, name, make, weight, ra_beats_chance):
     assert res.find_ms_p50()["find"] > 0
     d = res.as_dict()
     json.dumps(d)                                   # plain JSON
-    assert d["methods"]["find"]["auc"]["mean"] == pytest.approx(summ["find"]["auc"]["mean"], abs=1e-6)
+    assert d["methods"]["find"]["auc"]["mean"] == \
+        pytest.approx(summ["find"]["auc"]["mean"], abs=1e-6)
 
 
 def test_several_scorers_and_trainers_share_one_read(tmp_path):
@@ -274,7 +276,8 @@ def test_several_scorers_and_trainers_share_one_read(tmp_path):
         return LinearScorer()
 
     res = evaluate_linkpred(path, splits=2, seed=0, sources=8,
-                            scorers={"find": None, "walk": walk_only}, trainers={"trained": trainer},
+                            scorers={"find": None, "walk": walk_only},
+                            trainers={"trained": trainer},
                             find_kwargs={"max_hops": 3, "max_fanout": 500})
     assert seen == [34, 34]                          # called on each split's training store
     assert {"find", "walk", "trained"} <= set(res.method_names)
@@ -337,6 +340,8 @@ def test_temporal_pipeline_by_hand(tmp_path):
     # 6 (no ties before the cut) -> 5 in a tie of all 5: 1/3
     want = (1 + 1 + 1 / 4 + 1 / 3.5 + 1 / 3) / 5
     assert s.methods["call_count"]["mrr"] == pytest.approx(want)
+    assert s.cold_sources == 1                                  # node 6
+    assert s.methods["call_count"]["mrr_warm"] == pytest.approx((1 + 1 + 1 / 4 + 1 / 3.5) / 4)
     # AUC on the new pairs only: call count scores every one of them 0, like a non-edge
     assert s.methods["call_count"]["auc"] == pytest.approx(0.5)
     for m, d in s.methods.items():
@@ -355,7 +360,8 @@ def test_cli_json_and_table(tmp_path):
     assert d["mode"] == "random" and d["nodes"] == 34 and len(d["splits"]) == 2
     assert {"find", "ra", "adamic_adar", "cn", "jaccard", "ppr"} <= set(d["methods"])
     assert 0 <= d["methods"]["ra"]["auc"]["mean"] <= 1
-    r = CliRunner().invoke(cli, ["evaluate", "linkpred", str(path), "--splits", "1", "--sources", "5"])
+    r = CliRunner().invoke(cli, ["evaluate", "linkpred", str(path), "--splits", "1",
+                                 "--sources", "5"])
     assert r.exit_code == 0, r.output
     assert "find" in r.output and "auc" in r.output and "mrr" in r.output
 

@@ -49,6 +49,8 @@ Definitions
   that rank is ``a + (t + 1) / (k + 1)``. hit@K is the exact probability
   that the first relevant node is within the top K under the same
   tie-breaking.
+- ``mrr_warm``: the MRR over the sources with at least one training partner
+  only (for a source without any, every method ranks all candidates tied).
 - ``coverage``: share of the AUC positives a method scores above 0 (for
   ``find``: the share of test pairs it lists at all).
 
@@ -73,12 +75,16 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
 
 from skiptrace.errors import SkiptraceError
 from skiptrace.store.base import GraphStore
+
+if TYPE_CHECKING:
+    from skiptrace.contacts.ranking.model import LinearScorer
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +103,7 @@ _ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
 #: sources ranked per split by default: ``bench/linkpred.py`` (all eight networks x 5 splits,
 #: the temporal hold-outs and the Copenhagen task) then takes about 9 minutes of CPU
 DEFAULT_SOURCES = 100
-METRICS = ("auc", "mrr", "hit@1", "hit@10", "coverage")
+METRICS = ("auc", "mrr", "hit@1", "hit@10", "mrr_warm", "coverage")
 
 
 class EdgeListError(SkiptraceError):
@@ -172,7 +178,8 @@ def read_edges(path: str | Path) -> EdgeList:
             reader = csv.reader(f)
             header = next(reader, None)
             if header is None:
-                raise EdgeListError(f"{p}:1: empty file (expected a header src,dst[,weight][,time])")
+                raise EdgeListError(f"{p}:1: empty file "
+                                    "(expected a header src,dst[,weight][,time])")
             cols = tuple(h.strip().lower() for h in header)
             if cols not in HEADERS:
                 raise EdgeListError(f"{p}:1: bad header {','.join(header)!r} "
@@ -287,7 +294,8 @@ def aggregate(el: EdgeList, mask: np.ndarray | None = None) -> PairTable:
     return PairTable(uniq // el.n, uniq % el.n, a_to_b, b_to_a, seconds, first, last)
 
 
-def write_contract(el: EdgeList, directory: str | Path, mask: np.ndarray | None = None) -> PairTable:
+def write_contract(el: EdgeList, directory: str | Path,
+                   mask: np.ndarray | None = None) -> PairTable:
     """Write the contract input layout of ``el`` (only the ``mask``-ed events) into ``directory``.
 
     ``borrowers.csv`` (every node, even one whose events are all masked
@@ -350,7 +358,8 @@ class Split:
 def _partners(lo: np.ndarray, hi: np.ndarray, n: int) -> sparse.csr_matrix:
     """Symmetric 0/1 adjacency (CSR) of undirected pairs."""
     data = np.ones(2 * len(lo), np.float64)
-    m = sparse.csr_matrix((data, (np.concatenate([lo, hi]), np.concatenate([hi, lo]))), shape=(n, n))
+    m = sparse.csr_matrix((data, (np.concatenate([lo, hi]), np.concatenate([hi, lo]))),
+                          shape=(n, n))
     m.sum_duplicates()
     m.data[:] = 1.0
     return m
@@ -396,8 +405,8 @@ def temporal_split(el: EdgeList, hide: float = 0.1, cut: float | None = None,
         cut = float(np.quantile(el.time, 1.0 - hide))
     train = el.time < cut
     if not train.any() or train.all():
-        raise SkiptraceError(f"{el.path}: cut {cut:g} leaves no {'training' if not train.any() else 'test'}"
-                             " events (times run from "
+        empty = "training" if not train.any() else "test"
+        raise SkiptraceError(f"{el.path}: cut {cut:g} leaves no {empty} events (times run from "
                              f"{el.time.min():g} to {el.time.max():g})")
     keys = el.pair_keys()
     test_keys = np.unique(keys[~train])
@@ -578,7 +587,8 @@ def personalised_pagerank(A: sparse.csr_matrix, sources: np.ndarray, *,
 
 
 # -- find ---------------------------------------------------------------------------------
-def find_scores(store: GraphStore, el: EdgeList, source: int, scorers: dict[str, object],
+def find_scores(store: GraphStore, el: EdgeList, source: int,
+                scorers: dict[str, LinearScorer | None],
                 phone_index: dict[str, int], **find_kwargs) -> tuple[dict[str, np.ndarray],
                                                                      dict[str, float]]:
     """``find``'s score of every node for one source, per scorer, from one ego-graph read.
@@ -693,7 +703,8 @@ class LinkPredResult:
                 "seconds": round(self.seconds, 2), "methods": summ, "splits": splits}
 
 
-def _sample_negatives(full: sparse.csr_matrix, s: int, k: int, rng: np.random.Generator) -> np.ndarray:
+def _sample_negatives(full: sparse.csr_matrix, s: int, k: int,
+                      rng: np.random.Generator) -> np.ndarray:
     """``k`` nodes (fewer if there are not enough) with no pair with ``s`` in the full data."""
     n = full.shape[0]
     if k <= 0:
@@ -724,8 +735,8 @@ def _sample_negatives(full: sparse.csr_matrix, s: int, k: int, rng: np.random.Ge
 def evaluate_linkpred(edges: str | Path | EdgeList, *, hide: float = 0.1, splits: int = 5,
                       seed: int = 0, mode: str = "random", cut: float | None = None,
                       sources: int | None = DEFAULT_SOURCES,
-                      scorers: dict[str, object] | None = None,
-                      trainers: dict[str, Callable[[GraphStore], object]] | None = None,
+                      scorers: dict[str, LinearScorer | None] | None = None,
+                      trainers: dict[str, Callable[[GraphStore], LinearScorer]] | None = None,
                       find_kwargs: dict | None = None, restart: float = PPR_RESTART,
                       chunk: int = 64, workdir: str | Path | None = None) -> LinkPredResult:
     """Evaluate ``find`` (each scorer / trainer) and the baselines as link predictors.
@@ -823,7 +834,8 @@ def evaluate_linkpred(edges: str | Path | EdgeList, *, hide: float = 0.1, splits
 
 
 def _score_split(el: EdgeList, sp: Split, cands: np.ndarray, graph: TrainGraph,
-                 full: sparse.csr_matrix, store: GraphStore, scorers: dict[str, object],
+                 full: sparse.csr_matrix, store: GraphStore,
+                 scorers: dict[str, LinearScorer | None],
                  find_kwargs: dict, phone_index: dict[str, int], rng: np.random.Generator,
                  restart: float, chunk: int) -> SplitResult:
     temporal = sp.mode == "temporal"
@@ -834,7 +846,10 @@ def _score_split(el: EdgeList, sp: Split, cands: np.ndarray, graph: TrainGraph,
     pos: dict[str, list[np.ndarray]] = {m: [] for m in names}
     neg: dict[str, list[np.ndarray]] = {m: [] for m in names}
     ms: dict[str, list[float]] = {m: [] for m in scorers}
-    negatives = {int(s): _sample_negatives(full, int(s), len(sp.positives[int(s)]), rng) for s in cands}
+    negatives = {int(s): _sample_negatives(full, int(s), len(sp.positives[int(s)]), rng)
+                 for s in cands}
+    warm = np.diff(graph.adj.indptr) > 0
+    is_warm: list[bool] = []
     n_rel = n_auc = 0
     for start in range(0, len(cands), chunk):
         batch = cands[start:start + chunk]
@@ -851,6 +866,7 @@ def _score_split(el: EdgeList, sp: Split, cands: np.ndarray, graph: TrainGraph,
             relmask = relmask[keep]
             p, q = sp.positives[s], negatives[s]
             n_rel += len(sp.relevant[s])
+            is_warm.append(bool(warm[s]))
             n_auc += len(p) + len(q)
             for m in names:
                 x = fs[m] if m in fs else base[m][j]
@@ -861,15 +877,16 @@ def _score_split(el: EdgeList, sp: Split, cands: np.ndarray, graph: TrainGraph,
                 pos[m].append(x[p])
                 neg[m].append(x[q])
     methods: dict[str, dict[str, float]] = {}
+    wmask = np.asarray(is_warm, bool)
     for m in names:
         P = np.concatenate(pos[m]) if pos[m] else np.empty(0)
         N = np.concatenate(neg[m]) if neg[m] else np.empty(0)
         methods[m] = {"auc": auc(P, N), "mrr": _mean(rr[m]), "hit@1": _mean(h1[m]),
                       "hit@10": _mean(h10[m]),
+                      "mrr_warm": _mean(np.asarray(rr[m])[wmask]) if len(wmask) else float("nan"),
                       "coverage": float(np.mean(P > 0)) if len(P) else float("nan")}
     p50 = {m: float(np.median(v)) if v else float("nan") for m, v in ms.items()}
-    deg = np.diff(graph.adj.indptr)
-    cold = int(np.count_nonzero(deg[cands] == 0)) if len(cands) else 0
+    cold = int(np.count_nonzero(~wmask))
     return SplitResult(sp.index, len(cands), n_rel, n_auc, methods, p50, 0.0, sp.cut, sp.as_of,
                        cold)
 
