@@ -27,10 +27,10 @@ minus RA, and whether the targets of issue 11 hold:
   week-4 call; also printed over those with a call in weeks 1-3, which is
   how the issue's figures 0.829 / 0.843 / 0.849 were computed).
 
-Runtime at the defaults (100 sources per split): about 7.5 minutes wall,
-5.5 minutes of CPU, on the project's 2-core machine shared with other jobs
-(2026-11-29); most of it is find's rank with limit=None, which builds
-evidence for every candidate. The stores are built per split in the system
+Runtime at the defaults (100 sources per split), 2026-11-29 on the
+project's 2-core machine shared with other jobs: 5.4 minutes of CPU, 7.5 to
+9.5 minutes wall (load average 4 to 8), peak RSS 440 MB. Most of it is
+find's rank with limit=None, which builds evidence for every candidate. The stores are built per split in the system
 temp directory. Definitions and metric details: skiptrace/evaluate/linkpred.py.
 """
 from __future__ import annotations
