@@ -181,7 +181,7 @@ def world(n_borrowers: int, seed: int, out_dir: str | Path, *, region: str = "CN
                            rings=len(grp.rings), benign_groups=len(grp.benign), lost_contact=int(pop.lost.sum()),
                            realised=realised)
     meta = {"generator": "skiptrace.generate", "seed": seed, "region": region, "as_of": as_of.isoformat(),
-            "n_borrowers": n, "knobs": kn.as_dict(), "counts": counts, "realised": realised,
+            "n_borrowers": n, "preset": preset, "knobs": kn.as_dict(), "counts": counts, "realised": realised,
             "rings": [{"ring_id": g.group_id, "typology": g.kind, "size": int(len(g.members)), "agents": int(len(g.agents))}
                       for g in grp.rings],
             "benign_groups": [{"group_id": g.group_id, "kind": g.kind, "size": int(len(g.members))} for g in grp.benign],
@@ -384,8 +384,12 @@ def _write_chunk(ctx: _Ctx, fmt: _Fmt, sink: Sink, lo: int, hi: int, rng: np.ran
     names = _names(ctx, t, rng)
     pbi = np.flatnonzero(in_pb)
     ctx.stats.pb_rows[lo:hi] = np.bincount(t.b[pbi] - lo, minlength=hi - lo)
-    sink.write("phonebook", [fmt.bid(t.b[pbi]), fmt.phones(pb_phone[pbi], rng), [names[i] for i in pbi.tolist()],
-                             ck.naive(cap[pbi])])
+    bid_txt, cap_txt = fmt.bid(np.arange(lo, hi)), ck.naive(p.capture[lo:hi])  # one per borrower, many rows each
+    for s0 in range(0, len(pbi), 250_000):  # in slices, to bound the text held at once (same draws)
+        sl = pbi[s0:s0 + 250_000]
+        who = (t.b[sl] - lo).tolist()
+        sink.write("phonebook", [[bid_txt[i] for i in who], fmt.phones(pb_phone[sl], rng), [names[i] for i in sl.tolist()],
+                                 [cap_txt[i] for i in who]])
     rel_names = [RELATIONS[r] for r in ec.rel.tolist()]
     sink.write("emergency_contacts", [fmt.bid(ec.b), fmt.phones(ec.phone, rng), [names[i] for i in ec.tie.tolist()],
                                       rel_names, ck.naive(ec.listed)])
@@ -412,7 +416,7 @@ def _write_chunk(ctx: _Ctx, fmt: _Fmt, sink: Sink, lo: int, hi: int, rng: np.ran
     known = np.concatenate([t.b[pbi] * ph.total + pb_phone[pbi], ec.b * ph.total + ec.phone])
     own = reach.phone == reach.b
     sec = reach.phone == ph.secondary + reach.b
-    known_flag = np.isin(reach.b * ph.total + reach.phone, known) | own | (sec & p.has_secondary[reach.b])
+    known_flag = _member(reach.b * ph.total + reach.phone, known) | own | (sec & p.has_secondary[reach.b])
     known_flag |= (reach.phone >= ph.switch) & (p.employer[reach.b] >= 0)
     sink.write("reachable", [fmt.bid(reach.b), ph.e164(reach.phone), fmt.prob(reach.p), reach.mechanism,
                              reach.relation, [_TF[x] for x in known_flag.tolist()]])
@@ -449,6 +453,15 @@ def _write_chunk(ctx: _Ctx, fmt: _Fmt, sink: Sink, lo: int, hi: int, rng: np.ran
                             [ACTIONS[x][1] for x in rs["action"].tolist()], fmt.prob(rs["p"]), fmt.money(rs["expected"]),
                             _opt_e164(ph, tgt), fmt.prob(rs["baseline"]), [SEGMENTS[s] for s in rs["segment"].tolist()]])
     return seq + na
+
+
+def _member(x: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """``np.isin(x, pool)`` by sorting ``pool`` (fast for a few keys in a big pool)."""
+    if not len(pool):
+        return np.zeros(len(x), bool)
+    srt = np.sort(pool)
+    pos = np.minimum(np.searchsorted(srt, x), len(srt) - 1)
+    return srt[pos] == x
 
 
 def _opt_e164(ph: PhoneSpace, idx: np.ndarray) -> list[str]:

@@ -128,6 +128,15 @@ class Knobs:
         if self.friend_group_size == 1:
             raise ValueError("friend_group_size must be 0 (no groups) or >= 2")
 
+    @property
+    def realistic(self) -> bool:
+        """Whether any realism knob (phonebook size aside) is off its legacy value.
+
+        Only then may the generator draw its random numbers in a new order
+        (e.g. call activity for called ties only, which is much cheaper).
+        """
+        return any(getattr(self, k) != v for k, v in LEGACY.items() if not k.startswith("phonebook_"))
+
     @classmethod
     def preset(cls, name: str = "default", **overrides: Any) -> Knobs:
         """The knobs of a named preset with ``overrides`` on top.

@@ -290,7 +290,6 @@ def tie_calls(ctx, t: Ties, lo: int, hi: int, rng: np.random.Generator,
     if k.acquaintance_call_scale != 1.0:
         pc = np.where(t.kind == ACQ, pc * k.acquaintance_call_scale, pc)
     has = (rng.random(nt) < pc) & ~is_bb
-    first, last, n = activity(rng, s, T, H)
     ta = p.switch[t.b]
     force = np.zeros(nt, bool)
     sometimes = k.new_number_calls_circle_share < 1.0
@@ -300,6 +299,12 @@ def tie_calls(ctx, t: Ties, lo: int, hi: int, rng: np.random.Generator,
     else:
         # only borrowers whose new number calls the old circle at all; one partner for sure, drawn by strength
         cand = np.isin(t.kind, [REL, FRIEND_T, COLL]) & (t.csw >= INF) & (ta < INF) & p.calls_circle[t.b]
+    if not k.realistic:  # the legacy draws: activity of every tie
+        first, last, n = activity(rng, s, T, H)
+    else:  # only of the ties that may call (most phonebook entries never do)
+        need = has | cand
+        first, last, n = np.zeros(nt), np.full(nt, -1.0), np.zeros(nt, np.int64)
+        first[need], last[need], n[need] = activity(rng, s[need], T, H)
     if cand.any():
         ci = np.flatnonzero(cand)
         key = -s[ci] if not sometimes else -(2 * np.log(s[ci]) + xrng.gumbel(size=len(ci)))
