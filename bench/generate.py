@@ -6,6 +6,7 @@ worlds' throughput with the smallest one's (linear scaling gives 1.0).
 
     python bench/generate.py                       # 100k and 1M borrowers
     python bench/generate.py --sizes 20000 100000 --out /tmp/bench-gen
+    python bench/generate.py --sizes 100000 --preset legacy    # the world before the realism knobs
 """
 from __future__ import annotations
 
@@ -19,15 +20,16 @@ import time
 from pathlib import Path
 
 
-def child(n: int, seed: int, out: Path) -> None:
+def child(n: int, seed: int, out: Path, preset: str) -> None:
     from skiptrace.generate import world
 
     t0 = time.perf_counter()
-    summary = world(n, seed, out)
+    summary = world(n, seed, out, preset=preset)
     seconds = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
     sizes = {str(p.relative_to(out)): p.stat().st_size for p in sorted(out.rglob("*.csv"))}
-    print(json.dumps({"n": n, "seconds": seconds, "peak_mb": peak_mb, "counts": summary.counts, "bytes": sizes}))
+    print(json.dumps({"n": n, "seconds": seconds, "peak_mb": peak_mb, "counts": summary.counts, "bytes": sizes,
+                      "realised": summary.realised}))
 
 
 def main() -> None:
@@ -35,16 +37,18 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path("/tmp/skiptrace-bench-generate"))
+    ap.add_argument("--preset", choices=["default", "legacy"], default="default")
     ap.add_argument("--keep", action="store_true", help="keep the generated worlds")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.seed, args.out)
+        child(args.child, args.seed, args.out, args.preset)
         return
     results = []
     for n in args.sizes:
         out = args.out / f"n{n}"
-        proc = subprocess.run([sys.executable, __file__, "--child", str(n), "--seed", str(args.seed), "--out", str(out)],
+        proc = subprocess.run([sys.executable, __file__, "--child", str(n), "--seed", str(args.seed), "--out", str(out),
+                               "--preset", args.preset],
                               check=True, capture_output=True, text=True)
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         results.append(r)
@@ -56,6 +60,7 @@ def main() -> None:
             size = r["bytes"].get(name if name.startswith("truth/") else f"{name}", r["bytes"].get(f"{name}.csv", 0))
             size = r["bytes"].get(f"{name}.csv", size)
             print(f"    {name:<26} {rows:>13,} rows  {size / 2**20:9.1f} MiB")
+        print("    realised: " + json.dumps(r["realised"]))
         if not args.keep:
             shutil.rmtree(out, ignore_errors=True)
     base = results[0]["n"] / results[0]["seconds"]

@@ -33,6 +33,8 @@ def _knob(values: tuple[str, ...]) -> dict[str, Any]:
               help="Number plan, time zones and names.")
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=DEFAULT_AS_OF.isoformat(),
               show_default=True, help="The world's 'now' (a date).")
+@click.option("--preset", type=click.Choice(["default", "legacy"]), default="default", show_default=True,
+              help="Knob preset: the realistic world, or the pre-realism (issue 11) one; options and --knob override it.")
 @click.option("--phonebook-max", type=click.IntRange(min=5), default=None,
               help=f"Cap on phonebook size [default: {Knobs().phonebook_max}].")
 @click.option("--delinquent-share", type=click.FloatRange(0, 1), default=None,
@@ -41,7 +43,7 @@ def _knob(values: tuple[str, ...]) -> dict[str, Any]:
               help=f"Share of delinquent borrowers out of contact [default: {Knobs().lost_contact_share}].")
 @click.option("--knob", "knobs", multiple=True, metavar="NAME=VALUE",
               help="Any other knob of skiptrace.generate.Knobs (see docs/generator.md); repeatable.")
-def generate(n: int, seed: int, out: str, region: str, as_of: dt.datetime, phonebook_max: int | None,
+def generate(n: int, seed: int, out: str, region: str, as_of: dt.datetime, preset: str, phonebook_max: int | None,
              delinquent_share: float | None, lost_contact_share: float | None, knobs: tuple[str, ...]) -> None:
     """Write a synthetic lending world (contract layout plus truth/) to OUT."""
     extra = _knob(knobs)
@@ -50,7 +52,7 @@ def generate(n: int, seed: int, out: str, region: str, as_of: dt.datetime, phone
         if value is not None:
             extra[name] = value
     try:
-        summary = world(n, seed, out, region=region.upper(), as_of=as_of.date(), **extra)
+        summary = world(n, seed, out, region=region.upper(), as_of=as_of.date(), preset=preset, **extra)
     except (ValueError, TypeError) as exc:
         raise click.UsageError(str(exc)) from exc
     click.echo(f"wrote {summary.out_dir}: {summary.n_borrowers} borrowers, region {summary.region}, "
@@ -59,3 +61,7 @@ def generate(n: int, seed: int, out: str, region: str, as_of: dt.datetime, phone
     for name, rows in summary.counts.items():
         click.echo(f"  {name:<{width}}  {rows:>12,}")
     click.echo(f"  rings {summary.rings}, benign groups {summary.benign_groups}, lost contact {summary.lost_contact}")
+    r = summary.realised
+    click.echo(f"  call clustering {r['call_clustering']}, phonebook median {r['phonebook_median']:g}, "
+               f"lost new numbers seen with the old circle {r['lost_new_number_visible_with_old_circle_share']}, "
+               f"status coverage {r['phone_status_coverage']}, fake emergency contacts {r['fake_emergency_share']}")

@@ -14,12 +14,14 @@ from skiptrace.generate import groups as groups_mod
 from skiptrace.generate import population as pop_mod
 from skiptrace.generate.calls import Calls, activity, split
 from skiptrace.generate.clock import Clock
+from skiptrace.generate.calls import cut
 from skiptrace.generate.history import ACTIONS, CHANNELS, OUTCOMES, ThirdParties, costs, simulate
-from skiptrace.generate.identity import CN_ZONES, US_ZONES, Identities
+from skiptrace.generate.identity import CN_ZONES, US_ZONES, Identities, mix
 from skiptrace.generate.knobs import Knobs
 from skiptrace.generate.phones import PhoneSpace
 from skiptrace.generate.population import (
     INF, KNOWN_CHURN, LOST_MECHANISMS, PHONE_STATUS, RELATIONS, SEGMENTS, STATUSES, Population)
+from skiptrace.generate.stats import WorldStats
 from skiptrace.generate.ties import (
     AGENT, BB, COURIER, FRAUDPH, P_PHONEBOOK, REL, SWITCH, build_ties, emergency_contacts, reach_truth, tie_calls)
 from skiptrace.generate.writer import INPUT_FILES, Sink
@@ -29,8 +31,9 @@ log = logging.getLogger(__name__)
 CHUNK = 10_000  # borrowers per chunk; fixed, because per-chunk random streams depend on it
 DEFAULT_AS_OF = dt.date(2026, 6, 30)
 _TF = ["false", "true"]
-# random streams (SeedSequence spawn keys)
-S_POP, S_NUMBERING, S_BORROWER, S_CHUNK, S_BB, S_HUB = range(6)
+# random streams (SeedSequence spawn keys); the realism knobs draw only from S_LOGS, S_REAL, S_BB_REAL, S_STATS,
+# so the legacy knobs leave every other stream, and so every file, as it was
+S_POP, S_NUMBERING, S_BORROWER, S_CHUNK, S_BB, S_HUB, S_LOGS, S_REAL, S_BB_REAL, S_STATS = range(10)
 
 
 @dataclass
@@ -47,6 +50,7 @@ class WorldSummary:
     rings: int = 0
     benign_groups: int = 0
     lost_contact: int = 0
+    realised: dict[str, Any] = field(default_factory=dict)  # measured statistics (see stats.py)
 
 
 def _rng(seed: int, *key: int) -> np.random.Generator:
@@ -59,6 +63,9 @@ class _Ctx:
     def __init__(self, pop: Population, groups: groups_mod.Groups, phones: PhoneSpace, ids: Identities, seed: int):
         self.pop, self.groups, self.phones, self.ids = pop, groups, phones, ids
         self.salt = seed * 1_000_003 + 17
+        self.stats = WorldStats(pop.n, min(pop.n, CHUNK))
+        self.stats.watch = pop.lost & (pop.switch < INF)
+        self.carry_pairs = np.zeros(0, np.int64)  # contact pairs of a community that goes on in the next chunk
         p = pop
         src = np.concatenate([p.bb_u, p.bb_v])
         o = np.argsort(src, kind="stable")
@@ -104,11 +111,13 @@ class _Fmt:
 
 
 def world(n_borrowers: int, seed: int, out_dir: str | Path, *, region: str = "CN",
-          as_of: dt.date | str | None = None, **knobs: Any) -> WorldSummary:
+          as_of: dt.date | str | None = None, preset: str = "default", **knobs: Any) -> WorldSummary:
     """Write a synthetic lending world with ground truth to ``out_dir``.
 
     Files follow the input contract (borrowers.csv ... payments.csv) and
     ``out_dir/truth/`` holds the hidden truth (see docs/generator.md). The
+    knobs are those of ``preset`` (``default``, or ``legacy`` for the world
+    of the generator before the realism knobs) with ``knobs`` on top. The
     same ``(n_borrowers, seed, region, as_of, knobs)`` always gives
     byte-identical files. Raises ValueError for invalid arguments.
     """
@@ -128,7 +137,7 @@ def world(n_borrowers: int, seed: int, out_dir: str | Path, *, region: str = "CN
             raise ValueError(f"as_of must be a date YYYY-MM-DD, got {as_of!r}") from exc
     elif isinstance(as_of, dt.datetime):
         as_of = as_of.date()
-    kn = Knobs.from_dict(knobs)
+    kn = Knobs.preset(preset, **knobs)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)  # our files are overwritten; nothing else is touched
 
@@ -141,10 +150,13 @@ def world(n_borrowers: int, seed: int, out_dir: str | Path, *, region: str = "CN
     pop_mod.churn_and_loss(pop, rng, grp.ring_onset)
     pop_mod.relatives(pop, rng)
     pop_mod.borrower_edges(pop, rng, grp.bb_extra)
+    real_logs = kn.partial_call_logs or kn.new_number_calls_circle_share < 1.0
+    pop_mod.call_logs(pop, _rng(seed, S_LOGS) if real_logs else None)
     n_emp = pop.n_comm * pop.employers_per_comm
     emp_city = pop.city[np.minimum(np.arange(n_emp) // pop.employers_per_comm * kn.community_size, n - 1)]
     phones = PhoneSpace(region, n, int(pop.rel_start[-1]), pop.n_comm * pop.pool_slice, grp.n_hubs, n_emp,
-                        zone=np.zeros(0, np.int8), employer_city=emp_city, rng=_rng(seed, S_NUMBERING))
+                        zone=np.zeros(0, np.int8), employer_city=emp_city, rng=_rng(seed, S_NUMBERING),
+                        n_fake=5 * n if kn.fake_emergency_share > 0 else 0)
     phones.zone = _phone_zones(pop, grp, phones, emp_city)
     ids = Identities(region, salt=seed * 7919 + 11)
     ctx = _Ctx(pop, grp, phones, ids, seed)
@@ -155,7 +167,7 @@ def world(n_borrowers: int, seed: int, out_dir: str | Path, *, region: str = "CN
         for c, lo in enumerate(range(0, n, CHUNK)):
             hi = min(n, lo + CHUNK)
             _write_borrowers(ctx, fmt, sink, lo, hi, _rng(seed, S_BORROWER, c))
-            seq = _write_chunk(ctx, fmt, sink, lo, hi, _rng(seed, S_CHUNK, c), seq)
+            seq = _write_chunk(ctx, fmt, sink, lo, hi, _rng(seed, S_CHUNK, c), seq, _rng(seed, S_REAL, c))
             log.debug("chunk %d done (%d borrowers)", c, hi)
         _write_bb_calls(ctx, fmt, sink, seed)
         _write_hubs(ctx, fmt, sink, _rng(seed, S_HUB))
@@ -163,10 +175,13 @@ def world(n_borrowers: int, seed: int, out_dir: str | Path, *, region: str = "CN
     finally:
         sink.close()
     counts = {(k if k in INPUT_FILES else f"truth/{k}"): v for k, v in sink.counts.items()}
+    ctx.stats.call_rows = counts["calls"]
+    realised = ctx.stats.as_dict(_rng(seed, S_STATS), pop.has_pb)
     summary = WorldSummary(str(out), seed, region, as_of.isoformat(), n, kn.as_dict(), counts,
-                           rings=len(grp.rings), benign_groups=len(grp.benign), lost_contact=int(pop.lost.sum()))
+                           rings=len(grp.rings), benign_groups=len(grp.benign), lost_contact=int(pop.lost.sum()),
+                           realised=realised)
     meta = {"generator": "skiptrace.generate", "seed": seed, "region": region, "as_of": as_of.isoformat(),
-            "n_borrowers": n, "knobs": kn.as_dict(), "counts": counts,
+            "n_borrowers": n, "preset": preset, "knobs": kn.as_dict(), "counts": counts, "realised": realised,
             "rings": [{"ring_id": g.group_id, "typology": g.kind, "size": int(len(g.members)), "agents": int(len(g.agents))}
                       for g in grp.rings],
             "benign_groups": [{"group_id": g.group_id, "kind": g.kind, "size": int(len(g.members))} for g in grp.benign],
@@ -185,10 +200,29 @@ def _phone_zones(p: Population, g: groups_mod.Groups, ph: PhoneSpace, emp_city: 
     z[ph.relative_old:ph.relative_old + len(owner)] = p.zone[owner]
     comm_zone = p.zone[np.minimum(np.arange(p.n_comm) * p.knobs.community_size, n - 1)]
     z[ph.pool:ph.hub] = np.repeat(comm_zone, p.pool_slice)
-    z[ph.hub:ph.switch] = g.hub_zone
+    z[ph.hub:ph.fake] = g.hub_zone
+    z[ph.fake:ph.switch] = np.repeat(p.zone, ph.n_fake // n) if ph.n_fake else z[ph.fake:ph.switch]
     cities = p.cities
     z[ph.switch:ph.total] = np.array([c.zone for c in cities], np.int8)[emp_city]
     return z
+
+
+def _write_status(ctx: _Ctx, fmt: _Fmt, sink: Sink, phone: np.ndarray, status: np.ndarray, at,
+                  rng: np.random.Generator) -> None:
+    """phone_status rows, for the ``phone_status_coverage`` share of phones (a fixed hash of the phone).
+
+    ``at`` is the status times, or a function drawing them after the phones
+    are rendered (the order the legacy generator drew them in).
+    """
+    cov = ctx.pop.knobs.phone_status_coverage
+    ctx.stats.status_total += len(phone)
+    keep = np.ones(len(phone), bool)
+    if cov < 1.0:
+        keep = (mix(phone, ctx.salt + 23) % np.uint64(1_000_000)).astype(np.float64) < cov * 1e6
+    ctx.stats.status_kept += int(keep.sum())
+    text = fmt.phones(phone[keep], rng)
+    at = np.asarray(at() if callable(at) else at)[keep]
+    sink.write("phone_status", [text, [PHONE_STATUS[s] for s in np.asarray(status)[keep].tolist()], fmt.clock.dates(at)])
 
 
 def _write_borrowers(ctx: _Ctx, fmt: _Fmt, sink: Sink, lo: int, hi: int, rng: np.random.Generator) -> None:
@@ -236,7 +270,7 @@ def _write_borrowers(ctx: _Ctx, fmt: _Fmt, sink: Sink, lo: int, hi: int, rng: np
     st_s = [p.old_status[b], np.zeros(kc.sum(), np.int8), np.where(dead, 1, 0)[sec].astype(np.int8)]
     st_t = [p.old_status_at[b], recent[kc], np.where(dead, np.minimum(p.since[b] + 3, T - 0.5), recent)[sec]]
     SP, SS, ST = (np.concatenate(x) for x in (st_p, st_s, st_t))
-    sink.write("phone_status", [fmt.phones(SP, rng), [PHONE_STATUS[s] for s in SS.tolist()], ck.dates(ST)])
+    _write_status(ctx, fmt, sink, SP, SS, ST, rng)
     # devices: own ones, co-borrower household devices, group devices
     nd = p.n_devices[b]
     db = np.repeat(b, nd)
@@ -302,12 +336,46 @@ def _names(ctx: _Ctx, t, rng: np.random.Generator) -> list[str]:
     return names
 
 
-def _write_chunk(ctx: _Ctx, fmt: _Fmt, sink: Sink, lo: int, hi: int, rng: np.random.Generator, seq: int) -> int:
-    """Phonebooks, emergency contacts, calls, truth and collection history of one chunk."""
+def _fake_emergency(ctx: _Ctx, t, ec, rng: np.random.Generator) -> np.ndarray:
+    """Replace ``fake_emergency_share`` of the listed emergency contacts by fakes, in place.
+
+    Half are numbers no one uses (calls fail: listed as disconnected to the
+    response model), a fifth the borrower's own registered number, the rest
+    a stranger's number (someone answers who does not know the borrower).
+    The listed name and relation stay as the borrower wrote them; none of
+    them reaches the borrower (truth/reachable.csv never lists them for it).
+    Agent and fraud-shared listings are never replaced. Returns the mask.
+    """
+    p, ph = ctx.pop, ctx.phones
+    share = p.knobs.fake_emergency_share
+    fake = np.zeros(len(ec.b), bool)
+    if share <= 0 or not len(ec.b):
+        return fake
+    fake = (rng.random(len(ec.b)) < share) & ~np.isin(t.kind[ec.tie], [AGENT, FRAUDPH])
+    fi = np.flatnonzero(fake)
+    b = ec.b[fi]
+    u = rng.random(len(fi))
+    slot = np.arange(len(ec.b))[fi] % 5
+    unused, own = u < 0.5, (u >= 0.5) & (u < 0.7)
+    stranger = ph.pool + rng.integers(0, ph.n_pool, len(fi))
+    ec.phone[fi] = np.where(unused, ph.fake + 5 * b + slot, np.where(own, b, stranger))
+    ec.stale[fi] = np.where(unused, 1, np.where(own, p.old_status[b], 2)).astype(np.int8)
+    ctx.stats.ec_fake += len(fi)
+    return fake
+
+
+def _write_chunk(ctx: _Ctx, fmt: _Fmt, sink: Sink, lo: int, hi: int, rng: np.random.Generator, seq: int,
+                 xrng: np.random.Generator) -> int:
+    """Phonebooks, emergency contacts, calls, truth and collection history of one chunk.
+
+    ``rng`` draws what the legacy generator drew, in the same order; ``xrng``
+    what the realism knobs add (untouched at the legacy knobs).
+    """
     p, ph, ck = ctx.pop, ctx.phones, fmt.clock
     T = ck.today
     t = build_ties(ctx, lo, hi, rng)
     ec = emergency_contacts(ctx, t, lo, hi, rng)
+    fake = _fake_emergency(ctx, t, ec, xrng)
     # phonebook: ties listed at capture time
     in_pb = p.has_pb[t.b] & (rng.random(len(t.b)) < P_PHONEBOOK[t.kind])
     in_pb &= np.where(np.isin(t.kind, [AGENT, FRAUDPH, COURIER]), t.flag_pb, True)
@@ -315,27 +383,40 @@ def _write_chunk(ctx: _Ctx, fmt: _Fmt, sink: Sink, lo: int, hi: int, rng: np.ran
     pb_phone = np.where((t.old >= 0) & (cap < t.csw), t.old, t.cur)
     names = _names(ctx, t, rng)
     pbi = np.flatnonzero(in_pb)
-    sink.write("phonebook", [fmt.bid(t.b[pbi]), fmt.phones(pb_phone[pbi], rng), [names[i] for i in pbi.tolist()],
-                             ck.naive(cap[pbi])])
+    ctx.stats.pb_rows[lo:hi] = np.bincount(t.b[pbi] - lo, minlength=hi - lo)
+    bid_txt, cap_txt = fmt.bid(np.arange(lo, hi)), ck.naive(p.capture[lo:hi])  # one per borrower, many rows each
+    for s0 in range(0, len(pbi), 250_000):  # in slices, to bound the text held at once (same draws)
+        sl = pbi[s0:s0 + 250_000]
+        who = (t.b[sl] - lo).tolist()
+        sink.write("phonebook", [[bid_txt[i] for i in who], fmt.phones(pb_phone[sl], rng), [names[i] for i in sl.tolist()],
+                                 [cap_txt[i] for i in who]])
     rel_names = [RELATIONS[r] for r in ec.rel.tolist()]
     sink.write("emergency_contacts", [fmt.bid(ec.b), fmt.phones(ec.phone, rng), [names[i] for i in ec.tie.tolist()],
                                       rel_names, ck.naive(ec.listed)])
+    ctx.stats.ec_rows += len(ec.b)
     # the lender checked the relatives' numbers it holds as emergency contacts
-    rm = t.kind[ec.tie] == REL
+    rm = (t.kind[ec.tie] == REL) & ~fake
     st_phone = ec.phone[rm]
     st_stat = ec.stale[rm]
     r = t.aux[ec.tie][rm]
     st_at = np.where(st_stat > 0, p.rel_old_status_at[r], T - rng.integers(0, 30, rm.sum()) + 0.5)
-    sink.write("phone_status", [fmt.phones(st_phone, rng), [PHONE_STATUS[s] for s in st_stat.tolist()], ck.dates(st_at)])
+    _write_status(ctx, fmt, sink, st_phone, st_stat, st_at, rng)
     # calls
-    cc = tie_calls(ctx, t, lo, hi, rng)
+    cc = tie_calls(ctx, t, lo, hi, rng, xrng)
     _write_calls(fmt, sink, cc.calls, rng)
+    st = ctx.stats
+    if lo < st.edge_borrowers:
+        st.edges(cc.calls.a, cc.calls.b)
+    st.call_rows_true += cc.rows_true
+    st.call_rows_visible += cc.rows_visible
+    st.closure_rows += cc.rows_closure
+    st.carried[cc.carried] = True
     # truth: who reaches the lost-contact borrowers
-    reach = reach_truth(ctx, t, cc, lo, hi, rng)
+    reach = reach_truth(ctx, t, cc, lo, hi, rng, xrng)
     known = np.concatenate([t.b[pbi] * ph.total + pb_phone[pbi], ec.b * ph.total + ec.phone])
     own = reach.phone == reach.b
     sec = reach.phone == ph.secondary + reach.b
-    known_flag = np.isin(reach.b * ph.total + reach.phone, known) | own | (sec & p.has_secondary[reach.b])
+    known_flag = _member(reach.b * ph.total + reach.phone, known) | own | (sec & p.has_secondary[reach.b])
     known_flag |= (reach.phone >= ph.switch) & (p.employer[reach.b] >= 0)
     sink.write("reachable", [fmt.bid(reach.b), ph.e164(reach.phone), fmt.prob(reach.p), reach.mechanism,
                              reach.relation, [_TF[x] for x in known_flag.tolist()]])
@@ -352,6 +433,7 @@ def _write_chunk(ctx: _Ctx, fmt: _Fmt, sink: Sink, lo: int, hi: int, rng: np.ran
     else:
         relay = np.where(p.lost[ec.b], 0.0, relay)
     relay = np.where(np.isin(t.kind[ec.tie], [AGENT, FRAUDPH]), 0.02, relay)
+    relay = np.where(fake, 0.0, relay)
     hist = simulate(ctx, lo, hi, ThirdParties(ec.b, ec.phone, ec.stale, relay), rng)
     a = hist.attempts
     na = len(a["b"])
@@ -373,6 +455,15 @@ def _write_chunk(ctx: _Ctx, fmt: _Fmt, sink: Sink, lo: int, hi: int, rng: np.ran
     return seq + na
 
 
+def _member(x: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """``np.isin(x, pool)`` by sorting ``pool`` (fast for a few keys in a big pool)."""
+    if not len(pool):
+        return np.zeros(len(x), bool)
+    srt = np.sort(pool)
+    pos = np.minimum(np.searchsorted(srt, x), len(srt) - 1)
+    return srt[pos] == x
+
+
 def _opt_e164(ph: PhoneSpace, idx: np.ndarray) -> list[str]:
     out = [""] * len(idx)
     m = np.flatnonzero(idx >= 0)
@@ -389,6 +480,7 @@ def _write_calls(fmt: _Fmt, sink: Sink, c: Calls, rng: np.random.Generator) -> N
         return d + (7 + 16 * (t - d)) / 24
 
     first, last = waking(np.minimum(c.first, c.last)), waking(c.last)
+    fmt.ctx.stats.calls(c.a, c.b)
     sink.write("calls", [fmt.phones(c.a, rng), fmt.phones(c.b, rng), [str(x) for x in c.a2b.tolist()],
                          [str(x) for x in c.b2a.tolist()], [str(x) for x in c.seconds.tolist()],
                          ck.aware(first, c.zone), ck.aware(last, c.zone)])
@@ -408,13 +500,22 @@ def _write_bb_calls(ctx: _Ctx, fmt: _Fmt, sink: Sink, seed: int) -> None:
         first, last, n = activity(rng, s, T, H)
         ta, tb = p.switch[u], p.switch[v]
         cont = rng.random(len(u)) < np.sqrt(s)
+        cont &= (p.calls_circle[u] | (ta >= INF)) & (p.calls_circle[v] | (tb >= INF))  # all True when legacy
         last = np.where(~cont, np.minimum(last, np.minimum(ta, tb) - 0.05), last)
         m = has & (first <= last)
+        for side, t_side in ((u, ta), (v, tb)):  # a changed number that kept calling this borrower
+            ctx.stats.carried[side[m & cont & (t_side < INF) & (last >= t_side)]] = True
         u, v = u[m], v[m]
         calls = split(rng, a_old=u, a_new=np.where(ta[m] < INF, ph.new + u, -1), ta=ta[m],
                       b_old=np.where(tb[m] < INF, v, -1), b_new=np.where(tb[m] < INF, ph.new + v, v), tb=tb[m],
                       first=first[m], last=last[m], calls=n[m], s=s[m], mean_seconds=60 + 250 * s[m], zone=p.zone[u])
-        _write_calls(fmt, sink, calls.unique_pairs(), rng)
+        if p.knobs.partial_call_logs:  # either side's uploads show the call
+            ou, ov = calls.a % p.n, calls.b % p.n
+            calls, _ = cut(_rng(seed, S_BB_REAL, c), calls, np.maximum(p.call_capture[ou], p.call_capture[ov]))
+        calls = calls.unique_pairs()
+        _write_calls(fmt, sink, calls, rng)
+        first_chunk = (calls.a % p.n < ctx.stats.edge_borrowers) & (calls.b % p.n < ctx.stats.edge_borrowers)
+        ctx.stats.edges(calls.a[first_chunk], calls.b[first_chunk])
 
 
 def _write_hubs(ctx: _Ctx, fmt: _Fmt, sink: Sink, rng: np.random.Generator) -> None:
@@ -422,8 +523,7 @@ def _write_hubs(ctx: _Ctx, fmt: _Fmt, sink: Sink, rng: np.random.Generator) -> N
     p, ph, g = ctx.pop, ctx.phones, ctx.groups
     T = float(p.clock.today)
     h = np.flatnonzero(np.isin(g.hub_kind, [groups_mod.AGENT, groups_mod.FRAUD_PHONE]))
-    sink.write("phone_status", [fmt.phones(ph.hub + h, rng), ["active"] * len(h),
-                                fmt.clock.dates(T - rng.integers(0, 30, len(h)) + 0.5)])
+    _write_status(ctx, fmt, sink, ph.hub + h, np.zeros(len(h), np.int8), lambda: T - rng.integers(0, 30, len(h)) + 0.5, rng)
     fr = np.flatnonzero(g.hub_kind == groups_mod.FRAUD_PHONE)
     if len(fr):
         from skiptrace.generate.calls import strangers

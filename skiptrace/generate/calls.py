@@ -62,12 +62,13 @@ def activity(rng: np.random.Generator, s: np.ndarray, today: float, horizon: flo
 def split(rng: np.random.Generator, *, a_old: np.ndarray, a_new: np.ndarray, ta: np.ndarray,
           b_old: np.ndarray, b_new: np.ndarray, tb: np.ndarray, first: np.ndarray, last: np.ndarray,
           calls: np.ndarray, s: np.ndarray, mean_seconds: np.ndarray, zone: np.ndarray,
-          force: np.ndarray | None = None) -> Calls:
+          force: np.ndarray | None = None, sources: list | None = None) -> Calls:
     """Records of each tie's calls, split at the number changes of both sides.
 
     ``a_new``/``b_old`` are -1 where that side did not change (``ta``/``tb``
     are then INF). ``force`` marks ties whose every active piece must carry
-    at least one call.
+    at least one call. When ``sources`` is a list, the index of the input
+    tie of every output record is appended to it (one array).
     """
     c1, c2 = np.minimum(ta, tb), np.maximum(ta, tb)
     starts = [first, np.maximum(first, c1), np.maximum(first, c2)]
@@ -88,10 +89,12 @@ def split(rng: np.random.Generator, *, a_old: np.ndarray, a_new: np.ndarray, ta:
         rest = rest - lens[i]
     frac = rng.beta(1 + 4 * s, 1 + 4 * s)
     parts = []
+    src = []
     for i in range(3):
         m = valid[i] & (counts[i] > 0)
         if not m.any():
             continue
+        src.append(np.flatnonzero(m))
         st, en, n = starts[i][m], ends[i][m], counts[i][m]
         mid = (st + en) / 2
         pa = np.where((a_new[m] >= 0) & (mid >= ta[m]), a_new[m], a_old[m])
@@ -102,10 +105,40 @@ def split(rng: np.random.Generator, *, a_old: np.ndarray, a_new: np.ndarray, ta:
         a2b = rng.binomial(n, frac[m])
         secs = np.round(n * mean_seconds[m] * np.exp(0.3 * rng.standard_normal(len(n)))).astype(np.int64)
         parts.append(Calls(pa, pb, a2b, n - a2b, np.maximum(secs, n), st, en, zone[m]))
+    if sources is not None:
+        sources.append(np.concatenate(src) if src else np.zeros(0, np.int64))
     if not parts:
-        z = np.zeros(0, np.int64)
-        return Calls(z, z, z, z, z, z.astype(float), z.astype(float), z)
+        return _empty()
     return Calls.concat(parts)
+
+
+def _empty() -> Calls:
+    z = np.zeros(0, np.int64)
+    return Calls(z, z, z, z, z, z.astype(float), z.astype(float), z)
+
+
+def cut(rng: np.random.Generator, c: Calls, until: np.ndarray) -> tuple[Calls, np.ndarray]:
+    """What a call log that stops at ``until`` (per record) shows of each record.
+
+    Records that start after ``until`` vanish; records that straddle it keep
+    the calls before it (a binomial share of the count, both directions and
+    seconds scaled alike) and end before it. Returns the visible records and
+    the mask of kept input records.
+    """
+    keep = c.first <= until
+    v = c.take(keep)
+    u = until[keep]
+    part = np.flatnonzero(v.last > u)
+    if len(part):
+        st, en, uu = v.first[part], v.last[part], u[part]
+        n = v.a2b[part] + v.b2a[part]
+        share = np.clip((uu - st) / np.maximum(en - st, 1e-9), 0.0, 1.0)
+        n2 = np.maximum(1, rng.binomial(n, share))
+        a2b = rng.hypergeometric(v.a2b[part], v.b2a[part], n2)
+        secs = np.maximum(np.round(v.seconds[part] * n2 / np.maximum(n, 1)).astype(np.int64), n2)
+        last = np.where(n2 == 1, st, st + (uu - st) * rng.random(len(part)) ** 0.3)
+        v.a2b[part], v.b2a[part], v.seconds[part], v.last[part] = a2b, n2 - a2b, secs, last
+    return v, keep
 
 
 def strangers(rng: np.random.Generator, phone: np.ndarray, since: np.ndarray, today: float, pool_lo: int,

@@ -6,6 +6,26 @@ from typing import Any
 
 Range = tuple[int, int]
 
+# Knob values that reproduce the generator as it was before the realism knobs
+# (issue 11): with them every file but truth/world.json is byte-identical to
+# what that generator wrote for the same arguments.
+LEGACY: dict[str, Any] = {
+    "phonebook_median": 30.0,
+    "phonebook_sigma": 1.0,
+    "phonebook_local_share": 0.95,
+    "acquaintance_call_scale": 1.0,
+    "friend_group_size": 0,
+    "family_closure": 0.0,
+    "friend_closure": 0.0,
+    "colleague_closure": 0.0,
+    "partial_call_logs": False,
+    "new_number_calls_circle_share": 1.0,
+    "phone_status_coverage": 1.0,
+    "fake_emergency_share": 0.0,
+    "latent_closeness_sd": 0.0,
+}
+PRESETS = ("default", "legacy")
+
 
 @dataclass(frozen=True)
 class Knobs:
@@ -39,12 +59,25 @@ class Knobs:
     co_borrower_share: float = 0.06  # borrowers sharing a home with another borrower
     borrower_friends_mean: float = 0.5
     borrower_colleagues_mean: float = 1.5
+    friend_group_size: int = 8  # friends come from groups of this many people who know each other (0: anyone)
+    family_closure: float = 0.7  # P(two relatives of a borrower call each other), times a strength factor
+    friend_closure: float = 0.5  # P(two friends of a borrower from one group call each other), likewise
+    colleague_closure: float = 0.3  # P(two colleagues of a borrower call each other), likewise
     # phonebooks
     phonebook_share: float = 0.85  # borrowers whose phonebook was captured
-    phonebook_median: float = 30.0
-    phonebook_sigma: float = 1.0  # lognormal shape: heavier tail when larger
+    phonebook_median: float = 150.0
+    phonebook_sigma: float = 0.8  # lognormal shape: heavier tail when larger
     phonebook_max: int = 1000
+    phonebook_local_share: float = 0.8  # acquaintances from the borrower's community (the rest: anywhere)
+    acquaintance_call_scale: float = 0.25  # scales P(an acquaintance in the phonebook ever calls)
     # records
+    partial_call_logs: bool = True  # call records are app uploads that stop at each borrower's capture date
+    call_log_lag_days: float = 20.0  # mean days from a borrower's last call-log upload to as_of
+    call_log_before_loss_share: float = 0.6  # lost borrowers whose last upload predates the loss
+    new_number_calls_circle_share: float = 0.55  # new numbers that call the old circle at all (1: always)
+    phone_status_coverage: float = 0.6  # share of checkable phones with a phone_status row
+    fake_emergency_share: float = 0.08  # emergency contacts that are fake (unused, own or a stranger's number)
+    latent_closeness_sd: float = 1.0  # sd of a per-tie reach logit term no observable explains
     call_months: int = 12
     history_months: int = 6
     attempts_per_day: float = 0.3
@@ -73,7 +106,8 @@ class Knobs:
     def __post_init__(self) -> None:
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name.endswith("_share") and not 0.0 <= v <= 1.0:
+            if (f.name.endswith(("_share", "_closure", "_coverage")) or f.name == "acquaintance_call_scale") \
+                    and not 0.0 <= v <= 1.0:
                 raise ValueError(f"{f.name} must be in [0, 1], got {v}")
             if f.name.endswith("_per_100k") and v < 0:
                 raise ValueError(f"{f.name} must be >= 0, got {v}")
@@ -89,6 +123,37 @@ class Knobs:
             raise ValueError("community_size >= 50 and pool_per_borrower >= 1")
         if self.call_months < 1 or self.history_months < 1:
             raise ValueError("call_months and history_months must be >= 1")
+        if self.friend_group_size < 0 or self.call_log_lag_days < 0 or self.latent_closeness_sd < 0:
+            raise ValueError("friend_group_size, call_log_lag_days and latent_closeness_sd must be >= 0")
+        if self.friend_group_size == 1:
+            raise ValueError("friend_group_size must be 0 (no groups) or >= 2")
+
+    @property
+    def realistic(self) -> bool:
+        """Whether any realism knob (phonebook size aside) is off its legacy value.
+
+        Only then may the generator draw its random numbers in a new order
+        (e.g. call activity for called ties only, which is much cheaper).
+        """
+        return any(getattr(self, k) != v for k, v in LEGACY.items() if not k.startswith("phonebook_"))
+
+    @classmethod
+    def preset(cls, name: str = "default", **overrides: Any) -> Knobs:
+        """The knobs of a named preset with ``overrides`` on top.
+
+        ``default``: the realistic world (clustered calls, big phonebooks,
+        partial call logs, ...); ``legacy``: the world of the generator before
+        those knobs existed (same bytes for the same arguments, world.json aside).
+        """
+        if name not in PRESETS:
+            raise ValueError(f"preset must be one of {', '.join(PRESETS)}, got {name!r}")
+        base = LEGACY if name == "legacy" else {}
+        return cls.from_dict({**base, **overrides})
+
+    @classmethod
+    def legacy(cls, **overrides: Any) -> Knobs:
+        """The pre-realism world: ``Knobs.preset("legacy", **overrides)``."""
+        return cls.preset("legacy", **overrides)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Knobs:

@@ -30,7 +30,8 @@ class PhoneSpace:
     Ranges (in order): borrowers' original numbers (index = borrower), their
     next numbers, registered secondary numbers, relatives' current and former
     numbers, the community pool (friends, colleagues, acquaintances,
-    strangers), hubs (couriers, agents, fraud-shared phones), employer
+    strangers), hubs (couriers, agents, fraud-shared phones), numbers no one
+    uses (fake emergency contacts; empty unless enabled), employer
     switchboards.
     """
 
@@ -43,6 +44,7 @@ class PhoneSpace:
     zone: np.ndarray  # int8 per phone index, filled by the population builder
     employer_city: np.ndarray  # city index per employer (CN switchboard area code)
     rng: np.random.Generator  # only for the numbering salts
+    n_fake: int = 0  # numbers no one uses (fake emergency contacts): 5 per borrower when enabled
 
     def __post_init__(self) -> None:
         n = self.n_borrowers
@@ -51,7 +53,8 @@ class PhoneSpace:
         self.relative_old = self.relative + self.n_relatives
         self.pool = self.relative_old + self.n_relatives
         self.hub = self.pool + self.n_pool
-        self.switch = self.hub + self.n_hubs
+        self.fake = self.hub + self.n_hubs
+        self.switch = self.fake + self.n_fake
         self.total = self.switch + self.n_employers
         self._key = int(self.rng.integers(0, 2**31))
         if self.region == "CN":

@@ -82,6 +82,8 @@ class Population:
     has_pb: np.ndarray = field(default=None, repr=False)
     pb_size: np.ndarray = field(default=None, repr=False)
     capture: np.ndarray = field(default=None, repr=False)
+    call_capture: np.ndarray = field(default=None, repr=False)  # last call-log upload (INF: complete logs)
+    calls_circle: np.ndarray = field(default=None, repr=False)  # a new number calls the old circle at all
     # homes: kind 0 private dwelling (identity home_idx), 1 shared block
     home_kind: np.ndarray = field(default=None, repr=False)
     home_idx: np.ndarray = field(default=None, repr=False)
@@ -246,6 +248,30 @@ def churn_and_loss(p: Population, rng: np.random.Generator, ring_onset: np.ndarr
     p.secondary_dead = p.has_secondary & lost & (rng.random(n) < 0.5)
     # lost borrowers stop refreshing the app: their phonebook predates the loss
     p.capture = np.where(lost, np.minimum(p.capture, p.since - rng.integers(0, 60, n)), p.capture)
+
+
+def call_logs(p: Population, rng: np.random.Generator | None) -> None:
+    """When each borrower's call log was last uploaded, and whose new number calls the old circle.
+
+    With ``partial_call_logs`` the lender's call records are app uploads: a
+    borrower in contact last uploaded ``call_log_lag_days`` (exponential
+    mean) before as_of; a lost borrower before the loss (up to 60 days
+    before, for ``call_log_before_loss_share`` of them) or on a day between
+    the loss and as_of. Calls after that day drive the truth but are not in
+    calls.csv. ``rng`` is None for the legacy knobs (no draws at all).
+    """
+    k, n, T = p.knobs, p.n, p.clock.today
+    p.call_capture = np.full(n, INF)
+    p.calls_circle = np.ones(n, dtype=bool)
+    if rng is None:
+        return
+    lag = T - 0.01 - rng.exponential(max(k.call_log_lag_days, 1e-9), n) if k.call_log_lag_days > 0 else np.full(n, T)
+    before = rng.random(n) < k.call_log_before_loss_share
+    after = p.since + rng.random(n) * np.maximum(T - p.since, 0.0)
+    lost_cap = np.where(before, p.since - rng.random(n) * 60, after)
+    if k.partial_call_logs:
+        p.call_capture = np.where(p.since < INF, np.minimum(lost_cap, lag), lag)
+    p.calls_circle = rng.random(n) < k.new_number_calls_circle_share
 
 
 def relatives(p: Population, rng: np.random.Generator) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from skiptrace.generate.calls import Calls, activity, split, strangers
+from skiptrace.generate.calls import Calls, activity, cut, split, strangers
 from skiptrace.generate.groups import AGENT as HUB_AGENT
 from skiptrace.generate.groups import COURIER as HUB_COURIER
 from skiptrace.generate.identity import mix
@@ -122,7 +122,15 @@ def build_ties(ctx, lo: int, hi: int, rng: np.random.Generator) -> Ties:
     # friends and colleagues from the community pool
     cnt = rng.poisson(k.friends_mean, nb)
     fb = np.repeat(bs, cnt)
-    fphone = ph.pool + p.comm[fb].astype(np.int64) * PS + rng.integers(0, PS, len(fb))
+    G = k.friend_group_size
+    if G >= 2:  # friends come from one or two groups of people who know each other
+        ng = max(1, PS // G)
+        g1, g2 = rng.integers(0, ng, nb), rng.integers(0, ng, nb)
+        two = rng.random(nb) < 0.3
+        gi = np.where(two[fb - lo] & (rng.random(len(fb)) < 0.4), g2[fb - lo], g1[fb - lo])
+        fphone = ph.pool + p.comm[fb].astype(np.int64) * PS + gi * G + rng.integers(0, min(G, PS), len(fb))
+    else:
+        fphone = ph.pool + p.comm[fb].astype(np.int64) * PS + rng.integers(0, PS, len(fb))
     parts.append(_ties(FRIEND_T, fb, fphone, FRIEND, np.clip(0.45 + 0.15 * rng.standard_normal(len(fb)), 0.05, 0.95)))
     cnt = np.where(emp >= 0, rng.poisson(k.colleagues_mean, nb), 0)
     cb = np.repeat(bs, cnt)
@@ -135,7 +143,7 @@ def build_ties(ctx, lo: int, hi: int, rng: np.random.Generator) -> Ties:
     before = np.bincount(np.concatenate([t.b for t in parts]) - lo, minlength=nb)
     acq = np.maximum(p.pb_size[bs] - before, 0)
     ab = np.repeat(bs, acq)
-    local = rng.random(len(ab)) < 0.95
+    local = rng.random(len(ab)) < k.phonebook_local_share
     aphone = np.where(local, ph.pool + p.comm[ab].astype(np.int64) * PS + rng.integers(0, PS, len(ab)),
                       ph.pool + rng.integers(0, ph.n_pool, len(ab)))
     parts.append(_ties(ACQ, ab, aphone, OTHER, 0.03 + 0.12 * rng.random(len(ab)) ** 2))
@@ -205,10 +213,72 @@ class ChunkCalls:
     calls: Calls
     has: np.ndarray  # per tie: any call
     in_touch: np.ndarray  # per tie: called the borrower's current number in the last 30 days
+    carried: np.ndarray  # borrowers whose new number called an old partner (non-borrower ties)
+    rows_true: int = 0  # records of the ties before the call-log cut (reassigned strangers aside)
+    rows_visible: int = 0  # ... and after it
+    rows_closure: int = 0  # visible records between two contacts of a borrower
 
 
-def tie_calls(ctx, t: Ties, lo: int, hi: int, rng: np.random.Generator) -> ChunkCalls:
-    """Call records of the chunk's ties with non-borrowers, plus strangers on reassigned numbers."""
+def _closure_pairs(ctx, t: Ties, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of ties of one borrower's circles whose contacts call each other (triadic closure).
+
+    Circles: the borrower's relatives (a family), friends from one friend
+    group, colleagues. A pair calls with probability ``*_closure`` times
+    ``min(1, 2 sqrt(s_i s_j))`` (stronger ties, closer contacts).
+    """
+    p: Population = ctx.pop
+    ph, k = ctx.phones, p.knobs
+    nt = len(t.b)
+    circle = np.full(nt, -1, np.int64)
+    prob = np.zeros(nt)
+    sub = np.zeros(nt, np.int64)
+    for kind, c, pr in ((REL, 0, k.family_closure), (FRIEND_T, 1, k.friend_closure), (COLL, 2, k.colleague_closure)):
+        m = t.kind == kind
+        circle[m], prob[m] = c, pr
+    fr = t.kind == FRIEND_T
+    if k.friend_group_size >= 2:
+        sub[fr] = (t.cur[fr] - ph.pool) % p.pool_slice // k.friend_group_size
+    sel = np.flatnonzero((circle >= 0) & (prob > 0))
+    if not len(sel):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    order = sel[np.lexsort((sub[sel], circle[sel], t.b[sel]))]
+    L = len(order)
+    start = np.ones(L, bool)
+    start[1:] = (t.b[order][1:] != t.b[order][:-1]) | (circle[order][1:] != circle[order][:-1]) | \
+        (sub[order][1:] != sub[order][:-1])
+    starts = np.flatnonzero(start)
+    end = np.repeat(np.append(starts[1:], L), np.diff(np.append(starts, L)))
+    cnt = end - np.arange(L) - 1
+    i = np.repeat(np.arange(L), cnt)
+    j = i + 1 + (np.arange(len(i)) - np.repeat(np.cumsum(cnt) - cnt, cnt))
+    ti, tj = order[i], order[j]
+    ps = np.sqrt(t.s[ti].astype(float) * t.s[tj].astype(float))
+    keep = rng.random(len(ti)) < prob[ti] * np.minimum(1.0, 2 * ps)
+    return ti[keep], tj[keep]
+
+
+def circle_calls(ctx, t: Ties, rng: np.random.Generator) -> tuple[Calls, np.ndarray]:
+    """Calls between contacts of one borrower (see :func:`_closure_pairs`) and each record's borrower."""
+    p: Population = ctx.pop
+    k = p.knobs
+    ti, tj = _closure_pairs(ctx, t, rng)
+    ps = np.sqrt(t.s[ti].astype(float) * t.s[tj].astype(float))
+    first, last, n = activity(rng, ps, float(p.clock.today), 30.4 * k.call_months)
+    src: list = []
+    calls = split(rng, a_old=np.where(t.old[ti] >= 0, t.old[ti], t.cur[ti]), a_new=np.where(t.old[ti] >= 0, t.cur[ti], -1),
+                  ta=t.csw[ti], b_old=t.old[tj], b_new=t.cur[tj], tb=t.csw[tj], first=first, last=last, calls=n, s=ps,
+                  mean_seconds=60 + 250 * ps, zone=p.zone[t.b[ti]], sources=src)
+    return calls, t.b[ti][src[0]]
+
+
+def tie_calls(ctx, t: Ties, lo: int, hi: int, rng: np.random.Generator,
+              xrng: np.random.Generator | None = None) -> ChunkCalls:
+    """Call records of the chunk's ties with non-borrowers, plus strangers on reassigned numbers.
+
+    ``xrng`` draws everything the realism knobs add (closure calls, the
+    call-log cut, which partner a new number keeps); it is unused, and may be
+    None, at the legacy knobs.
+    """
     p: Population = ctx.pop
     ph, k = ctx.phones, p.knobs
     T = float(p.clock.today)
@@ -217,19 +287,34 @@ def tie_calls(ctx, t: Ties, lo: int, hi: int, rng: np.random.Generator) -> Chunk
     is_bb = t.kind == BB
     s = t.s.astype(float)
     pc = np.where(np.isnan(_P_CALLS[t.kind]), 1 - np.exp(-4 * s), _P_CALLS[t.kind])
+    if k.acquaintance_call_scale != 1.0:
+        pc = np.where(t.kind == ACQ, pc * k.acquaintance_call_scale, pc)
     has = (rng.random(nt) < pc) & ~is_bb
-    first, last, n = activity(rng, s, T, H)
     ta = p.switch[t.b]
-    # the strongest current-numbered relative carries over to a changed number
-    cand = (t.kind == REL) & (t.csw >= INF) & (ta < INF)
     force = np.zeros(nt, bool)
+    sometimes = k.new_number_calls_circle_share < 1.0
+    if not sometimes:
+        # the strongest current-numbered relative carries over to a changed number
+        cand = (t.kind == REL) & (t.csw >= INF) & (ta < INF)
+    else:
+        # only borrowers whose new number calls the old circle at all; one partner for sure, drawn by strength
+        cand = np.isin(t.kind, [REL, FRIEND_T, COLL]) & (t.csw >= INF) & (ta < INF) & p.calls_circle[t.b]
+    if not k.realistic:  # the legacy draws: activity of every tie
+        first, last, n = activity(rng, s, T, H)
+    else:  # only of the ties that may call (most phonebook entries never do)
+        need = has | cand
+        first, last, n = np.zeros(nt), np.full(nt, -1.0), np.zeros(nt, np.int64)
+        first[need], last[need], n[need] = activity(rng, s[need], T, H)
     if cand.any():
         ci = np.flatnonzero(cand)
-        o = ci[np.lexsort((-s[ci], t.b[ci]))]
+        key = -s[ci] if not sometimes else -(2 * np.log(s[ci]) + xrng.gumbel(size=len(ci)))
+        o = ci[np.lexsort((key, t.b[ci]))]
         force[o[group_rank(t.b[o]) == 0]] = True
     cont_p = np.select([np.isin(t.kind, [REL, FRIEND_T]), t.kind == COLL, t.kind == ACQ, t.kind == AGENT],
                        [np.sqrt(s), 0.5 * s, 0.08, 0.9], 0.35)
     cont = force | (rng.random(nt) < cont_p)
+    if sometimes:
+        cont &= p.calls_circle[t.b]
     switched = ta < INF
     u = rng.random(nt)
     first = np.where(force, np.minimum(first, ta - 5 - 20 * u), first)
@@ -242,12 +327,47 @@ def tie_calls(ctx, t: Ties, lo: int, hi: int, rng: np.random.Generator) -> Chunk
     b = t.b[m]
     a_new = np.where(switched[m], ph.new + b, -1)
     zone = p.zone[b]
+    src: list = []
     calls = split(rng, a_old=b, a_new=a_new, ta=ta[m], b_old=t.old[m], b_new=t.cur[m], tb=t.csw[m],
                   first=first[m], last=last[m], calls=n[m], s=s[m],
                   mean_seconds=np.where(_MEAN_SECONDS[t.kind[m]] > 0, _MEAN_SECONDS[t.kind[m]], 60 + 250 * s[m]),
-                  zone=zone, force=force[m])
-    parts = [calls]
+                  zone=zone, force=force[m], sources=src)
+    owner = b[src[0]]
+    carried = np.unique(t.b[switched & cont & has & (last >= ta)])
     bs = np.arange(lo, hi)
+    rows_true = len(calls)
+    extra: list[tuple[Calls, np.ndarray]] = []
+    if sometimes:  # a new number that leaves the old circle behind calls new people
+        nb_ = bs[(p.switch[bs] < INF) & ~p.calls_circle[bs]]
+        if len(nb_):
+            c2 = strangers(xrng, ph.new + nb_, p.switch[nb_], T, ph.pool, ph.n_pool, p.zone[nb_], 4.0)
+            extra.append((c2, c2.a - ph.new))
+    if k.family_closure > 0 or k.friend_closure > 0 or k.colleague_closure > 0:
+        c3, o3 = circle_calls(ctx, t, xrng)
+        key = np.minimum(c3.a, c3.b) * (1 << 32) + np.maximum(c3.a, c3.b)
+        fresh = ~np.isin(key, ctx.carry_pairs)  # a pair of one community already written by the last chunk
+        extra.append((c3.take(fresh), o3[fresh]))
+    rows_true += sum(len(c) for c, _ in extra)
+    if k.partial_call_logs:
+        calls, kept = cut(xrng, calls, p.call_capture[owner])
+        owner = owner[kept]
+        for i, (c, o) in enumerate(extra):
+            c, kept = cut(xrng, c, p.call_capture[o])
+            extra[i] = (c, o[kept])
+    parts = [calls] + [c for c, _ in extra]
+    rows_visible = sum(len(c) for c in parts)
+    rows_closure = 0
+    if k.family_closure > 0 or k.friend_closure > 0 or k.colleague_closure > 0:
+        c3, o3 = extra[-1]
+        rows_closure = len(c3.unique_pairs())
+        nxt = hi if hi < p.n else None
+        if nxt is not None and p.comm[nxt] == p.comm[hi - 1]:  # the community goes on in the next chunk
+            same = p.comm[o3] == p.comm[hi - 1]
+            keys = np.minimum(c3.a, c3.b)[same] * (1 << 32) + np.maximum(c3.a, c3.b)[same]
+            before = ctx.carry_pairs if p.comm[lo] == p.comm[hi - 1] else np.zeros(0, np.int64)
+            ctx.carry_pairs = np.unique(np.concatenate([before, keys]))
+        else:
+            ctx.carry_pairs = np.zeros(0, np.int64)
     re = bs[p.old_status[bs] == 2]
     if len(re):
         parts.append(strangers(rng, re.astype(np.int64), p.old_status_at[re], T, ph.pool, ph.n_pool, p.zone[re], 6.0))
@@ -256,7 +376,8 @@ def tie_calls(ctx, t: Ties, lo: int, hi: int, rng: np.random.Generator) -> Chunk
     if len(rr):
         owner = np.searchsorted(p.rel_start, rr, side="right") - 1
         parts.append(strangers(rng, ph.relative_old + rr, p.rel_old_status_at[rr], T, ph.pool, ph.n_pool, p.zone[owner], 3.0))
-    return ChunkCalls(Calls.concat(parts).unique_pairs(), has, in_touch)
+    return ChunkCalls(Calls.concat(parts).unique_pairs(), has, in_touch, carried, rows_true, rows_visible,
+                      rows_closure)
 
 
 @dataclass
@@ -268,7 +389,8 @@ class Reach:
     relation: list[str]
 
 
-def reach_truth(ctx, t: Ties, cc: ChunkCalls, lo: int, hi: int, rng: np.random.Generator) -> Reach:
+def reach_truth(ctx, t: Ties, cc: ChunkCalls, lo: int, hi: int, rng: np.random.Generator,
+                xrng: np.random.Generator | None = None) -> Reach:
     """For lost-contact borrowers: the phones that reach them now and how likely.
 
     Probabilities rise with tie strength, a close relation and recent calls
@@ -286,6 +408,11 @@ def reach_truth(ctx, t: Ties, cc: ChunkCalls, lo: int, hi: int, rng: np.random.G
     coached = p.anti[t.b[m]]
     logit = (-2.4 + 2.2 * t.s[m] + _REACH_REL[t.rel[m]] + 1.3 * cc.in_touch[m] - 1.2 * coached
              + 0.7 * rng.standard_normal(m.sum()))
+    latent = None
+    if p.knobs.latent_closeness_sd > 0:  # closeness that neither calls nor listings show
+        latent = p.knobs.latent_closeness_sd * xrng.standard_normal(m.sum())
+        logit = logit + latent
+    ctx.stats.reach_logit(logit, latent)
     prob = 1 / (1 + np.exp(-logit))
     keep = prob >= 0.05
     b = [t.b[m][keep]]
