@@ -172,6 +172,8 @@ def bulk_imported_server(sqlite, args):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--borrowers", type=int, default=1_000_000)
+    ap.add_argument("--preset", default="default", choices=["default", "legacy"],
+                    help="Generator preset of the world (bench/out/world-<N>-<seed>[-legacy]).")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--world", default=None)
     ap.add_argument("--db", default=None)
@@ -193,8 +195,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="time the same borrowers this many times")
     ap.add_argument("--baseline-sources", type=int, default=20)
     args = ap.parse_args()
-    d = Path(args.world) if args.world else world_dir(args.borrowers, args.seed)
-    db = Path(args.db) if args.db else OUT / f"find-{args.borrowers}-{args.seed}.db"
+    d = Path(args.world) if args.world else world_dir(args.borrowers, args.seed, args.preset)
+    db = Path(args.db) if args.db else OUT / (f"find-{args.borrowers}-{args.seed}"
+                                                     + ("" if args.preset == "default" else f"-{args.preset}") + ".db")
     sqlite = loaded_store(d, db)
     ids = sorted(k for k, _ in sqlite.stream_nodes("Borrower"))
     ids = random.Random(args.seed).sample(ids, min(args.queries, len(ids)))

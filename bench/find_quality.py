@@ -39,13 +39,18 @@ MAX_UPPER_BOUND_GAP = 0.02
 MAX_MECHANISM_LOSS = 0.02
 
 
-def world_dir(n: int, seed: int) -> Path:
-    out = REPO / "bench" / "out" / f"world-{n}-{seed}"
+def world_dir(n: int, seed: int, preset: str = "default", knobs: dict | None = None) -> Path:
+    """bench/out/world-<N>-<seed>[-<preset>][-<knob>=<value>...], generated once (the default
+    preset has no suffix)."""
+    knobs = knobs or {}
+    name = f"world-{n}-{seed}" + ("" if preset == "default" else f"-{preset}") \
+        + "".join(f"-{k}={v}" for k, v in sorted(knobs.items()))
+    out = REPO / "bench" / "out" / name
     if not (out / "truth" / "reachable.csv").exists():
         from skiptrace.generate import world
 
         t = time.perf_counter()
-        world(n, seed, out)
+        world(n, seed, out, preset=preset, **knobs)
         print(f"generated {n:,} borrowers in {time.perf_counter() - t:.1f}s -> {out}", file=sys.stderr)
     return out
 
@@ -93,6 +98,10 @@ def targets(report: dict, threshold: float = TARGET_THRESHOLD) -> list[tuple[str
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--borrowers", type=int, default=100_000)
+    ap.add_argument("--preset", default="default", choices=["default", "legacy"],
+                    help="Generator preset of the world (bench/out/world-<N>-<seed>[-legacy]).")
+    ap.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE",
+                    help="A generator knob for the world, e.g. --knob explore_share=0.9.")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--world", default=None, help="Use this world directory instead of generating.")
     ap.add_argument("--db", default=None, help="SQLite store file (default bench/out/find-<N>-<seed>.db).")
@@ -106,8 +115,12 @@ def main() -> None:
                          "delinquent borrowers (time split; no truth used).")
     ap.add_argument("--json", action="store_true", help="Print the report as JSON.")
     args = ap.parse_args()
-    d = Path(args.world) if args.world else world_dir(args.borrowers, args.seed)
-    db = Path(args.db) if args.db else REPO / "bench" / "out" / f"find-{args.borrowers}-{args.seed}.db"
+    knobs = {k: float(v) for k, v in (kv.split("=", 1) for kv in args.knob)}
+    d = Path(args.world) if args.world else world_dir(args.borrowers, args.seed, args.preset, knobs)
+    db = Path(args.db) if args.db else REPO / "bench" / "out" / (f"find-{args.borrowers}-{args.seed}"
+                                                     + ("" if args.preset == "default" else f"-{args.preset}")
+                                                     + "".join(f"-{k}={v}" for k, v in sorted(knobs.items()))
+                                                     + ".db")
     store = loaded_store(d, db)
     scorers = {}
     if args.learned:

@@ -155,8 +155,10 @@ def test_find_beats_baselines_and_the_upper_bound_beats_random(store, tmp_path):
     ours = ev.methods["find"]
     assert set(ev.methods) == {"find", *BASELINES}
     assert ev.min_probability == 0.5 and [t.min_probability for t in ev.thresholds] == [0.5, 0.7]
-    old = ("emergency_order", "call_count", "plain_ppr")
-    assert ours["mrr"] > max(ev.methods[m]["mrr"] for m in old) and ours["hit@3"] >= 0.8
+    # a default (realistic) world: the relevant phone is often out of sight, so no hit@3 of 0.8
+    # as on the old easy world; find still beats the unfitted baselines that it subsumes
+    old = ("emergency_order", "call_count", "plain_ppr", "rule")
+    assert ours["mrr"] > max(ev.methods[m]["mrr"] for m in old) and ours["hit@3"] >= 0.6
     assert all(0 <= v <= 1 for t in ev.thresholds for m in t.methods.values() for v in m.values())
     # best_baseline is the best unfitted one, never find nor the upper bound
     for t in ev.thresholds:

@@ -30,7 +30,8 @@ against ``truth/reachable.csv``, at one or more relevance thresholds:
 - ``error_ratio``: ``(1 - MRR of find) / (1 - MRR of the best unfitted baseline)``.
 
 The upper bound (``upper_bound_gbm``, :mod:`skiptrace.evaluate.upper_bound`)
-is fitted to the truth labels of a seeded random half of the borrowers and
+(find's features, raw counts and find's own log-odds as columns) is fitted to the
+truth labels of a seeded random half of the borrowers and
 scored on the other half; every method is also scored on that held-out
 half, so it is compared on equal borrowers. It is not a baseline:
 ``best_baseline`` is the best *unfitted* one.
@@ -383,7 +384,9 @@ def evaluate_find(store: GraphStore, world: str | Path, *,
         in_ego[b] = set(phones)
         if upper_bound:
             X = np.asarray(feats.X, dtype=float).reshape(len(phones), -1)
-            rows[b] = (phones, np.hstack([X, raw_counts(ego, phones)]))
+            # find's own log-odds is a column too, so the bound can start from find's ranking
+            logit = (scorer or LinearScorer()).logit(X).reshape(-1, 1)
+            rows[b] = (phones, np.hstack([X, raw_counts(ego, phones), logit]))
     train_ids: list[str] = []
     test_ids: list[str] = []
     if upper_bound:
@@ -398,7 +401,7 @@ def evaluate_find(store: GraphStore, world: str | Path, *,
         ub_info = {"name": UPPER_BOUND, "learned_from_truth": True,
                    "model": "sklearn HistGradientBoostingClassifier(max_iter=200, learning_rate=0.1)",
                    "train_borrowers": len(train_ids), "heldout_borrowers": len(test_ids),
-                   "columns": [*FEATURES, *RAW], "split_seed": seed + 1}
+                   "columns": [*FEATURES, *RAW, "find_logit"], "split_seed": seed + 1}
     first = reports[0]
     return FindEvaluation(str(world), len(ids), first.min_probability, first.methods,
                           time.perf_counter() - started, mech, reports, ub_info, (train_ids, test_ids))
