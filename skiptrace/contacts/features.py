@@ -195,13 +195,18 @@ def takeover(ego: Ego, own: dict[str, Edge]) -> dict[str, tuple[float, list[str]
     circle members Q whose calls with X began no earlier than one day
     before D's last call with Q (or, for a listed-only Q, than D's end),
     minus the same sum over those X already called while D was alive.
-    Phones registered to anyone are skipped. Returns ``{X: (score,
+    Phones registered to anyone, phones already in touch with the
+    borrower's numbers (contacts, not the borrower) and phones that took
+    over fewer than two circle members (in a world where contacts call each
+    other, one new acquaintance is no takeover) are skipped. Returns ``{X: (score,
     partners, D)}`` for positive scores.
     """
     dead = [d for d in own if ego.sub.nodes.get(d, {}).get("status") in DEAD]
     if not dead:
         return {}
     listed = {o: e for o, e in ego.adj.get(ego.center, ()) if e.type == "LISTS_CONTACT"}
+    # phones already in touch with the borrower's numbers are contacts, not the borrower
+    partners = {q for d in own for q, e in ego.adj.get(d, ()) if e.type == "CALLED"}
     best: dict[str, tuple[float, list[str], str]] = {}
     for d in dead:
         circle: dict[str, tuple[float, float]] = {}  # Q -> (weight, D's last call with Q)
@@ -238,7 +243,7 @@ def takeover(ego: Ego, own: dict[str, Edge]) -> dict[str, tuple[float, list[str]
                     overlap[x] = overlap.get(x, 0.0) + w
         for x, g in gain.items():
             s = g - overlap.get(x, 0.0)
-            if s <= 0 or registered_owner(ego, x):
+            if s <= 0 or len(set(who[x])) < 2 or x in partners or registered_owner(ego, x):
                 continue
             if x not in best or s > best[x][0]:
                 best[x] = (s, sorted(who[x]), d)
