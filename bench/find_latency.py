@@ -52,7 +52,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 sys.path.insert(0, str(REPO / "bench"))
 
-from find_quality import loaded_store, world_dir  # noqa: E402
+from find_quality import loaded_store, world_dir, world_name  # noqa: E402
 
 from skiptrace.contacts import find  # noqa: E402
 from skiptrace.ingest import load  # noqa: E402
@@ -67,13 +67,13 @@ def pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
 
 
-def time_find(store, ids: list[str], warmup: int = 20) -> list[float]:
+def time_find(store, ids: list[str], warmup: int = 20, **kwargs) -> list[float]:
     for b in ids[:warmup]:
-        find(store, b)
+        find(store, b, **kwargs)
     out = []
     for b in ids:
         t = time.perf_counter()
-        find(store, b)
+        find(store, b, **kwargs)
         out.append(time.perf_counter() - t)
     return out
 
@@ -194,10 +194,12 @@ def main() -> None:
                     help="keep the CSV files after a successful import")
     ap.add_argument("--repeat", type=int, default=1, help="time the same borrowers this many times")
     ap.add_argument("--baseline-sources", type=int, default=20)
+    ap.add_argument("--max-fanout", type=int, default=None,
+                    help="find's fan-out cap (default: skiptrace.contacts.ego.MAX_FANOUT)")
     args = ap.parse_args()
+    fkw = {} if args.max_fanout is None else {"max_fanout": args.max_fanout}
     d = Path(args.world) if args.world else world_dir(args.borrowers, args.seed, args.preset)
-    db = Path(args.db) if args.db else OUT / (f"find-{args.borrowers}-{args.seed}"
-                                                     + ("" if args.preset == "default" else f"-{args.preset}") + ".db")
+    db = Path(args.db) if args.db else OUT / f"find-{world_name(args.borrowers, args.seed, args.preset)}.db"
     sqlite = loaded_store(d, db)
     ids = sorted(k for k, _ in sqlite.stream_nodes("Borrower"))
     ids = random.Random(args.seed).sample(ids, min(args.queries, len(ids)))
@@ -214,7 +216,7 @@ def main() -> None:
             print("  (ran ANALYZE: the store file had no planner statistics)")
         for i in range(args.repeat):
             results["sqlite"] = report("find" + (f" (pass {i + 1})" if args.repeat > 1 else ""),
-                                       time_find(sqlite, ids))
+                                       time_find(sqlite, ids, **fkw))
     if "neo4j" in args.store:
         server = None
         print("neo4j store")
@@ -234,7 +236,7 @@ def main() -> None:
                     print(f"  loaded into neo4j in {time.perf_counter() - t:.1f}s")
             for i in range(args.repeat):
                 results["neo4j"] = report("find" + (f" (pass {i + 1})" if args.repeat > 1 else ""),
-                                          time_find(store, ids))
+                                          time_find(store, ids, **fkw))
             store.close()
         finally:
             if server is not None:

@@ -39,13 +39,17 @@ MAX_UPPER_BOUND_GAP = 0.02
 MAX_MECHANISM_LOSS = 0.02
 
 
+def world_name(n: int, seed: int, preset: str = "default", knobs: dict | None = None) -> str:
+    """``<N>-<seed>[-<preset>][-<knob>=<value>...]`` (the default preset has no suffix): the
+    world is bench/out/world-<name>, its store bench/out/find-<name>.db."""
+    return f"{n}-{seed}" + ("" if preset == "default" else f"-{preset}") \
+        + "".join(f"-{k}={v}" for k, v in sorted((knobs or {}).items()))
+
+
 def world_dir(n: int, seed: int, preset: str = "default", knobs: dict | None = None) -> Path:
-    """bench/out/world-<N>-<seed>[-<preset>][-<knob>=<value>...], generated once (the default
-    preset has no suffix)."""
+    """bench/out/world-<name> (:func:`world_name`), generated once."""
     knobs = knobs or {}
-    name = f"world-{n}-{seed}" + ("" if preset == "default" else f"-{preset}") \
-        + "".join(f"-{k}={v}" for k, v in sorted(knobs.items()))
-    out = REPO / "bench" / "out" / name
+    out = REPO / "bench" / "out" / f"world-{world_name(n, seed, preset, knobs)}"
     if not (out / "truth" / "reachable.csv").exists():
         from skiptrace.generate import world
 
@@ -117,10 +121,8 @@ def main() -> None:
     args = ap.parse_args()
     knobs = {k: float(v) for k, v in (kv.split("=", 1) for kv in args.knob)}
     d = Path(args.world) if args.world else world_dir(args.borrowers, args.seed, args.preset, knobs)
-    db = Path(args.db) if args.db else REPO / "bench" / "out" / (f"find-{args.borrowers}-{args.seed}"
-                                                     + ("" if args.preset == "default" else f"-{args.preset}")
-                                                     + "".join(f"-{k}={v}" for k, v in sorted(knobs.items()))
-                                                     + ".db")
+    db = Path(args.db) if args.db else \
+        REPO / "bench" / "out" / f"find-{world_name(args.borrowers, args.seed, args.preset, knobs)}.db"
     store = loaded_store(d, db)
     scorers = {}
     if args.learned:

@@ -355,6 +355,9 @@ class GraphStore(abc.ABC):
         frontier = [center]
         end_degrees: dict[str, int] = {}  # degrees a store returned along with the edges
 
+        def over_cap(n: str, deg: dict[str, int]) -> bool:
+            return deg.get(n, 0) > max_fanout and (policy is None or n not in policy.always_expand)
+
         def frontier_degrees() -> dict[str, int]:
             missing = [n for n in frontier if n not in end_degrees]
             deg = self.degrees(missing, tlist) if missing else {}
@@ -368,8 +371,7 @@ class GraphStore(abc.ABC):
             degree.update(deg)
             groups: dict[tuple[str, ...] | None, list[str]] = {}
             for n in frontier:
-                if n != center and deg.get(n, 0) > max_fanout and \
-                        (policy is None or n not in policy.always_expand):
+                if n != center and over_cap(n, deg):
                     capped.add(n)
                     continue
                 follow = tlist if policy is None else policy.follow(n, h)
@@ -395,8 +397,7 @@ class GraphStore(abc.ABC):
         if frontier:
             deg = frontier_degrees()
             degree.update(deg)
-            capped.update(n for n in frontier if deg.get(n, 0) > max_fanout
-                          and (policy is None or n not in policy.always_expand))
+            capped.update(n for n in frontier if over_cap(n, deg))
         props = self.get_nodes(hop_of)
         ordered = [edges[k] for k in sorted(edges)]
         ids = sorted(hop_of)

@@ -30,7 +30,8 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "rel_spouse": 0.0, "rel_parent": 0.0, "rel_child": 0.0, "rel_sibling": 0.0,
     "rel_relative": 0.0, "rel_friend": 0.0, "rel_colleague": 0.0, "rel_other": 0.0,
     # the tie itself: how much, how lately, both ways, how long
-    "call_partner": 2.0, "call_volume": 1.5, "talk_time": 3.0, "call_recency": 3.5, "reciprocity": 0.5, "call_duration": 1.0,
+    "call_partner": 2.0, "call_volume": 1.5, "talk_time": 3.0, "call_recency": 3.5,
+    "reciprocity": 0.5, "call_duration": 1.0,
     # shared identifiers with other borrowers
     "household": 1.5, "shared_device": 1.5, "colleague_link": 0.3, "workplace": 0.0,
     # structure: shared contacts and walks; broadcast hubs are no one's confidant

@@ -117,8 +117,9 @@ def tie_rows(store: GraphStore, borrower_ids: Iterable[str], *, horizon: float |
         else:
             partners = sorted({e.dst if e.src in own else e.src for e in calls})
             positive = set(rng.sample(partners, max(1, round(hide * len(partners)))))
-            kept = [e for e in full.edges if not (e.type == "CALLED" and e in calls
-                                                  and (e.src in positive or e.dst in positive))]
+            kept = [e for e in full.edges if not (
+                e.type == "CALLED" and ((e.src in own and e.dst in positive)
+                                        or (e.dst in own and e.src in positive)))]
             ego = build(b, full.sub, full.ledger, None, edges=kept)
         feats = extract(ego)
         for c, x in zip(feats.candidates, feats.X):
