@@ -14,11 +14,11 @@ import os
 
 from skiptrace.errors import SkiptraceError
 from skiptrace.store.base import (
-    Batch, Counts, Edge, GraphStore, Ledger, RingRecord, Subgraph, node_id, split_id,
+    Batch, Counts, Edge, GraphStore, Ledger, Subgraph, node_id, split_id,
 )
 from skiptrace.store.sqlite import SQLiteStore
 
-__all__ = ["Batch", "Counts", "Edge", "GraphStore", "Ledger", "RingRecord", "SQLiteStore",
+__all__ = ["Batch", "Counts", "Edge", "GraphStore", "Ledger", "SQLiteStore",
            "Subgraph", "node_id", "open_store", "split_id"]
 
 DEFAULT_DB = "skiptrace.db"

@@ -200,18 +200,6 @@ class Ledger:
     payments: list[Props]
 
 
-@dataclass
-class RingRecord:
-    """A detected ring to write back: members become ``MEMBER_OF`` edges."""
-
-    ring_id: str
-    typology: str
-    risk: float
-    members: list[str]
-    roles: dict[str, str] = field(default_factory=dict)
-    props: Props = field(default_factory=dict)
-
-
 class ExpansionPolicy(Protocol):
     """Which relationships :meth:`GraphStore.neighbourhood` follows from a node.
 
@@ -228,18 +216,6 @@ class ExpansionPolicy(Protocol):
     def follow(self, node: str, hop: int) -> Sequence[str] | None: ...
 
     def observe(self, edge: Edge) -> None: ...
-
-
-def ring_batch(rings: Iterable[RingRecord]) -> Batch:
-    """Ring nodes and their MEMBER_OF relationships as one batch."""
-    batch = Batch()
-    for r in rings:
-        rid = batch.add_node("Ring", r.ring_id, {"typology": r.typology, "risk": r.risk,
-                                                  "size": len(r.members), **r.props})
-        for m in r.members:
-            batch.add_edge("MEMBER_OF", node_id("Borrower", m), rid,
-                           {"role": r.roles.get(m, "member")})
-    return batch
 
 
 class GraphStore(abc.ABC):
@@ -300,8 +276,10 @@ class GraphStore(abc.ABC):
         return ThreadedSink(self)
 
     @abc.abstractmethod
-    def write_rings(self, rings: Iterable[RingRecord], *, replace: bool = True) -> None:
-        """Write Ring nodes and MEMBER_OF edges; ``replace`` first removes all rings."""
+    def delete(self, labels: Iterable[str] = (), types: Iterable[str] = ()) -> None:
+        """Delete every relationship of ``types`` and every node of ``labels``
+        (with the relationships touching them). Inside :meth:`transaction` it
+        joins it; outside it is one transaction on SQLite and batched on Neo4j."""
 
     # -- reads -------------------------------------------------------------
     @abc.abstractmethod
@@ -463,10 +441,6 @@ class GraphStore(abc.ABC):
         For whole-store copies (the Neo4j bulk-import files): it streams, so
         memory stays flat. An unknown table name is a ValueError.
         """
-
-    @abc.abstractmethod
-    def rings(self) -> list[RingRecord]:
-        """Rings written back, by ring_id, members sorted."""
 
     # -- shared helpers ----------------------------------------------------
     def node_key_prop(self, label: str) -> str:

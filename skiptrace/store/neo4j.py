@@ -39,7 +39,7 @@ from neo4j.exceptions import (
 import skiptrace_schema
 from skiptrace.errors import StoreError
 from skiptrace.store.base import (
-    Batch, Counts, Edge, GraphStore, Ledger, Props, RingRecord, ring_batch, node_id, split_id,
+    Batch, Counts, Edge, GraphStore, Ledger, Props, node_id, split_id,
 )
 # Reads that take a list of ids return them in SQLite's order, which comes in
 # chunks of this many ids (its IN-list size); sharing the constant keeps the
@@ -443,15 +443,19 @@ class Neo4jStore(GraphStore):
         self._write(statements)
 
     @_translated
-    def write_rings(self, rings: Iterable[RingRecord], *, replace: bool = True) -> None:
-        """Write Ring nodes and MEMBER_OF edges in one transaction."""
-        rings = list(rings)
-        with self.transaction():
-            if replace:
-                assert self._tx is not None
-                self._tx.run("MATCH ()-[m:MEMBER_OF]->() DELETE m").consume()
-                self._tx.run("MATCH (r:Ring) DETACH DELETE r").consume()
-            self.write(ring_batch(rings))
+    def delete(self, labels: Iterable[str] = (), types: Iterable[str] = ()) -> None:
+        queries = [f"MATCH ()-[r:{_q(t)}]->() WITH r LIMIT $n DELETE r RETURN count(*) AS c" for t in types]
+        queries += [f"MATCH (x:{_q(label)}) WITH x LIMIT $n DETACH DELETE x RETURN count(*) AS c"
+                    for label in labels]
+        for q in queries:
+            if self._tx is not None:
+                while self._tx.run(q, n=CHUNK_ROWS).single()["c"]:
+                    pass
+                continue
+            while True:
+                records, _, _ = self._driver.execute_query(q, {"n": CHUNK_ROWS}, database_=self.database)
+                if records[0]["c"] == 0:
+                    break
 
     # -- reads -------------------------------------------------------------------
     @_translated
@@ -628,22 +632,3 @@ class Neo4jStore(GraphStore):
         for r in self._stream(f"MATCH (a:{ATTEMPT_LABEL}) RETURN properties(a) AS p"):
             p = r["p"]
             yield {c: p[c] for c in self._attempt_types if p.get(c) is not None}
-
-    @_translated
-    def rings(self) -> list[RingRecord]:
-        out = []
-        records = self._read(
-            f"MATCH (r:Ring) OPTIONAL MATCH (m)-[e:MEMBER_OF]->(r) "
-            f"RETURN properties(r) AS p, collect([{self._id_of('m')}, e.role]) AS members")
-        for rec in sorted(records, key=lambda x: x["p"]["ring_id"]):
-            props = self._node_props("Ring", rec["p"])
-            members, roles = [], {}
-            for mid, role in sorted((m for m in rec["members"] if m[0] is not None),
-                                    key=lambda m: m[0]):
-                b = split_id(mid)[1]
-                members.append(b)
-                roles[b] = role or "member"
-            extra = {k: v for k, v in props.items() if k not in ("ring_id", "typology", "risk", "size")}
-            out.append(RingRecord(props["ring_id"], props.get("typology", "unknown"),
-                                  props.get("risk", 0.0), members, roles, extra))
-        return out

@@ -31,7 +31,7 @@ from pathlib import Path
 from skiptrace.errors import StoreError
 from skiptrace.store.sink import BatchSink
 from skiptrace.store.base import (
-    Batch, Counts, Edge, GraphStore, Ledger, Props, RingRecord, ring_batch, node_id, split_id,
+    Batch, Counts, Edge, GraphStore, Ledger, Props, node_id, split_id,
 )
 
 _SQL_TYPE = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "INTEGER", "json": "TEXT"}
@@ -396,14 +396,17 @@ class SQLiteStore(GraphStore):
             self._refresh_statistics()
         self._merged_rows = 0
 
-    def write_rings(self, rings: Iterable[RingRecord], *, replace: bool = True) -> None:
-        rings = list(rings)
+    def delete(self, labels: Iterable[str] = (), types: Iterable[str] = ()) -> None:
+        labels, types = list(labels), list(types)
         with self.transaction():
             self._merge()
-            if replace:
-                self.conn.execute("DELETE FROM edge WHERE type = 'MEMBER_OF'")
-                self.conn.execute("DELETE FROM node WHERE label = 'Ring'")
-            self.write(ring_batch(rings))
+            for t in types:
+                self.conn.execute("DELETE FROM edge WHERE type = ?", (t,))
+            for label in labels:
+                lo, hi = label + ":", label + ";"
+                self.conn.execute("DELETE FROM edge WHERE (src > ? AND src < ?) OR (dst > ? AND dst < ?)",
+                                  (lo, hi, lo, hi))
+                self.conn.execute("DELETE FROM node WHERE id > ? AND id < ?", (lo, hi))
 
     # -- reads -------------------------------------------------------------------
     def counts(self) -> Counts:
@@ -539,19 +542,3 @@ class SQLiteStore(GraphStore):
             if "connected" in a:
                 a["connected"] = bool(a["connected"])
             yield a
-
-    def rings(self) -> list[RingRecord]:
-        self._merge()
-        out = []
-        for key, props in self.stream_nodes("Ring"):
-            members, roles = [], {}
-            for src, role in self.conn.execute(
-                    "SELECT src, role FROM edge WHERE dst = ? AND type = 'MEMBER_OF' ORDER BY src",
-                    (node_id("Ring", key),)):
-                b = split_id(src)[1]
-                members.append(b)
-                roles[b] = role or "member"
-            extra = {k: v for k, v in props.items() if k not in ("ring_id", "typology", "risk", "size")}
-            out.append(RingRecord(key, props.get("typology", "unknown"), props.get("risk", 0.0),
-                                  members, roles, extra))
-        return out

@@ -1,0 +1,207 @@
+"""Ring detection: candidates from shared identifiers and agent hubs, peeled, scored, explained.
+
+Steps (each a function of the projection, so each can be tested alone):
+
+1. :func:`skiptrace.rings.project.project`: the borrower graph weighted by
+   shared identifiers, hubs suppressed.
+2. Connected components on strong links (pair weight >= ``strong``); a
+   component larger than ``max_component`` is split by Leiden communities
+   (:func:`communities`) on its full weighted subgraph.
+3. Each candidate of at least ``min_size`` members is peeled to its densest
+   block (:mod:`skiptrace.rings.peel`): camouflage ties and honest
+   neighbours attached by one weak identifier fall away.
+4. Agent hubs (:mod:`skiptrace.rings.agents`) give anti-collection
+   candidates: the delinquent listers of one or more agents, bunched in onset.
+5. Features, risk and typology (:mod:`skiptrace.rings.typology`); a borrower
+   stays in the riskiest ring that holds it; evidence sentences
+   (:mod:`skiptrace.rings.evidence`).
+
+Same store, same configuration and seed: same rings, same ids (a ring's id
+is a hash of its members).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from skiptrace.rings import evidence as ev
+from skiptrace.rings.agents import AgentConfig, AgentHub, agent_groups, find_agents
+from skiptrace.rings.model import Binding, Ring
+from skiptrace.rings.peel import column_weights, peel
+from skiptrace.rings.project import KINDS, ProjectionConfig, RingGraph, project
+from skiptrace.rings.typology import features, risk, typology
+from skiptrace.store.base import GraphStore, node_id, split_id
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DetectConfig:
+    """Knobs of :func:`detect` (module docstring)."""
+
+    projection: ProjectionConfig = field(default_factory=ProjectionConfig)
+    agents: AgentConfig = field(default_factory=AgentConfig)
+    strong: float = 0.2
+    min_size: int = 3
+    max_component: int = 60
+    resolution: float = 1.0
+    read_ledger: bool = True
+    keep_unflagged: bool = True  # also return household/unknown groups (for the evidence of what was spared)
+
+
+def communities(g, *, weights: str | None = "weight", seed: int = 0, resolution: float = 1.0) -> np.ndarray:
+    """The community step of ring detection: Leiden (modularity) on an igraph graph.
+
+    Returns a membership array (one community id per vertex); deterministic for a seed.
+    """
+    import leidenalg
+
+    w = weights if weights and weights in g.es.attributes() else None
+    part = leidenalg.find_partition(g, leidenalg.RBConfigurationVertexPartition, weights=w,
+                                    resolution_parameter=resolution, seed=seed, n_iterations=-1)
+    return np.asarray(part.membership, np.int64)
+
+
+def _candidates(graph: RingGraph, cfg: DetectConfig, seed: int) -> list[tuple[np.ndarray, str]]:
+    """Member index arrays of candidate groups, with the step that found them."""
+    n = graph.n
+    strong = graph.pair_w >= cfg.strong
+    u, v = graph.pair_u[strong], graph.pair_v[strong]
+    adj = sparse.coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n)).tocsr()
+    _, label = csgraph.connected_components(adj, directed=False)
+    sizes = np.bincount(label)
+    out: list[tuple[np.ndarray, str]] = []
+    order = np.argsort(label, kind="stable")
+    starts = np.r_[0, np.cumsum(sizes)]
+    for c in np.flatnonzero(sizes >= cfg.min_size):
+        members = np.sort(order[starts[c]:starts[c + 1]])
+        if len(members) <= cfg.max_component:
+            out.append((members, "components"))
+            continue
+        out.extend((m, "leiden") for m in _split(graph, members, cfg, seed))
+    return out
+
+
+def _split(graph: RingGraph, members: np.ndarray, cfg: DetectConfig, seed: int) -> list[np.ndarray]:
+    import igraph as ig
+
+    inside = np.isin(graph.pair_u, members) & np.isin(graph.pair_v, members)
+    loc = {int(b): i for i, b in enumerate(members)}
+    edges = [(loc[int(a)], loc[int(b)]) for a, b in zip(graph.pair_u[inside], graph.pair_v[inside])]
+    g = ig.Graph(n=len(members), edges=edges)
+    g.es["weight"] = graph.pair_w[inside].tolist()
+    memb = communities(g, seed=seed, resolution=cfg.resolution)
+    return [members[memb == c] for c in np.unique(memb) if np.sum(memb == c) >= cfg.min_size]
+
+
+def _core(graph: RingGraph, members: np.ndarray, cfg: DetectConfig) -> np.ndarray:
+    """The densest block of a candidate over the identifiers its members share (Fraudar-style)."""
+    inside = np.isin(graph.inc_b, members)
+    b, i = graph.inc_b[inside], graph.inc_i[inside]
+    uniq, cnt = np.unique(i, return_counts=True)
+    shared = uniq[cnt >= 2]
+    sel = np.isin(i, shared)
+    b, i = b[sel], i[sel]
+    if not len(b):
+        return members
+    kind_w = np.array([cfg.projection.weight_of(k) for k in KINDS])[graph.ident_kind[i]]
+    w = kind_w * column_weights(graph.ident_n[i])
+    rows, _, _ = peel(b, i, w)
+    return np.sort(rows)
+
+
+def _refused(store: GraphStore, graph: RingGraph, members: np.ndarray) -> list[int]:
+    out = []
+    for b in members.tolist():
+        led = store.ledger(graph.borrowers[b])
+        if any(a.get("outcome") in ("refused", "opted_out") for a in led.attempts):
+            out.append(b)
+    return out
+
+
+def ring_id(members: list[str]) -> str:
+    """A stable id from the sorted member ids: the same ring gets the same id in every run."""
+    h = hashlib.blake2b("\n".join(sorted(members)).encode(), digest_size=5).hexdigest()
+    return f"R-{h}"
+
+
+def detect(store: GraphStore, *, seed: int = 0, config: DetectConfig | None = None,
+           as_of: float | None = None, progress: Callable[[str], None] | None = None) -> list[Ring]:
+    """Detect rings in ``store`` (module docstring). Rings come riskiest first.
+
+    ``progress`` is called with a short step name as the detection advances.
+    """
+    cfg = config or DetectConfig()
+    say = progress or (lambda _m: None)
+    graph = project(store, cfg.projection, as_of=as_of, progress=say)
+    say("candidates")
+    cands = _candidates(graph, cfg, seed)
+    say("peeling")
+    groups: list[tuple[np.ndarray, str, list[AgentHub]]] = []
+    for members, source in cands:
+        core = _core(graph, members, cfg)
+        if len(core) >= cfg.min_size:
+            groups.append((core, source, []))
+    agents = find_agents(store, graph, cfg.agents, progress=say)
+    for hubs in agent_groups(agents):
+        members = np.unique(np.concatenate([h.members for h in hubs]))
+        groups.append((members, "agents", hubs))
+    say("scoring")
+    scored = []
+    for members, source, hubs in groups:
+        f = features(graph, members, agents=len(hubs))
+        r = risk(f)
+        if cfg.read_ledger and f["delinquent_share"] >= 0.5:
+            f = features(graph, members, agents=len(hubs), refused=_refused(store, graph, members))
+            r = risk(f)
+        scored.append((r, members, source, hubs, f))
+    # each borrower stays in its riskiest ring
+    scored.sort(key=lambda s: (-s[0], graph.borrowers[int(s[1][0])]))
+    taken = np.zeros(graph.n, bool)
+    rings: list[Ring] = []
+    for r0, members, source, hubs, f in scored:
+        members = members[~taken[members]]
+        if len(members) < cfg.min_size:
+            continue
+        if len(members) != int(f["size"]):
+            f = features(graph, members, agents=len(hubs))
+            r0 = risk(f)
+        t = typology(f, r0)
+        if t in ("household", "unknown") and not cfg.keep_unflagged:
+            continue
+        taken[members] = True
+        keys = sorted(graph.borrowers[i] for i in members)
+        ring = Ring(ring_id=ring_id(keys), typology=t, risk=r0, members=keys,
+                    binding=[Binding("agent", split_id(h.phone)[1], int(np.isin(h.members, members).sum()))
+                             for h in hubs] + _binding(graph, members), agents=[split_id(h.phone)[1] for h in hubs],
+                    features=f, source=source)
+        ring.onset_window = ev.onset_window(graph, members, hubs)
+        ring.evidence = ev.sentences(graph, members, ring, hubs)
+        rings.append(ring)
+    rings.sort(key=lambda x: (-x.risk, x.ring_id))
+    log.info("rings: %d candidates, %d agents, %d rings (%d flagged)", len(groups), len(agents),
+             len(rings), sum(x.flagged for x in rings))
+    return rings
+
+
+def _binding(graph: RingGraph, members: np.ndarray, top: int = 8) -> list[Binding]:
+    """Identifiers held by two or more members, strongest first (kind weight x members)."""
+    inside = np.isin(graph.inc_b, members)
+    uniq, cnt = np.unique(graph.inc_i[inside], return_counts=True)
+    sel = cnt >= 2
+    uniq, cnt = uniq[sel], cnt[sel]
+    cfg = ProjectionConfig()
+    kw = np.array([cfg.weight_of(k) for k in KINDS])[graph.ident_kind[uniq]]
+    order = np.lexsort((uniq, -(kw * cnt)))[:top]
+    return [Binding(KINDS[graph.ident_kind[uniq[j]]], split_id(graph.idents[uniq[j]])[1], int(cnt[j]))
+            for j in order]
+
+
+def members_node_ids(ring: Ring) -> list[str]:
+    return [node_id("Borrower", m) for m in ring.members]

@@ -1,0 +1,341 @@
+"""The ring projection: borrowers, the identifiers they share, and a weighted borrower graph.
+
+Read once from any store (through storage primitives only), then held as
+numpy arrays:
+
+- per borrower: status, days past due, opening day, cease/attorney flags and
+  the first-seen day of their newest registered phone;
+- incidences borrower -> identifier, each identifier with a kind: ``device``
+  (USES_DEVICE), ``phone`` (a number registered by the borrower, HAS_PHONE),
+  ``address`` (home or mailing, LIVES_AT), ``contact`` (a phone the borrower
+  lists as an emergency contact), ``employer`` (EMPLOYED_BY) and
+  ``work_address`` (WORKS_AT);
+- a borrower-to-borrower graph: every identifier shared by ``n`` borrowers
+  gives each pair of them ``kind_weight / (n - 1)`` (each identifier spreads
+  one unit of weight over its holders, so rare identifiers bind strongly and
+  shared ones weakly, as resource allocation does), plus a direct tie when a
+  borrower lists another borrower's registered number.
+
+Hub suppression: an identifier held by more than its kind's cap (a courier,
+a dormitory, a cafe's tablet) or named in a known-benign list gives no pair
+weight; it is kept in :attr:`RingGraph.hubs` for the evidence.
+
+Phonebook listings are not projected into pairs (a person in 150
+phonebooks would add thousands); the listings of delinquent borrowers are
+kept as they are, for agent detection (:mod:`skiptrace.rings.agents`).
+
+Cost: one pass over the five identifier relationship types and the
+emergency listings, O(E); pair generation is O(sum of n^2) over identifiers
+below their caps.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from skiptrace.contacts import clock
+from skiptrace.store.base import GraphStore, split_id
+
+log = logging.getLogger(__name__)
+
+KINDS = ("device", "phone", "address", "contact", "employer", "work_address")
+KIND_CODE = {k: i for i, k in enumerate(KINDS)}
+FAMILY = frozenset({"spouse", "parent", "child", "sibling", "relative"})
+STATUS = {"current": 0, "delinquent": 1, "written_off": 2, "repaid": 3}
+
+
+@dataclass(frozen=True)
+class ProjectionConfig:
+    """How identifiers bind borrowers (defaults are priors, explained per field).
+
+    ``weight``: a kind's unit of binding weight (a device or a registered phone
+    is the strongest evidence of one hand behind two accounts; an address
+    less, it may be a family home; an employer least, colleagues are many).
+    ``cap``: identifiers held by more borrowers are hubs, suppressed.
+    ``direct``: the weight of one borrower listing another's registered number.
+    ``benign``: (kind, value) pairs known to be benign hubs (a courier company's
+    number, a dormitory's address), suppressed whatever their size.
+    """
+
+    weight: tuple[tuple[str, float], ...] = (("device", 1.0), ("phone", 1.0), ("address", 0.6),
+                                             ("contact", 0.5), ("employer", 0.1),
+                                             ("work_address", 0.15))
+    cap: tuple[tuple[str, int], ...] = (("device", 20), ("phone", 12), ("address", 25),
+                                        ("contact", 15), ("employer", 60), ("work_address", 60))
+    direct: float = 0.5
+    benign: frozenset[tuple[str, str]] = frozenset()
+
+    def weight_of(self, kind: str) -> float:
+        return dict(self.weight)[kind]
+
+    def cap_of(self, kind: str) -> int:
+        return dict(self.cap)[kind]
+
+
+@dataclass
+class RingGraph:
+    """The projection (see the module docstring). Borrower arrays are indexed by
+    position in :attr:`borrowers`; identifier arrays by position in :attr:`idents`."""
+
+    as_of: float
+    borrowers: list[str]
+    status: np.ndarray  # int8, STATUS codes, -1 unknown
+    dpd: np.ndarray  # int32, -1 unknown
+    opened: np.ndarray  # float64 day numbers, nan unknown
+    cease: np.ndarray  # bool
+    attorney: np.ndarray  # bool
+    phone_since: np.ndarray  # float64: first_seen day of the newest registered phone, nan unknown
+    idents: list[str]  # node ids ("Device:d1")
+    ident_kind: np.ndarray  # int8 KIND_CODE
+    ident_n: np.ndarray  # int32 borrowers holding it
+    inc_b: np.ndarray  # int32 borrower index per incidence
+    inc_i: np.ndarray  # int32 identifier index per incidence
+    pair_u: np.ndarray  # int32
+    pair_v: np.ndarray  # int32
+    pair_w: np.ndarray  # float64
+    family_u: np.ndarray  # int32: u lists a number of v as a family emergency contact
+    family_v: np.ndarray
+    switchboards: set[str] = field(default_factory=set)  # phones registered by an employer
+    hubs: list[tuple[str, str, int]] = field(default_factory=list)  # (kind, node id, holders)
+    index: dict[str, int] = field(default_factory=dict)
+    # every listing (emergency or phonebook) by a delinquent borrower, for agent detection
+    listed: list[str] = field(default_factory=list)  # phone node ids
+    list_b: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    list_p: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+
+    @property
+    def n(self) -> int:
+        return len(self.borrowers)
+
+    @property
+    def delinquent(self) -> np.ndarray:
+        return (self.status == 1) | (self.status == 2)
+
+    @property
+    def onset(self) -> np.ndarray:
+        """Default onset day (as_of minus days past due) of delinquent borrowers, nan otherwise."""
+        out = np.full(self.n, np.nan)
+        d = self.delinquent & (self.dpd >= 0)
+        out[d] = self.as_of - self.dpd[d]
+        return out
+
+
+def _day(value: object) -> float:
+    if not value:
+        return float("nan")
+    try:
+        return clock.to_days(str(value))
+    except ValueError:
+        return float("nan")
+
+
+def project(store: GraphStore, config: ProjectionConfig | None = None, *,
+            as_of: float | None = None, progress: Callable[[str], None] | None = None) -> RingGraph:
+    """Read the ring projection out of ``store`` (see the module docstring).
+
+    ``as_of`` (a day number) dates default onsets; by default the latest
+    ``last_seen`` of any registered phone or device, the extract's own date.
+    """
+    cfg = config or ProjectionConfig()
+    say = progress or (lambda _m: None)
+    say("borrowers")
+    keys: list[str] = []
+    status, dpd, opened, cease, attorney = [], [], [], [], []
+    for key, p in store.stream_nodes("Borrower"):
+        keys.append(key)
+        status.append(STATUS.get(p.get("status") or "", -1))
+        d = p.get("days_past_due")
+        dpd.append(int(d) if d is not None else -1)
+        opened.append(_day(p.get("opened_at")))
+        cease.append(bool(p.get("cease_requested")))
+        attorney.append(bool(p.get("attorney_known")))
+    index = {k: i for i, k in enumerate(keys)}
+    n = len(keys)
+    phone_since = np.full(n, np.nan)
+    latest = -np.inf
+
+    ident_index: dict[str, int] = {}
+    idents: list[str] = []
+    ident_kind: list[int] = []
+    inc_b: list[int] = []
+    inc_i: list[int] = []
+    switchboards: set[str] = set()
+
+    def incidence(b: int, nid: str, kind: str) -> None:
+        i = ident_index.get(nid)
+        if i is None:
+            i = ident_index[nid] = len(idents)
+            idents.append(nid)
+            ident_kind.append(KIND_CODE[kind])
+        inc_b.append(b)
+        inc_i.append(i)
+
+    say("identifiers")
+    kind_of_type = {"USES_DEVICE": "device", "HAS_PHONE": "phone", "EMPLOYED_BY": "employer",
+                    "WORKS_AT": "work_address"}
+    for e in store.stream_edges(["USES_DEVICE", "HAS_PHONE", "LIVES_AT", "WORKS_AT", "EMPLOYED_BY"]):
+        label, key = split_id(e.src)
+        if label != "Borrower":
+            if e.type == "HAS_PHONE":
+                switchboards.add(e.dst)
+            continue
+        b = index.get(key)
+        if b is None:
+            continue
+        last = _day(e.props.get("last_seen"))
+        if last == last and e.type in ("HAS_PHONE", "USES_DEVICE"):
+            latest = max(latest, last)
+        if e.type == "LIVES_AT":
+            kind = "work_address" if e.props.get("kind") == "work" else "address"
+        else:
+            kind = kind_of_type[e.type]
+        if e.type == "HAS_PHONE":
+            first = _day(e.props.get("first_seen"))
+            if first == first and not (phone_since[b] >= first):
+                phone_since[b] = first
+        incidence(b, e.dst, kind)
+
+    say("contact listings")
+    fam_u: list[int] = []
+    fam_v_phone: list[str] = []
+    st = np.asarray(status, np.int8)
+    delinquent = (st == 1) | (st == 2)
+    listed_index: dict[str, int] = {}
+    list_b: list[int] = []
+    list_p: list[int] = []
+    for src, dst, source, relation in _listings(store):
+        b = index.get(split_id(src)[1])
+        if b is None:
+            continue
+        if delinquent[b]:
+            j = listed_index.get(dst)
+            if j is None:
+                j = listed_index[dst] = len(listed_index)
+            list_b.append(b)
+            list_p.append(j)
+        if source != "emergency":
+            continue
+        incidence(b, dst, "contact")
+        if (relation or "") in FAMILY:
+            fam_u.append(b)
+            fam_v_phone.append(dst)
+
+    ib = np.asarray(inc_b, np.int32)
+    ii = np.asarray(inc_i, np.int32)
+    kind_arr = np.asarray(ident_kind, np.int8)
+    # one holder per (borrower, identifier): a borrower listing and registering one number counts once
+    if len(ib):
+        pairs = np.unique(np.stack([ii.astype(np.int64), ib.astype(np.int64)], axis=1), axis=0)
+        ii, ib = pairs[:, 0].astype(np.int32), pairs[:, 1].astype(np.int32)
+    holders = np.bincount(ii, minlength=len(idents)).astype(np.int32)
+
+    say("borrower pairs")
+    us, vs, ws = [], [], []
+    hubs: list[tuple[str, str, int]] = []
+    suppressed = np.zeros(len(idents), bool)
+    for kind in KINDS:
+        code = KIND_CODE[kind]
+        cap = cfg.cap_of(kind)
+        sel_ident = (kind_arr == code) & (holders >= 2)
+        over = sel_ident & (holders > cap)
+        for i in np.flatnonzero(over):
+            hubs.append((kind, idents[i], int(holders[i])))
+        suppressed |= over
+        if cfg.benign:
+            for i in np.flatnonzero(sel_ident & ~over):
+                if (kind, split_id(idents[i])[1]) in cfg.benign:
+                    suppressed[i] = True
+                    hubs.append((kind, idents[i], int(holders[i])))
+        keep = sel_ident & ~suppressed
+        u, v, groups = _clique_pairs(ii, ib, keep)
+        if len(u):
+            us.append(u), vs.append(v)
+            ws.append(cfg.weight_of(kind) / (holders[groups] - 1).astype(np.float64))
+    # direct ties: a borrower lists (as an emergency contact) a number another borrower registered
+    reg_owner: dict[str, list[int]] = {}
+    phone_code = KIND_CODE["phone"]
+    for b, i in zip(ib.tolist(), ii.tolist()):
+        if kind_arr[i] == phone_code:
+            reg_owner.setdefault(idents[i], []).append(b)
+    du, dv = [], []
+    contact_code = KIND_CODE["contact"]
+    for b, i in zip(ib.tolist(), ii.tolist()):
+        if kind_arr[i] == contact_code:
+            for o in reg_owner.get(idents[i], ()):
+                if o != b:
+                    du.append(min(b, o)), dv.append(max(b, o))
+    if du:
+        us.append(np.asarray(du, np.int32)), vs.append(np.asarray(dv, np.int32))
+        ws.append(np.full(len(du), cfg.direct))
+    fu, fv = [], []
+    for b, ph in zip(fam_u, fam_v_phone):
+        for o in reg_owner.get(ph, ()):
+            if o != b:
+                fu.append(b), fv.append(o)
+    u = np.concatenate(us) if us else np.zeros(0, np.int32)
+    v = np.concatenate(vs) if vs else np.zeros(0, np.int32)
+    w = np.concatenate(ws) if ws else np.zeros(0)
+    u, v, w = _sum_pairs(u, v, w, n)
+    if as_of is None:
+        as_of = latest if np.isfinite(latest) else float(np.nanmax(opened)) if n and np.isfinite(np.nanmax(opened)) else 0.0
+    log.info("ring projection: %d borrowers, %d identifiers, %d incidences, %d pairs, %d hubs",
+             n, len(idents), len(ib), len(u), len(hubs))
+    return RingGraph(
+        as_of=float(as_of), borrowers=keys, status=np.asarray(status, np.int8),
+        dpd=np.asarray(dpd, np.int32), opened=np.asarray(opened, np.float64),
+        cease=np.asarray(cease, bool), attorney=np.asarray(attorney, bool), phone_since=phone_since,
+        idents=idents, ident_kind=kind_arr, ident_n=holders, inc_b=ib, inc_i=ii,
+        pair_u=u, pair_v=v, pair_w=w, family_u=np.asarray(fu, np.int32), family_v=np.asarray(fv, np.int32),
+        switchboards=switchboards, hubs=sorted(hubs), index=index,
+        listed=list(listed_index), list_b=np.asarray(list_b, np.int32), list_p=np.asarray(list_p, np.int32))
+
+
+def _listings(store: GraphStore):
+    """(borrower id, phone id, source, relation) of every LISTS_CONTACT relationship."""
+    cols = getattr(store, "stream_edge_columns", None)
+    if cols is not None:
+        for chunk in cols(["LISTS_CONTACT"], props=("source", "relation")):
+            yield from zip(chunk.src, chunk.dst, chunk.props["source"], chunk.props["relation"])
+        return
+    for e in store.stream_edges(["LISTS_CONTACT"]):
+        yield e.src, e.dst, e.props.get("source"), e.props.get("relation")
+
+
+def _clique_pairs(ii: np.ndarray, ib: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair of holders of each kept identifier: (u, v, identifier), u < v, vectorised by group size."""
+    sel = keep[ii]
+    gi, gb = ii[sel], ib[sel]
+    if not len(gi):
+        z = np.zeros(0, np.int32)
+        return z, z, z
+    order = np.lexsort((gb, gi))
+    gi, gb = gi[order], gb[order]
+    starts = np.flatnonzero(np.r_[True, gi[1:] != gi[:-1]])
+    sizes = np.diff(np.r_[starts, len(gi)])
+    us, vs, gs = [], [], []
+    for s in np.unique(sizes):
+        st = starts[sizes == s]
+        members = gb[st[:, None] + np.arange(s)[None, :]]  # groups x s
+        a, c = np.triu_indices(int(s), 1)
+        us.append(members[:, a].ravel()), vs.append(members[:, c].ravel())
+        gs.append(np.repeat(gi[st], len(a)))
+    u, v = np.concatenate(us), np.concatenate(vs)
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    return lo.astype(np.int32), hi.astype(np.int32), np.concatenate(gs)
+
+
+def _sum_pairs(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Merge duplicate (u, v) pairs by summing their weights; sorted by (u, v)."""
+    if not len(u):
+        return u.astype(np.int32), v.astype(np.int32), w.astype(np.float64)
+    key = u.astype(np.int64) * max(n, 1) + v.astype(np.int64)
+    uniq, inv = np.unique(key, return_inverse=True)
+    total = np.bincount(inv, weights=w)
+    return (uniq // max(n, 1)).astype(np.int32), (uniq % max(n, 1)).astype(np.int32), total
+
+
+def members_of(graph: RingGraph, idx: Iterable[int]) -> list[str]:
+    return sorted(graph.borrowers[i] for i in idx)

@@ -1,0 +1,134 @@
+"""Ring features, risk and typology.
+
+Features of a member set ``M`` (all shares are of ``|M|`` unless said):
+
+- ``delinquent_share``; ``book_delinquent_share`` (the whole book's, for scale);
+- ``onset_burst``: the most members whose default onsets fall in one 30-day window;
+- ``early_default_share``: delinquent members whose default began within 60
+  days of opening (first-payment default, the mark of a synthetic identity);
+- ``opening_burst``: the most members whose loans opened in one 60-day window;
+- ``phone_change_burst``: the most members whose newest registered phone was
+  first seen after opening and within one 28-day window;
+- ``cease_share``, ``attorney_share``, ``refused_share`` (members with a
+  refused or opted-out attempt, when the ledger was read);
+- ``shared_devices``, ``shared_phones``, ``shared_addresses``,
+  ``shared_contacts``: identifiers of that kind held by two or more members;
+- ``employer_share``: the most members sharing one employer;
+- ``family_ties``: family emergency-contact links between members, per member;
+- ``agents``: agent hubs the members list;
+- ``density``: the members' summed pair weight over the number of pairs.
+
+Risk is a logistic function of these with round-number prior weights, each
+with its reason (:data:`RISK_WEIGHTS`); it is not fitted to any generator's
+truth. Typology: a ring at risk >= :data:`FLAG_AT` is ``anti_collection`` when
+agents bind it and ``fraud`` otherwise; below that, ``household`` when its
+members are family or share a home, else ``unknown``.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from skiptrace.rings.project import KIND_CODE, RingGraph
+
+FLAG_AT = 0.5
+
+#: prior log-odds weights (feature -> weight); the intercept makes a group of
+#: ordinary borrowers (book delinquency, no bursts) score near 0
+RISK_WEIGHTS: dict[str, float] = {
+    "intercept": -6.0,
+    "delinquent_share": 5.0,  # rings exist to not pay
+    "onset_burst": 2.0,  # coached or planned defaults come together
+    "early_default_share": 2.5,  # first-payment default: the identity was never meant to pay
+    "opening_burst": 1.0,  # bust-out openings come in waves (families and promotions do too: weak)
+    "phone_change_burst": 1.5,  # numbers dropped together to go dark
+    "refused_share": 1.0,  # resisting collection
+    "cease_share": 0.5,
+    "agents": 1.5,  # per agent, at most two
+    "family_ties": -3.0,  # family members list each other; rings rarely do
+    "employer_share": -1.0,  # colleagues share an employer by nature
+}
+
+
+def _max_in_window(values: np.ndarray, width: float) -> tuple[int, float, float]:
+    """(count, start, end) of the ``width``-day window holding the most of ``values`` (nan ignored)."""
+    v = np.sort(values[~np.isnan(values)])
+    if not len(v):
+        return 0, math.nan, math.nan
+    ends = np.searchsorted(v, v + width, side="right")
+    counts = ends - np.arange(len(v))
+    i = int(np.argmax(counts))
+    return int(counts[i]), float(v[i]), float(v[ends[i] - 1])
+
+
+def features(graph: RingGraph, members: np.ndarray, *, agents: int = 0,
+             refused: Iterable[int] | None = None) -> dict[str, float]:
+    """The features of a member set (module docstring); ``refused``: member indices
+    with a refused or opted-out attempt, or None when the ledger was not read."""
+    m = np.asarray(members, np.int64)
+    size = len(m)
+    f: dict[str, float] = {"size": float(size)}
+    dl = graph.delinquent
+    f["delinquent_share"] = float(dl[m].mean()) if size else 0.0
+    f["book_delinquent_share"] = float(dl.mean()) if graph.n else 0.0
+    onset = graph.onset[m]
+    f["onset_burst"] = _max_in_window(onset, 30.0)[0] / size if size else 0.0
+    early = (onset - graph.opened[m]) <= 60.0
+    f["early_default_share"] = float(np.sum(early & ~np.isnan(onset))) / size if size else 0.0
+    f["opening_burst"] = _max_in_window(graph.opened[m], 60.0)[0] / size if size else 0.0
+    changed = np.where(graph.phone_since[m] > graph.opened[m] + 1.0, graph.phone_since[m], np.nan)
+    pc = _max_in_window(changed, 28.0)[0]
+    f["phone_change_burst"] = pc / size if size and pc >= 2 else 0.0
+    f["cease_share"] = float(graph.cease[m].mean()) if size else 0.0
+    f["attorney_share"] = float(graph.attorney[m].mean()) if size else 0.0
+    if refused is not None:
+        f["refused_share"] = len(set(refused)) / size if size else 0.0
+    # identifiers shared within the ring
+    inside = np.isin(graph.inc_b, m)
+    ii = graph.inc_i[inside]
+    uniq, cnt = np.unique(ii, return_counts=True)
+    shared = uniq[cnt >= 2]
+    kinds = graph.ident_kind[shared]
+    for name, kind in (("shared_devices", "device"), ("shared_phones", "phone"),
+                       ("shared_addresses", "address"), ("shared_contacts", "contact")):
+        f[name] = float(np.sum(kinds == KIND_CODE[kind]))
+    emp = uniq[graph.ident_kind[uniq] == KIND_CODE["employer"]]
+    f["employer_share"] = float(cnt[np.isin(uniq, emp)].max()) / size if len(emp) and size else 0.0
+    if size > 1 and len(graph.family_u):
+        fam = np.isin(graph.family_u, m) & np.isin(graph.family_v, m)
+        f["family_ties"] = float(fam.sum()) / size
+    else:
+        f["family_ties"] = 0.0
+    f["agents"] = float(agents)
+    if size > 1 and len(graph.pair_u):
+        sel = np.isin(graph.pair_u, m) & np.isin(graph.pair_v, m)
+        f["density"] = float(graph.pair_w[sel].sum()) / (size * (size - 1) / 2)
+    else:
+        f["density"] = 0.0
+    return f
+
+
+def risk(f: dict[str, float]) -> float:
+    """The prior logistic risk of a ring from its features (module docstring)."""
+    z = RISK_WEIGHTS["intercept"]
+    for name, w in RISK_WEIGHTS.items():
+        if name == "intercept":
+            continue
+        v = f.get(name, 0.0)
+        if name == "agents":
+            v = min(v, 2.0)
+        elif name == "family_ties":
+            v = min(v, 1.0)
+        z += w * v
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def typology(f: dict[str, float], r: float) -> str:
+    """fraud, anti_collection, household or unknown (module docstring)."""
+    if r >= FLAG_AT:
+        return "anti_collection" if f.get("agents", 0.0) >= 1 else "fraud"
+    if f.get("family_ties", 0.0) > 0 or f.get("shared_addresses", 0.0) >= 1:
+        return "household"
+    return "unknown"
