@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from skiptrace.store import Batch, RingRecord, node_id
+from skiptrace.store import Batch, node_id
 
 B = lambda k: node_id("Borrower", k)  # noqa: E731
 P = lambda k: node_id("Phone", k)  # noqa: E731
@@ -243,17 +243,25 @@ def test_stream_ledger(store):
         list(store.stream_ledger("calls"))
 
 
-def test_rings_write_replace_read(store):
+def test_delete_removes_labels_and_types_only(store):
     store.write(small_batch())
-    store.write_rings([RingRecord("R1", "fraud", 0.9, ["B2", "B1"], {"B2": "agent"})])
-    (r,) = store.rings()
-    assert (r.ring_id, r.typology, r.risk, r.members) == ("R1", "fraud", 0.9, ["B1", "B2"])
-    assert r.roles == {"B1": "member", "B2": "agent"}
-    assert store.counts().relationships["MEMBER_OF"] == 2
-    store.write_rings([RingRecord("R2", "anti_collection", 0.5, ["B1"])])
-    assert [x.ring_id for x in store.rings()] == ["R2"]
-    assert store.counts().relationships["MEMBER_OF"] == 1
-    assert store.counts().nodes["Ring"] == 1
+    b = Batch()
+    rid = b.add_node("Ring", "R1", {"typology": "fraud", "risk": 0.9, "size": 2})
+    b.add_edge("MEMBER_OF", node_id("Borrower", "B1"), rid, {"role": "member"})
+    b.add_edge("MEMBER_OF", node_id("Borrower", "B2"), rid, {"role": "member"})
+    store.write(b)
+    before = store.counts()
+    assert before.nodes["Ring"] == 1 and before.relationships["MEMBER_OF"] == 2
+    with store.transaction():
+        store.delete(labels=["Ring"], types=["MEMBER_OF"])
+    after = store.counts()
+    assert "Ring" not in after.nodes and "MEMBER_OF" not in after.relationships
+    assert after.nodes["Borrower"] == before.nodes["Borrower"]
+    assert {t: n for t, n in after.relationships.items()} == \
+        {t: n for t, n in before.relationships.items() if t != "MEMBER_OF"}
+    # a label's relationships go with it, outside a transaction too
+    store.delete(labels=["Device"])
+    assert "Device" not in store.counts().nodes and "USES_DEVICE" not in store.counts().relationships
 
 
 def test_transaction_rolls_back_on_error(store):

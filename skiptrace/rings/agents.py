@@ -15,8 +15,8 @@ that window is Poisson with mean ``lambda = listers * p``, ``p`` the share of
 the whole book whose onset falls in the same window. The phone is an agent
 when ``m >= min_members``, ``m / lambda >= min_lift`` and the Poisson tail,
 times the number of phones tested (Bonferroni), is below ``alpha``. The
-ring is the agent's listers with an onset in the window; agents sharing at
-least two such members are one ring.
+ring is the agent's listers with an onset in the window; agents whose
+windows overlap and who share a member are one ring.
 
 ``listers`` counts listing relationships (a borrower who lists a phone both
 as emergency contact and in the phonebook counts twice), which can only
@@ -112,8 +112,9 @@ def find_agents(store: GraphStore, graph: RingGraph, config: AgentConfig | None 
     return out
 
 
-def agent_groups(agents: list[AgentHub], min_shared: int = 2) -> list[list[AgentHub]]:
-    """Agents whose windowed members overlap by at least ``min_shared`` borrowers, grouped (union-find)."""
+def agent_groups(agents: list[AgentHub], min_shared: int = 1) -> list[list[AgentHub]]:
+    """Agents of one ring, grouped (union-find): two agents are linked when their onset
+    windows overlap and at least ``min_shared`` borrowers list both within them."""
     parent = list(range(len(agents)))
 
     def find(x: int) -> int:
@@ -124,7 +125,9 @@ def agent_groups(agents: list[AgentHub], min_shared: int = 2) -> list[list[Agent
 
     for a in range(len(agents)):
         for b in range(a + 1, len(agents)):
-            if len(np.intersect1d(agents[a].members, agents[b].members)) >= min_shared:
+            wa, wb = agents[a].window, agents[b].window
+            if wa[0] <= wb[1] and wb[0] <= wa[1] and \
+                    len(np.intersect1d(agents[a].members, agents[b].members)) >= min_shared:
                 parent[find(a)] = find(b)
     groups: dict[int, list[AgentHub]] = {}
     for i, a in enumerate(agents):

@@ -194,7 +194,10 @@ def _binding(graph: RingGraph, members: np.ndarray, top: int = 8) -> list[Bindin
     """Identifiers held by two or more members, strongest first (kind weight x members)."""
     inside = np.isin(graph.inc_b, members)
     uniq, cnt = np.unique(graph.inc_i[inside], return_counts=True)
-    sel = cnt >= 2
+    kinds = graph.ident_kind[uniq]
+    weak = np.isin(kinds, [KINDS.index("employer"), KINDS.index("work_address")])
+    # colleagues share employers by nature: an employer binds only when it holds half the ring
+    sel = (cnt >= 2) & (~weak | (cnt * 2 >= len(members)))
     uniq, cnt = uniq[sel], cnt[sel]
     cfg = ProjectionConfig()
     kw = np.array([cfg.weight_of(k) for k in KINDS])[graph.ident_kind[uniq]]

@@ -1,0 +1,164 @@
+"""`skiptrace rings`: detect, list, show and export rings (thin over skiptrace.rings)."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import click
+
+from skiptrace import rings as rings_lib
+from skiptrace.errors import SkiptraceError
+from skiptrace.rings.model import TYPOLOGIES, Ring
+from skiptrace_cli.common import emit_json, format_option, is_terminal, store_options
+
+
+@contextmanager
+def _steps(enabled: bool):
+    """A spinner naming the current step on a terminal; a no-op callback elsewhere."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  transient=True) as bar:
+        task = bar.add_task("rings", total=None)
+        yield lambda step: bar.update(task, description=f"rings: {step}")
+
+
+def _table(rings: list[Ring], reveal: bool) -> None:
+    if not rings:
+        click.echo("no rings")
+        return
+    click.echo(f"{'ring':<14} {'typology':<16} {'risk':>5} {'size':>5}  binding")
+    for r in rings:
+        top = ", ".join(f"{b.kind} {b.masked_value(reveal)} x{b.members}" for b in r.binding[:3])
+        click.echo(f"{r.ring_id:<14} {r.typology:<16} {r.risk:5.2f} {r.size:5d}  {top}")
+
+
+def _select(rings: list[Ring], min_risk: float, typology: str | None, all_: bool) -> list[Ring]:
+    out = [r for r in rings if r.risk >= min_risk and (typology is None or r.typology == typology)]
+    if not all_ and typology is None:
+        out = [r for r in out if r.flagged]
+    return out
+
+
+_filters = [
+    click.option("--min-risk", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+                 help="Only rings at or above this risk."),
+    click.option("--typology", type=click.Choice(TYPOLOGIES), default=None, help="Only rings of this typology."),
+    click.option("--all", "all_", is_flag=True,
+                 help="Also household and unknown groups (by default only fraud and anti_collection)."),
+    click.option("--reveal", is_flag=True, help="Show phones, addresses and employers unmasked."),
+]
+
+
+def _with_filters(fn):
+    for opt in reversed(_filters):
+        fn = opt(fn)
+    return fn
+
+
+@click.group()
+def rings() -> None:
+    """Anti-collection and fraud rings: detect, list, show, export."""
+
+
+@rings.command()
+@store_options
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the community step.")
+@click.option("--save/--no-save", default=True, show_default=True,
+              help="Replace the rings stored in the store with the new ones.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show the current step (default: when stderr is a terminal).")
+@_with_filters
+@format_option("table", "json")
+def detect(store, seed, save, progress, min_risk, typology, all_, reveal, fmt):
+    """Detect rings in the whole store, store them (MEMBER_OF) and print them."""
+    with _steps(is_terminal() if progress is None else progress) as cb:
+        found = rings_lib.detect(store, seed=seed, progress=cb)
+        if save:
+            rings_lib.save(store, found, seed=seed)
+    shown = _select(found, min_risk, typology, all_)
+    if fmt == "json":
+        emit_json({"rings": [r.to_json(reveal=reveal) for r in shown]})
+        return
+    _table(shown, reveal)
+    flagged = sum(r.flagged for r in found)
+    click.echo(f"{len(found)} groups, {flagged} flagged"
+               + (f"; stored in the {store.kind} store" if save else "; not stored (--no-save)"), err=True)
+
+
+@rings.command(name="list")
+@store_options
+@_with_filters
+@format_option("table", "json")
+def list_(store, min_risk, typology, all_, reveal, fmt):
+    """List the rings stored by the last `rings detect`."""
+    shown = _select(rings_lib.load(store), min_risk, typology, all_)
+    if fmt == "json":
+        emit_json({"rings": [r.to_json(reveal=reveal) for r in shown]})
+        return
+    _table(shown, reveal)
+
+
+def _get(store, ring_id: str) -> Ring:
+    ring = rings_lib.get(store, ring_id)
+    if ring is None:
+        raise SkiptraceError(f"no ring {ring_id!r} in the store (run `skiptrace rings detect` first, "
+                             f"or see `skiptrace rings list`)")
+    return ring
+
+
+@rings.command()
+@store_options
+@click.argument("ring_id")
+@click.option("--reveal", is_flag=True, help="Show phones, addresses and employers unmasked.")
+@format_option("table", "json")
+def show(store, ring_id, reveal, fmt):
+    """One ring: members, binding identifiers, agents, features and evidence."""
+    ring = _get(store, ring_id)
+    data = ring.to_json(reveal=reveal)
+    if fmt == "json":
+        emit_json(data)
+        return
+    click.echo(f"{data['ring_id']}  {data['typology']}  risk {data['risk']:.2f}  {data['size']} members")
+    click.echo("members: " + ", ".join(data["members"]))
+    if data["agents"]:
+        click.echo("agents: " + ", ".join(data["agents"]))
+    if data["onset_window"]:
+        click.echo(f"default onsets: {data['onset_window'][0]} to {data['onset_window'][1]}")
+    click.echo("binding:")
+    for b in data["binding"]:
+        click.echo(f"  {b['kind']:<13} {b['value']}  ({b['members']} members)")
+    click.echo("evidence:")
+    for s in data["evidence"]:
+        click.echo(f"  - {s}")
+    click.echo("features: " + ", ".join(f"{k} {v}" for k, v in data["features"].items()))
+
+
+@rings.command()
+@store_options
+@click.argument("ring_id")
+@click.option("--format", "fmt", type=click.Choice(["html", "graphml", "json"]), default="html",
+              show_default=True, help="html: a self-contained page that draws the ring (no network).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default="-", help="Output file (default stdout).")
+@click.option("--reveal", is_flag=True, help="Show phones, addresses, employers and names unmasked.")
+def export(store, ring_id, fmt, output, reveal):
+    """Export one ring with its members, binding identifiers and agents."""
+    from skiptrace.rings import render
+    from skiptrace.rings.view import ring_view
+
+    view = ring_view(store, _get(store, ring_id), reveal=reveal)
+    with click.open_file(output, "w", encoding="utf-8") as out:
+        if fmt == "html":
+            out.write(render.ring_html(view))
+        elif fmt == "graphml":
+            out.write(render.ring_graphml(view))
+        else:
+            import json
+
+            json.dump(render.ring_json(view), out, ensure_ascii=False, indent=2)
+            out.write("\n")
+    if output != "-":
+        click.echo(f"wrote ring {ring_id} ({len(view['nodes'])} nodes, {len(view['links'])} links) to {output}",
+                   err=True)
