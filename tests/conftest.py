@@ -12,7 +12,7 @@ import pytest
 
 from skiptrace.store import SQLiteStore, open_store
 
-pytest_plugins = ["neo4j_fixtures"]
+pytest_plugins = ["neo4j_fixtures", "browser"]
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "fixtures" / "demo"
