@@ -164,3 +164,31 @@ def test_cli_detect_list_show_contract_and_masking(demo_db, capsys):
     capsys.readouterr()
     assert main(["rings", "show", "R-nope", "--db", demo_db]) == 2
     assert "no ring 'R-nope'" in capsys.readouterr().err
+
+
+@pytest.mark.browser
+def test_cli_export_draws_a_detected_ring_in_a_real_browser(demo_db, tmp_path, open_page):
+    out = json.loads(_cli("rings", "detect", "--db", demo_db, "--format", "json").stdout)
+    anti = next(r for r in out["rings"] if r["typology"] == "anti_collection")
+    page = tmp_path / "ring.html"
+    r = _cli("rings", "export", anti["ring_id"], "--db", demo_db, "--format", "html", "-o", str(page))
+    assert r.exit_code == 0, r.output
+    visit = open_page(page)
+    svg = visit.page.locator("svg.ring-graph")
+    assert svg.locator("circle[data-kind=member]").count() == anti["size"]
+    assert svg.locator("polygon[data-kind=agent]").count() == len(anti["agents"]) >= 1
+    assert visit.page.locator("h1").inner_text() == f"Ring {anti['ring_id']}"
+    assert visit.page.locator("ol.evidence li").count() == len(anti["evidence"])
+    text = visit.page.locator("body").inner_text()
+    assert all(a in text for a in anti["agents"]) and "****" in anti["agents"][0]
+    assert visit.blocked == [] and visit.page_errors == []
+    # GraphML and JSON of the same ring
+    gml = _cli("rings", "export", anti["ring_id"], "--db", demo_db, "--format", "graphml").stdout
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(gml)
+    ns = {"g": "http://graphml.graphdrawing.org/xmlns"}
+    assert len(root.findall(".//g:node", ns)) == anti["size"] + len(anti["agents"]) + \
+        len({b["value"] for b in anti["binding"] if b["kind"] != "agent"} - set(anti["agents"]))
+    data = json.loads(_cli("rings", "export", anti["ring_id"], "--db", demo_db, "--format", "json").stdout)
+    assert data["ring"]["members"] == anti["members"]
