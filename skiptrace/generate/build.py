@@ -117,7 +117,7 @@ def world(n_borrowers: int, seed: int, out_dir: str | Path, *, region: str = "CN
     Files follow the input contract (borrowers.csv ... payments.csv) and
     ``out_dir/truth/`` holds the hidden truth (see docs/generator.md). The
     knobs are those of ``preset`` (``default``, or ``legacy`` for the world
-    of the generator before the realism knobs) with ``knobs`` on top. The
+    of the generator before the realism knobs and the harder rings) with ``knobs`` on top. The
     same ``(n_borrowers, seed, region, as_of, knobs)`` always gives
     byte-identical files. Raises ValueError for invalid arguments.
     """
