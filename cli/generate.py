@@ -65,3 +65,7 @@ def generate(n: int, seed: int, out: str, region: str, as_of: dt.datetime, prese
     click.echo(f"  call clustering {r['call_clustering']}, phonebook median {r['phonebook_median']:g}, "
                f"lost new numbers seen with the old circle {r['lost_new_number_visible_with_old_circle_share']}, "
                f"status coverage {r['phone_status_coverage']}, fake emergency contacts {r['fake_emergency_share']}")
+    click.echo(f"  fraud rings open over {r['fraud_open_span_days_median']:g} days (median), largest identifier covers "
+               f"{r['fraud_largest_identifier_cover_share']} of a ring, agent listings by ring members "
+               f"{r['agent_listings_by_ring_members_share']}, families opening together {r['families_opening_together']}, "
+               f"promotion members {r['promotion_members']}")

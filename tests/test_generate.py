@@ -461,7 +461,17 @@ def test_rings_and_benign_groups_have_configured_counts_and_sizes(sized):
     assert meta["knobs"]["fraud_ring_size"] == [4, 6] and meta["seed"] == 3
 
 
-def test_rings_leave_their_evidence(sized):
+@pytest.fixture(scope="module")
+def sized_legacy(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sized_legacy")
+    world(1000, 3, out, preset="legacy", **SIZED)
+    return out
+
+
+@pytest.mark.parametrize("which", ["sized", "sized_legacy"])
+def test_rings_leave_their_evidence(which, request):
+    sized: Path = request.getfixturevalue(which)
+    span = json.loads((sized / "truth" / "world.json").read_text("utf-8"))["knobs"]["fraud_open_span_days"][1]
     norm = Normaliser("CN")
     members = defaultdict(set)
     typ, agent_phones = {}, defaultdict(set)
@@ -483,15 +493,90 @@ def test_rings_leave_their_evidence(sized):
         assert all(borrowers[b]["status"] in ("delinquent", "written_off") for b in m)
         if typ[rid] == "fraud":
             opened = sorted(dt.datetime.fromisoformat(borrowers[b]["opened_at"]) for b in m)
-            assert (opened[-1] - opened[0]).days <= 11  # applied in a burst
+            assert (opened[-1] - opened[0]).days <= span + 1  # applied in a burst (legacy) or in waves
             assert max(len(v & m) for v in devices.values()) >= 2  # a shared device
-            assert max(int(borrowers[b]["days_past_due"]) for b in m) <= 250
+            assert max(int(borrowers[b]["days_past_due"]) for b in m) <= 250 + span
         else:
             dpd = [int(borrowers[b]["days_past_due"]) for b in m]
             assert max(dpd) - min(dpd) <= 40  # default onset in a short window
             reach = set().union(*(listed[p] for p in agent_phones[rid]))
             assert m <= reach  # every member lists an agent
             assert len(m & reach) >= 3
+
+
+def _ids(root: Path) -> dict[str, set[tuple[str, str]]]:
+    """Each borrower's identifiers: devices, addresses (folded), registered and emergency phones, employers."""
+    norm = Normaliser("CN")
+    ids = defaultdict(set)
+    for r in read(root / "borrower_devices.csv"):
+        ids[r["borrower_id"]].add(("device", r["device_id"]))
+    for r in read(root / "borrower_addresses.csv"):
+        ids[r["borrower_id"]].add(("address", fold(r["address"])))
+    for r in read(root / "borrower_phones.csv"):
+        ids[r["borrower_id"]].add(("phone", norm(r["phone"])))
+    for r in read(root / "emergency_contacts.csv"):
+        ids[r["borrower_id"]].add(("phone", norm(r["contact_phone"])))
+    for r in read(root / "borrower_employers.csv"):
+        ids[r["borrower_id"]].add(("employer", fold(r["employer"])))
+    return ids
+
+
+def test_fraud_rings_spread_out_and_look_like_benign_groups(sized, sized_legacy):
+    def fraud_rings(root):
+        m = defaultdict(set)
+        for r in read(root / "truth" / "rings.csv"):
+            if r["typology"] == "fraud":
+                m[r["ring_id"]].add(r["borrower_id"])
+        return list(m.values())
+
+    # legacy: one identifier binds most rings; default: none binds any (but subsets still share rare ones)
+    ids = _ids(sized_legacy)
+    assert sum(bool(set.intersection(*(ids[b] for b in m))) for m in fraud_rings(sized_legacy)) >= 2
+    ids = _ids(sized)
+    holders = Counter(x for s in ids.values() for x in s)
+    for m in fraud_rings(sized):
+        assert not set.intersection(*(ids[b] for b in m))
+        pairs = [(a, b) for a in m for b in m if a < b]
+        rare = sum(any(2 <= holders[x] <= 12 for x in ids[a] & ids[b]) for a, b in pairs)
+        assert rare >= len(m) - 1  # at least a chain's worth of pairs share a rare identifier
+    # benign groups that open loans together: promotions (one employer), households and couples on one device
+    borrowers = {r["borrower_id"]: r for r in read(sized / "borrowers.csv")}
+    groups, kind = defaultdict(set), {}
+    for r in read(sized / "truth" / "benign_groups.csv"):
+        groups[r["group_id"]].add(r["borrower_id"])
+        kind[r["group_id"]] = r["kind"]
+
+    def span(m):
+        t = sorted(dt.datetime.fromisoformat(borrowers[b]["opened_at"]) for b in m)
+        return (t[-1] - t[0]).days
+
+    promos = [m for g, m in groups.items() if kind[g] == "promotion"]
+    assert len(promos) == Knobs().group_count(Knobs().promotions_per_100k, 1000)
+    for m in promos:
+        assert span(m) <= Knobs().promotion_window_days
+        assert set.intersection(*({x for x in ids[b] if x[0] == "employer"} for b in m))  # one employer
+    couples = [m for g, m in groups.items() if kind[g] == "couple"]
+    assert couples and all(len(m) == 2 and span(m) <= Knobs().family_joint_open_days for m in couples)
+    joint = sum(span(m) <= Knobs().family_joint_open_days for g, m in groups.items() if kind[g] == "household")
+    meta = json.loads((sized / "truth" / "world.json").read_text("utf-8"))
+    assert meta["realised"]["families_opening_together"] == len(couples) + joint
+
+
+def test_agent_phones_are_also_in_honest_phonebooks(sized, sized_legacy):
+    for root, honest in ((sized, True), (sized_legacy, False)):
+        norm = Normaliser("CN")
+        members, agents = set(), set()
+        for r in read(root / "truth" / "rings.csv"):
+            if r["typology"] == "anti_collection":
+                if r["borrower_id"]:
+                    members.add(r["borrower_id"])
+                else:
+                    agents.add(norm(r["phone"]))
+        listers = {r["borrower_id"] for r in read(root / "phonebook.csv") if norm(r["contact_phone"]) in agents}
+        outside = listers - members
+        assert bool(outside) == honest
+        if honest:  # about as many honest listers as ring members: listing alone does not make an agent
+            assert len(outside) >= 0.3 * len(listers & members)
 
 
 def test_anti_collection_members_refuse_and_opt_out_more(sized):

@@ -32,8 +32,8 @@ CHUNK = 10_000  # borrowers per chunk; fixed, because per-chunk random streams d
 DEFAULT_AS_OF = dt.date(2026, 6, 30)
 _TF = ["false", "true"]
 # random streams (SeedSequence spawn keys); the realism knobs draw only from S_LOGS, S_REAL, S_BB_REAL, S_STATS,
-# so the legacy knobs leave every other stream, and so every file, as it was
-S_POP, S_NUMBERING, S_BORROWER, S_CHUNK, S_BB, S_HUB, S_LOGS, S_REAL, S_BB_REAL, S_STATS = range(10)
+# the harder-ring knobs only from S_RINGS, so the legacy knobs leave every other stream, and so every file, as it was
+S_POP, S_NUMBERING, S_BORROWER, S_CHUNK, S_BB, S_HUB, S_LOGS, S_REAL, S_BB_REAL, S_STATS, S_RINGS = range(11)
 
 
 @dataclass
@@ -117,7 +117,7 @@ def world(n_borrowers: int, seed: int, out_dir: str | Path, *, region: str = "CN
     Files follow the input contract (borrowers.csv ... payments.csv) and
     ``out_dir/truth/`` holds the hidden truth (see docs/generator.md). The
     knobs are those of ``preset`` (``default``, or ``legacy`` for the world
-    of the generator before the realism knobs) with ``knobs`` on top. The
+    of the generator before the realism knobs and the harder rings) with ``knobs`` on top. The
     same ``(n_borrowers, seed, region, as_of, knobs)`` always gives
     byte-identical files. Raises ValueError for invalid arguments.
     """
@@ -145,11 +145,13 @@ def world(n_borrowers: int, seed: int, out_dir: str | Path, *, region: str = "CN
     clock = Clock(as_of, CN_ZONES if region == "CN" else US_ZONES)
     rng = _rng(seed, S_POP)
     pop = pop_mod.build(n, kn, region, clock, rng)
-    grp = groups_mod.assign(pop, rng)
+    xr = _rng(seed, S_RINGS)
+    grp = groups_mod.assign(pop, rng, xr)
     pop.groups = grp
     pop_mod.churn_and_loss(pop, rng, grp.ring_onset)
     pop_mod.relatives(pop, rng)
     pop_mod.borrower_edges(pop, rng, grp.bb_extra)
+    groups_mod.joint_openings(pop, grp, xr)
     real_logs = kn.partial_call_logs or kn.new_number_calls_circle_share < 1.0
     pop_mod.call_logs(pop, _rng(seed, S_LOGS) if real_logs else None)
     n_emp = pop.n_comm * pop.employers_per_comm
@@ -176,7 +178,7 @@ def world(n_borrowers: int, seed: int, out_dir: str | Path, *, region: str = "CN
         sink.close()
     counts = {(k if k in INPUT_FILES else f"truth/{k}"): v for k, v in sink.counts.items()}
     ctx.stats.call_rows = counts["calls"]
-    realised = ctx.stats.as_dict(_rng(seed, S_STATS), pop.has_pb)
+    realised = {**ctx.stats.as_dict(_rng(seed, S_STATS), pop.has_pb), **grp.realised}
     summary = WorldSummary(str(out), seed, region, as_of.isoformat(), n, kn.as_dict(), counts,
                            rings=len(grp.rings), benign_groups=len(grp.benign), lost_contact=int(pop.lost.sum()),
                            realised=realised)
@@ -556,6 +558,8 @@ def _write_truth_tables(ctx: _Ctx, fmt: _Fmt, sink: Sink) -> None:
             ident = ids.devices(np.array([key]))[0]
         elif what == "hub":
             ident = ph.e164(np.array([ph.hub + key]))[0]
+        elif what == "employer":
+            ident = ids.employers(np.array([key]), ph.employer_city[[key]], ph.n_employers)[0]
         else:
             ident = ph.e164(np.array([ph.switch + key]))[0]
         sink.write("benign_groups", [[grp.group_id] * len(m), [grp.kind] * len(m), fmt.bid(m), [ident] * len(m)])

@@ -24,6 +24,25 @@ LEGACY: dict[str, Any] = {
     "fake_emergency_share": 0.0,
     "latent_closeness_sd": 0.0,
 }
+# The realism knobs above that change the order of the call draws (see Knobs.realistic).
+_CALL_REALISM = tuple(LEGACY)
+# Knob values that give the ring world of the generator before the harder rings (issue 10, item 8): fraud
+# rings bound by one or two devices, opened within 10 days; no benign group that opens loans together; agent
+# phones listed by ring members only. They draw from random streams of their own, so at these values every
+# other draw is as it was.
+LEGACY.update({
+    "fraud_spread_identifiers": False,
+    "fraud_open_span_days": (10, 10),
+    "fraud_open_waves": (1, 1),
+    "fraud_camouflage_ties": 0.0,
+    "fraud_shared_employer_share": 0.0,
+    "fraud_phone_honest_listers": 0.0,
+    "fraud_bust_out_share": 0.0,
+    "honest_first_payment_default_share": 0.0,
+    "family_joint_open_share": 0.0,
+    "promotions_per_100k": 0.0,
+    "agent_honest_listers": 0.0,
+})
 PRESETS = ("default", "legacy")
 
 
@@ -91,6 +110,16 @@ class Knobs:
     anti_rings_per_100k: float = 5.0
     anti_ring_size: Range = (8, 40)
     agents_per_ring: Range = (1, 3)
+    # harder rings (issue 10, item 8): what one simple rule can no longer separate
+    fraud_spread_identifiers: bool = True  # several devices/addresses/fraud phones per ring, each shared by a subset
+    fraud_subset_size: Range = (2, 4)  # members sharing one of them (at most ring size - 1)
+    fraud_open_span_days: Range = (20, 90)  # days over which a fraud ring's loans open (legacy (10, 10))
+    fraud_open_waves: Range = (2, 4)  # ... in this many waves of a few days each (legacy (1, 1): uniform)
+    fraud_camouflage_ties: float = 2.0  # mean ties of a fraud member to honest borrowers of its community
+    fraud_shared_employer_share: float = 0.4  # members declaring one real employer (with honest staff)
+    fraud_phone_honest_listers: float = 4.0  # mean honest borrowers with a fraud phone in their phonebook
+    fraud_bust_out_share: float = 0.3  # members who pay 1-2 instalments before defaulting (the rest: the first)
+    honest_first_payment_default_share: float = 0.1  # other delinquent borrowers who never paid an instalment
     # benign look-alikes
     large_families_per_100k: float = 20.0
     large_family_size: Range = (5, 10)
@@ -102,6 +131,14 @@ class Knobs:
     courier_size: Range = (30, 300)
     shared_devices_per_100k: float = 10.0
     shared_device_size: Range = (10, 50)
+    family_joint_open_share: float = 0.5  # device-sharing families (households, co-borrowers) opening loans together
+    family_joint_open_days: int = 7  # ... within this many days
+    promotions_per_100k: float = 10.0  # workplace promotions: colleagues of one employer open loans together
+    promotion_size: Range = (8, 30)
+    promotion_window_days: int = 14  # their loans open within this many days
+    promotion_device_share: float = 0.4  # members who signed up on a shared office device (2-6 per device)
+    promotion_dorm_share: float = 0.3  # members living in the employer's dormitory (one address)
+    agent_honest_listers: float = 25.0  # mean honest (non-ring) borrowers with an agent phone in their phonebook
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -125,6 +162,12 @@ class Knobs:
             raise ValueError("call_months and history_months must be >= 1")
         if self.friend_group_size < 0 or self.call_log_lag_days < 0 or self.latent_closeness_sd < 0:
             raise ValueError("friend_group_size, call_log_lag_days and latent_closeness_sd must be >= 0")
+        if self.fraud_camouflage_ties < 0 or self.fraud_phone_honest_listers < 0 or self.agent_honest_listers < 0:
+            raise ValueError("fraud_camouflage_ties, fraud_phone_honest_listers and agent_honest_listers must be >= 0")
+        if self.family_joint_open_days < 0 or self.promotion_window_days < 0:
+            raise ValueError("family_joint_open_days and promotion_window_days must be >= 0")
+        if self.fraud_subset_size[0] < 2:
+            raise ValueError("fraud_subset_size must start at 2 or more (a shared identifier has two users)")
         if self.friend_group_size == 1:
             raise ValueError("friend_group_size must be 0 (no groups) or >= 2")
 
@@ -135,7 +178,12 @@ class Knobs:
         Only then may the generator draw its random numbers in a new order
         (e.g. call activity for called ties only, which is much cheaper).
         """
-        return any(getattr(self, k) != v for k, v in LEGACY.items() if not k.startswith("phonebook_"))
+        return any(getattr(self, k) != LEGACY[k] for k in _CALL_REALISM if not k.startswith("phonebook_"))
+
+    @property
+    def hard_rings(self) -> bool:
+        """Whether any harder-ring knob is off its legacy value (then they draw from a stream of their own)."""
+        return any(getattr(self, k) != v for k, v in LEGACY.items() if k not in _CALL_REALISM)
 
     @classmethod
     def preset(cls, name: str = "default", **overrides: Any) -> Knobs:

@@ -27,7 +27,7 @@ NO_CHURN, KNOWN_CHURN, LOST_DEAD, LOST_REASSIGNED, LOST_UNANSWERED = range(5)
 LOST_MECHANISMS = {LOST_DEAD: "dead", LOST_REASSIGNED: "reassigned", LOST_UNANSWERED: "unanswered"}
 PHONE_STATUS = ["active", "disconnected", "reassigned"]
 # kinds of borrower-borrower edges
-BB_HOUSEHOLD, BB_FAMILY, BB_COLLEAGUE, BB_FRIEND, BB_FRAUD, BB_ROOMMATE = range(6)
+BB_HOUSEHOLD, BB_FAMILY, BB_COLLEAGUE, BB_FRIEND, BB_FRAUD, BB_ROOMMATE, BB_CAMOUFLAGE = range(7)
 
 # family templates: relation of the k-th relative for five household types
 _TEMPLATES = np.array([

@@ -107,8 +107,12 @@ def build_ties(ctx, lo: int, hi: int, rng: np.random.Generator) -> Ties:
     hk = g.hub_kind[hub]
     kind = np.where(hk == HUB_AGENT, AGENT, np.where(hk == HUB_COURIER, COURIER, FRAUDPH)).astype(np.int8)
     hrel = np.where(kind == AGENT, rng.choice([FRIEND, RELATIVE, OTHER], len(hb)), rng.choice([RELATIVE, OTHER, FRIEND], len(hb)))
-    ht = _ties(0, hb, ph.hub + hub, hrel, np.where(kind == AGENT, 0.35, np.where(kind == COURIER, 0.05, 0.2)),
-               ec=g.list_ec[o], pb=g.list_pb[o], aux=hub)
+    strength = np.where(kind == AGENT, 0.35, np.where(kind == COURIER, 0.05, 0.2))
+    honest = g.list_honest[o]
+    if honest.any():  # a borrower outside the rings knows the agent or broker as an ordinary acquaintance
+        kind = np.where(honest, ACQ, kind).astype(np.int8)
+        hrel, strength = np.where(honest, OTHER, hrel), np.where(honest, 0.1, strength)
+    ht = _ties(0, hb, ph.hub + hub, hrel, strength, ec=g.list_ec[o], pb=g.list_pb[o], aux=hub)
     ht.kind = kind
     parts.append(ht)
     # switchboards: group listings and some employees listing their own employer
