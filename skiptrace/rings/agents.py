@@ -12,8 +12,11 @@ switchboard): slide a window of ``window`` days over the default onsets of
 its delinquent listers and take the window with the most, ``m``. Under the
 null (listing the phone says nothing about when one defaults) the count in
 that window is Poisson with mean ``lambda = listers * p``, ``p`` the share of
-the whole book whose onset falls in the same window. The phone is an agent
-when ``m >= min_members``, ``m / lambda >= min_lift`` and the Poisson tail,
+the rest of the book (all borrowers but this phone's listers) whose onset
+falls in the same window. The phone is an agent
+when ``m >= min_members``, at least ``min_emergency`` of them name it as
+their emergency contact (an agent puts himself where collectors call: a
+shared acquaintance sits in phonebooks only), ``m / lambda >= min_lift`` and the Poisson tail,
 times the number of phones tested (Bonferroni), is below ``alpha``. The
 ring is the agent's listers with an onset in the window; agents whose
 windows overlap and who share a member are one ring.
@@ -47,7 +50,8 @@ class AgentConfig:
     window: float = 30.0  # days
     min_members: int = 5
     min_lift: float = 4.0
-    alpha: float = 1e-3
+    min_emergency: int = 2  # bunched members naming the phone as their emergency contact
+    alpha: float = 0.01  # family-wise: a 1% chance that any agent in the book is a false one
     chunk: int = 2000
 
 
@@ -73,6 +77,8 @@ def find_agents(store: GraphStore, graph: RingGraph, config: AgentConfig | None 
     onset = graph.onset
     ok = ~np.isnan(onset[graph.list_b])
     b_all, p_all = graph.list_b[ok], graph.list_p[ok]
+    em = graph.list_emergency[ok] if len(graph.list_emergency) else np.zeros(len(b_all), bool)
+    as_emergency = set(zip(p_all[em].tolist(), b_all[em].tolist()))
     # one listing per (phone, borrower), phones in index order, onsets ascending within each
     key = np.unique(p_all.astype(np.int64) * max(graph.n, 1) + b_all)
     p_s, b_s = key // max(graph.n, 1), key % max(graph.n, 1)
@@ -90,7 +96,9 @@ def find_agents(store: GraphStore, graph: RingGraph, config: AgentConfig | None 
         ends = np.searchsorted(on, on + cfg.window, side="right")
         counts = ends - np.arange(sz)
         i = int(np.argmax(counts))
-        if counts[i] >= cfg.min_members:
+        window_members = b_s[st + i:st + ends[i]]
+        named = sum((int(p_s[st]), int(b)) in as_emergency for b in window_members.tolist())
+        if counts[i] >= cfg.min_members and named >= cfg.min_emergency:
             found.append((phone, b_s[st + i:st + ends[i]], b_s[st:st + sz], int(counts[i]),
                           float(on[i]), float(on[ends[i] - 1])))
     tests = int(np.sum(sizes >= cfg.min_members))
@@ -103,7 +111,9 @@ def find_agents(store: GraphStore, graph: RingGraph, config: AgentConfig | None 
     for phone, members, delinquent, m, lo, last in found:
         total = max(listers.get(phone, len(delinquent)), len(delinquent))
         in_window = np.searchsorted(book, lo + cfg.window, side="right") - np.searchsorted(book, lo, side="left")
-        lam = max(total * in_window / n_book, 1e-9)
+        # the book without this phone's own listers: a big ring must not raise its own null
+        p_window = max(in_window - m, 0) / max(n_book - total, 1)
+        lam = max(total * p_window, 1e-9)
         pv = min(1.0, float(stats.poisson.sf(m - 1, lam)) * tests)
         if m / lam >= cfg.min_lift and pv < cfg.alpha:
             out.append(AgentHub(phone=phone, listers=total, delinquent=len(delinquent),

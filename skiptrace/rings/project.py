@@ -105,6 +105,7 @@ class RingGraph:
     listed: list[str] = field(default_factory=list)  # phone node ids
     list_b: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     list_p: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    list_emergency: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
     @property
     def n(self) -> int:
@@ -206,6 +207,7 @@ def project(store: GraphStore, config: ProjectionConfig | None = None, *,
     listed_index: dict[str, int] = {}
     list_b: list[int] = []
     list_p: list[int] = []
+    list_em: list[bool] = []
     for src, dst, source, relation in _listings(store):
         b = index.get(split_id(src)[1])
         if b is None:
@@ -216,6 +218,7 @@ def project(store: GraphStore, config: ProjectionConfig | None = None, *,
                 j = listed_index[dst] = len(listed_index)
             list_b.append(b)
             list_p.append(j)
+            list_em.append(source == "emergency")
         if source != "emergency":
             continue
         incidence(b, dst, "contact")
@@ -290,7 +293,8 @@ def project(store: GraphStore, config: ProjectionConfig | None = None, *,
         idents=idents, ident_kind=kind_arr, ident_n=holders, inc_b=ib, inc_i=ii,
         pair_u=u, pair_v=v, pair_w=w, family_u=np.asarray(fu, np.int32), family_v=np.asarray(fv, np.int32),
         switchboards=switchboards, hubs=sorted(hubs), index=index,
-        listed=list(listed_index), list_b=np.asarray(list_b, np.int32), list_p=np.asarray(list_p, np.int32))
+        listed=list(listed_index), list_b=np.asarray(list_b, np.int32), list_p=np.asarray(list_p, np.int32),
+        list_emergency=np.asarray(list_em, bool))
 
 
 def _listings(store: GraphStore):
