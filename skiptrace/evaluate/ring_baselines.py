@@ -24,6 +24,9 @@ has no rarity weights and no known-benign lists: that is what makes it raw.
   or work addresses only (no listed contacts, no employers): the stronger
   rule a practitioner reaches for once the raw graph collapses into one
   giant component.
+- ``device_burst``: issue 10's one rule, "a device shared by 2 to 12
+  borrowers whose loans opened within 10 days" (:func:`device_burst`), the
+  strongest simple fraud rule on the legacy world.
 
 None of them assigns a typology. :func:`oracle_typology` gives each group
 the majority true typology of its ring members, an ORACLE that favours the
@@ -47,6 +50,7 @@ from skiptrace.store.base import GraphStore
 
 if TYPE_CHECKING:  # pragma: no cover
     import igraph
+    from scipy import sparse
 
     from skiptrace.evaluate.rings import RingTruth
 
@@ -67,7 +71,7 @@ FRAUD_MAX_SIZE = 12
 
 __all__ = ["BASELINES", "Baseline", "FRAUD_MAX_SIZE", "MAX_BORROWERS_PER_IDENTIFIER", "MAX_GROUP",
            "MIN_GROUP", "OracleRing", "RAW_TYPES", "STRONG_TYPES", "SharedIdentifierGraph",
-           "components", "louvain", "oracle_typology", "project_pairs", "shared_identifier_graph"]
+           "components", "device_burst", "louvain", "oracle_typology", "project_pairs", "shared_identifier_graph"]
 
 
 @dataclass
@@ -92,10 +96,19 @@ class SharedIdentifierGraph:
         """The graph as an undirected, unweighted igraph.Graph (vertex attribute ``name``)."""
         import igraph
 
-        g = igraph.Graph(n=self.n, edges=np.column_stack([self.src, self.dst]).tolist(),
-                         directed=False)
+        g = igraph.Graph(n=self.n, directed=False)
+        step = 1 << 20   # in chunks: a Python list of every pair would take GBs
+        for lo in range(0, len(self.src), step):
+            g.add_edges(np.column_stack([self.src[lo:lo + step], self.dst[lo:lo + step]]))
         g.vs["name"] = self.ids
         return g
+
+    def csr(self) -> "sparse.csr_matrix":
+        """The adjacency as a symmetric-by-construction upper-triangle scipy CSR matrix."""
+        from scipy import sparse
+
+        return sparse.csr_matrix((np.ones(len(self.src), np.int8), (self.src, self.dst)),
+                                 shape=(self.n, self.n))
 
     def summary(self) -> dict[str, Any]:
         return {"types": list(self.types), "borrowers": self.n, "edges": int(len(self.src)),
@@ -123,7 +136,7 @@ def project_pairs(borrower: np.ndarray, identifier: np.ndarray, n: int,
     ident = np.asarray(identifier, np.int64)
     if len(b) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), 0
-    inc = np.unique(ident * n + b)          # distinct (identifier, borrower), sorted by identifier
+    inc = _sorted_unique(ident * n + b)     # distinct (identifier, borrower), sorted by identifier
     ident, b = inc // n, inc % n
     starts = np.flatnonzero(np.r_[True, ident[1:] != ident[:-1]])
     sizes = np.diff(np.r_[starts, len(ident)])
@@ -136,11 +149,23 @@ def project_pairs(borrower: np.ndarray, identifier: np.ndarray, n: int,
         block = b[st[:, None] + np.arange(k)[None, :]]   # (count, k), each row sorted
         iu, iv = np.triu_indices(int(k), 1)
         lo, hi = block[:, iu].ravel(), block[:, iv].ravel()
-        keys.append(np.unique(lo * n + hi))
+        keys.append(_sorted_unique(lo * n + hi))
     if not keys:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), capped
-    pairs = np.unique(np.concatenate(keys))
+    pairs = _sorted_unique(np.concatenate(keys)) if len(keys) > 1 else keys[0]
     return pairs // n, pairs % n, capped
+
+
+def _sorted_unique(a: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of ``a`` (sorts ``a`` in place). Sort-based: numpy 2's
+    hash-based ``np.unique`` is many times slower on tens of millions of int64."""
+    if len(a) == 0:
+        return a
+    a.sort()
+    keep = np.empty(len(a), bool)
+    keep[0] = True
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a[keep]
 
 
 def shared_identifier_graph(store: GraphStore, *, types: Sequence[str] = RAW_TYPES,
@@ -190,11 +215,13 @@ def _groups(membership: Iterable[int], ids: list[str], min_size: int,
 def components(g: SharedIdentifierGraph, *, min_size: int = MIN_GROUP,
                max_size: int | None = MAX_GROUP) -> list[list[str]]:
     """Connected components of ``g`` with ``min_size``..``max_size`` borrowers (members sorted;
-    largest first). Cost: O(V + E)."""
+    largest first), by scipy's ``connected_components``. Cost: O(V + E)."""
+    from scipy.sparse.csgraph import connected_components
+
     if g.n == 0:
         return []
-    membership = g.igraph().connected_components().membership
-    return _groups(membership, g.ids, min_size, max_size)
+    _, membership = connected_components(g.csr(), directed=False)
+    return _groups(membership.tolist(), g.ids, min_size, max_size)
 
 
 def louvain(g: SharedIdentifierGraph, *, seed: int = 0, min_size: int = MIN_GROUP,
@@ -215,26 +242,77 @@ def louvain(g: SharedIdentifierGraph, *, seed: int = 0, min_size: int = MIN_GROU
     return _groups(membership, g.ids, min_size, max_size)
 
 
+def device_burst(store: GraphStore, *, min_users: int = 2, max_users: int = 12,
+                 window_days: float = 10.0) -> list[list[str]]:
+    """The one-rule fraud baseline of issue 10: a device used by ``min_users``..``max_users``
+    borrowers whose loans all opened within ``window_days`` of each other binds them; borrowers
+    bound through such devices form one group (groups of 2 or more).
+
+    Streams ``USES_DEVICE`` and the borrowers' ``opened_at``. A device with a
+    user without ``opened_at`` binds no one. Cost: O(borrowers + device uses).
+    """
+    from datetime import datetime
+
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+
+    users: dict[str, list[str]] = {}
+    for e in store.stream_edges(["USES_DEVICE"], with_props=False):
+        if e.src.startswith("Borrower:"):
+            users.setdefault(e.dst, []).append(e.src.partition(":")[2])
+    opened: dict[str, float] = {}
+    for key, props in store.stream_nodes("Borrower"):
+        v = props.get("opened_at")
+        if v:
+            try:
+                opened[key] = datetime.fromisoformat(str(v).replace("Z", "+00:00")).timestamp() / 86400
+            except ValueError:
+                continue
+    index: dict[str, int] = {}
+    src: list[int] = []
+    dst: list[int] = []
+    for bs in users.values():
+        bs = sorted(set(bs))
+        if not min_users <= len(bs) <= max_users or any(b not in opened for b in bs):
+            continue
+        days = [opened[b] for b in bs]
+        if max(days) - min(days) > window_days:
+            continue
+        ids = [index.setdefault(b, len(index)) for b in bs]
+        src += ids[:-1]
+        dst += ids[1:]
+    if not index:
+        return []
+    a = sparse.coo_matrix((np.ones(len(src), np.int8), (src, dst)), shape=(len(index), len(index)))
+    _, membership = connected_components(a.tocsr(), directed=False)
+    names = list(index)
+    return _groups(membership.tolist(), names, 2, None)
+
+
 @dataclass
 class Baseline:
-    """One baseline: which relationships its raw graph uses, how it groups, and its rule."""
+    """One baseline: which relationships its raw graph uses (None: it builds none), how it
+    groups (``run(store, graph, seed)``), and its rule in words."""
 
-    types: tuple[str, ...]
-    run: Callable[[SharedIdentifierGraph, int], list[list[str]]]
+    types: tuple[str, ...] | None
+    run: Callable[[GraphStore, "SharedIdentifierGraph | None", int], list[list[str]]]
     rule: str
 
 
 BASELINES: dict[str, Baseline] = {
     "components": Baseline(
-        RAW_TYPES, lambda g, seed: components(g),
+        RAW_TYPES, lambda store, g, seed: components(g),
         f"connected components of the raw shared-identifier graph, {MIN_GROUP}..{MAX_GROUP} borrowers"),
     "louvain": Baseline(
-        RAW_TYPES, lambda g, seed: louvain(g, seed=seed),
+        RAW_TYPES, lambda store, g, seed: louvain(g, seed=seed),
         f"Louvain communities of the raw shared-identifier graph, {MIN_GROUP}..{MAX_GROUP} borrowers"),
     "components_strong": Baseline(
-        STRONG_TYPES, lambda g, seed: components(g),
+        STRONG_TYPES, lambda store, g, seed: components(g),
         f"connected components on devices, registered phones and addresses only, "
         f"{MIN_GROUP}..{MAX_GROUP} borrowers"),
+    "device_burst": Baseline(
+        None, lambda store, g, seed: device_burst(store),
+        "a device shared by 2..12 borrowers whose loans opened within 10 days (issue 10's one rule)"),
 }
 
 

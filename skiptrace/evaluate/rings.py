@@ -347,8 +347,8 @@ def evaluate_rings(store: GraphStore, world: str | Path, *, seed: int = 0,
     ``skiptrace=False`` runs the baselines only. ``baselines`` names the
     baselines to run (default all of
     :data:`skiptrace.evaluate.ring_baselines.BASELINES`); they share one raw
-    shared-identifier projection, built once (its time is reported apart
-    from each baseline's). ``progress`` receives one line per step.
+    shared-identifier projection per set of relationship types, built once
+    (its time is reported apart from each baseline's). ``progress`` receives one line per step.
     """
     from skiptrace.evaluate import ring_baselines as rb
 
@@ -376,21 +376,25 @@ def evaluate_rings(store: GraphStore, world: str | Path, *, seed: int = 0,
         graphs: dict[tuple[str, ...], rb.SharedIdentifierGraph] = {}
         for name in names:
             spec = rb.BASELINES[name]
-            if spec.types not in graphs:
-                say(f"projecting the raw shared-identifier graph ({', '.join(spec.types)})")
-                graphs[spec.types] = rb.shared_identifier_graph(
-                    store, types=spec.types, max_borrowers_per_identifier=cap)
-                projection[",".join(spec.types)] = graphs[spec.types].summary()
-            g = graphs[spec.types]
+            g = None
+            if spec.types is not None:
+                if spec.types not in graphs:
+                    say(f"projecting the raw shared-identifier graph ({', '.join(spec.types)})")
+                    graphs[spec.types] = rb.shared_identifier_graph(
+                        store, types=spec.types, max_borrowers_per_identifier=cap)
+                    projection[",".join(spec.types)] = graphs[spec.types].summary()
+                g = graphs[spec.types]
             say(f"{name}: grouping")
             started = time.perf_counter()
-            groups = spec.run(g, seed)
+            groups = spec.run(store, g, seed)
             rings = rb.oracle_typology(groups, truth, flagged_typologies=flags)
             secs = time.perf_counter() - started
             s = score_rings(rings, truth, method=name, flagged_typologies=flags,
                             min_jaccard=min_jaccard)
             s.seconds, s.oracle_typology = secs, True
-            s.notes = {"rule": spec.rule, "projection_seconds": round(g.seconds, 2)}
+            s.notes = {"rule": spec.rule}
+            if g is not None:
+                s.notes["projection_seconds"] = round(g.seconds, 2)
             methods[name] = s
     return RingEvaluation(str(world), methods,
                           {t: sum(1 for typ, _ in truth.rings.values() if typ == t) for t in flags},
