@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from skiptrace.errors import SkiptraceError
-from skiptrace.store.base import GraphStore
+from skiptrace.store.base import GraphStore, node_id
 
 log = logging.getLogger(__name__)
 
@@ -317,19 +317,48 @@ class RingEvaluation:
 
 def check_store_holds_world(store: GraphStore, world: str | Path, truth: RingTruth,
                             sample: int = 200) -> None:
-    """Raise :class:`SkiptraceError` unless ``store`` holds ``world`` (the ring members and a
-    sample of the other borrowers, as :func:`skiptrace.evaluate.find.check_store_holds`)."""
-    from skiptrace.evaluate.find import check_store_holds
+    """Raise :class:`SkiptraceError` unless ``store`` holds ``world``.
 
+    Checked on the true ring members and a spread sample of ``sample`` other
+    borrowers: one does not match when the store lacks it or its
+    ``full_name`` differs from ``borrowers.csv`` (generated worlds reuse ids).
+    More than half not matching means another world (or none) is loaded.
+    """
     ids = sorted(truth.members())
     rest = sorted(truth.borrowers - set(ids))
     step = max(1, len(rest) // sample) if rest else 1
-    check_store_holds(store, world, ids + rest[::step][:sample])
+    ids += rest[::step][:sample]
+    if not ids:
+        return
+    names: dict[str, str] = {}
+    path = Path(world) / "borrowers.csv"
+    if path.is_file():
+        want = set(ids)
+        with open(path, encoding="utf-8", newline="") as f:
+            names = {r["borrower_id"]: r.get("full_name") or "" for r in csv.DictReader(f)
+                     if r["borrower_id"] in want}
+    got = store.get_nodes([node_id("Borrower", b) for b in ids])
+    bad = 0
+    for b in ids:
+        props = got.get(node_id("Borrower", b))
+        if props is None or (names.get(b) and props.get("full_name") not in (None, names[b])):
+            bad += 1
+    if bad * 2 > len(ids):
+        raise SkiptraceError(
+            f"the store does not hold world {world}: {bad} of {len(ids)} of its borrowers checked "
+            f"(ring members and a sample) are missing or are other people; load it first "
+            f"(skiptrace load {world}) into an empty store")
+    if bad:
+        log.warning("%d of %d borrowers of %s checked are missing from the store or differ",
+                    bad, len(ids), world)
 
 
 def _default_detect(store: GraphStore, seed: int) -> list[Any]:
-    from skiptrace.rings import detect
-
+    try:
+        from skiptrace.rings import detect
+    except ImportError as exc:
+        raise SkiptraceError(f"skiptrace.rings is not available ({exc}); run the baselines only "
+                             "(--no-detector, or skiptrace=False)") from None
     return detect(store, seed=seed)
 
 
