@@ -54,7 +54,10 @@ Injected, with ``seed``
   attempts and 10% of others'.
 
 Ring members are disjoint from each other and from households, cafes and
-dormitories; couriers may be listed by anyone but ring members. Counts
+dormitories; couriers may be listed by anyone but ring members. A benign
+group that finds fewer free hosts than its drawn size is skipped (with a
+warning), so small networks get fewer groups; anti-collection rings that
+do not fit are an error. Counts
 default to rates per host (at least 2 of each). ``truth/world.json``
 records the source, seed, parameters and counts (region CN, as of
 2026-06-30, the generator's fixed date).
@@ -205,6 +208,17 @@ def _ball(nbr: sparse.csr_matrix, start: int, size: int, allowed: np.ndarray,
     return order[:size]
 
 
+def _neighbourhood(nbr: sparse.csr_matrix, size: int, allowed: np.ndarray,
+                   rng: np.random.Generator, kind: str) -> list[int]:
+    """A :func:`_ball` of ``size`` allowed hosts around a random allowed host, or [] (with a
+    warning) when fewer than ``size`` hosts are allowed: small networks get fewer groups."""
+    free = np.flatnonzero(allowed)
+    if len(free) < size:
+        log.warning("%s: %d free hosts, fewer than the %d drawn; group skipped", kind, len(free), size)
+        return []
+    return _ball(nbr, int(rng.choice(free)), size, allowed, rng)
+
+
 def inject_rings(network: str | Path | EdgeList, out_dir: str | Path, *, seed: int = 0,
                  params: InjectionParams | None = None) -> InjectionSummary:
     """Write ``network`` with injected rings and benign look-alikes as a world in ``out_dir``.
@@ -312,7 +326,8 @@ def inject_rings(network: str | Path | EdgeList, out_dir: str | Path, *, seed: i
         for ph in agents:
             truth_rings.append((rid, "anti_collection", "", "agent", ph))
             lo, hi = prm.honest_listers_per_agent
-            honest = rng.choice(np.flatnonzero(~ring_host), int(rng.integers(lo, hi + 1)), replace=False)
+            pool = np.flatnonzero(~ring_host)
+            honest = rng.choice(pool, min(len(pool), int(rng.integers(lo, hi + 1))), replace=False)
             for i in honest:
                 w.phonebook(hid[i], ph, "", _day(rng.uniform(0, 120)))
 
@@ -325,8 +340,9 @@ def inject_rings(network: str | Path | EdgeList, out_dir: str | Path, *, seed: i
 
     for _ in range(prm.count("households", n)):
         size = int(rng.integers(prm.household_size[0], prm.household_size[1] + 1))
-        start = int(rng.choice(np.flatnonzero(~taken)))
-        m = _ball(nbr, start, size, ~taken, rng)
+        m = _neighbourhood(nbr, size, ~taken, rng, "household")
+        if not m:
+            continue
         taken[m] = True
         addr = new_address()
         dev = f"dev-home-{addr_no[0]}" if rng.random() < 0.6 else None
@@ -340,7 +356,9 @@ def inject_rings(network: str | Path | EdgeList, out_dir: str | Path, *, seed: i
                 w.emergency(hid[i], hphone[j], "", str(rng.choice(FAMILY)), _day(opened[i]))
     for _ in range(prm.count("dormitories", n)):
         size = int(rng.integers(prm.dormitory_size[0], prm.dormitory_size[1] + 1))
-        m = _ball(nbr, int(rng.choice(np.flatnonzero(~taken))), size, ~taken, rng)
+        m = _neighbourhood(nbr, size, ~taken, rng, "dormitory")
+        if not m:
+            continue
         taken[m] = True
         addr = new_address()
         g = gid()
@@ -349,7 +367,9 @@ def inject_rings(network: str | Path | EdgeList, out_dir: str | Path, *, seed: i
             truth_benign.append((g, "dormitory", hid[i], addr))
     for _ in range(prm.count("cafes", n)):
         size = int(rng.integers(prm.cafe_size[0], prm.cafe_size[1] + 1))
-        m = _ball(nbr, int(rng.choice(np.flatnonzero(~taken))), size, ~taken, rng)
+        m = _neighbourhood(nbr, size, ~taken, rng, "shared_device")
+        if not m:
+            continue
         taken[m] = True
         g = gid()
         dev = f"dev-cafe-{g}"
@@ -358,7 +378,9 @@ def inject_rings(network: str | Path | EdgeList, out_dir: str | Path, *, seed: i
             truth_benign.append((g, "shared_device", hid[i], dev))
     for _ in range(prm.count("couriers", n)):
         size = int(rng.integers(prm.courier_size[0], prm.courier_size[1] + 1))
-        m = _ball(nbr, int(rng.choice(np.flatnonzero(~ring_host))), size, ~ring_host, rng)
+        m = _neighbourhood(nbr, size, ~ring_host, rng, "courier")
+        if not m:
+            continue
         ph = new_phone()
         g = gid()
         for i in m:
@@ -438,15 +460,15 @@ def inject_rings(network: str | Path | EdgeList, out_dir: str | Path, *, seed: i
                 o = int(rng.choice([x for x in range(size) if x != k]))
                 w.phonebook(b, own[o], "", _day(rng.uniform(0, 60)))
             # camouflage: calls and listings of random honest hosts
-            for j in rng.choice(honest_hosts, int(rng.integers(3, 11)), replace=False):
+            for j in rng.choice(honest_hosts, min(len(honest_hosts), int(rng.integers(3, 11))), replace=False):
                 c = int(rng.integers(1, 6))
                 t0 = rng.uniform(0, max(1.0, op))
                 extra_calls.append((own[k], hphone[j], c, int(rng.integers(0, c + 1)),
                                     int(c * rng.uniform(20, 400)), _at(t0), _at(t0 * rng.uniform(0, 1))))
             cap = _day(rng.uniform(0, 60))
-            for j in rng.choice(honest_hosts, int(rng.integers(5, 21)), replace=False):
+            for j in rng.choice(honest_hosts, min(len(honest_hosts), int(rng.integers(5, 21))), replace=False):
                 w.phonebook(b, hphone[j], "", cap)
-            for j in rng.choice(honest_hosts, int(rng.integers(1, 3)), replace=False):
+            for j in rng.choice(honest_hosts, min(len(honest_hosts), int(rng.integers(1, 3))), replace=False):
                 w.emergency(b, hphone[j], "", str(rng.choice(["friend", "relative", "colleague"])), _day(op))
             truth_rings.append((rid, "fraud", b, "member", ""))
 
