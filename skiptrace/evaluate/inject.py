@@ -33,7 +33,9 @@ Injected, with ``seed``
   defaulting on the first instalment (days past due = days since opening
   - 30). Camouflage: each member calls 3-10 random hosts, lists 5-20
   random hosts in its phonebook and 1-2 as emergency contacts; half list
-  another member.
+  another member; 25% give a random host's home as mailing address (a
+  stolen identity's, which ties the block to the host's strong
+  identifiers) and 30% name a host employer.
 - ``anti_collection``: ``anti_rings`` rings of ``anti_size`` *host*
   borrowers drawn anywhere in the network (otherwise unrelated), coached by
   1-3 agent phones: each member lists an agent as emergency contact (0.6)
@@ -452,6 +454,12 @@ def inject_rings(network: str | Path | EdgeList, out_dir: str | Path, *, seed: i
                 R["borrower_devices"].append((b, f"dev-{b}", _day(op), ""))
             addr = str(rng.choice(addrs)) if rng.random() < 0.7 else new_address()
             R["borrower_addresses"].append((b, addr, "home", _day(op), ""))
+            if rng.random() < 0.25:  # a real person's address as mailing address (stolen identity)
+                j = int(rng.choice(honest_hosts))
+                if home[j]:
+                    R["borrower_addresses"].append((b, home[j], "mailing", _day(op), ""))
+            if rng.random() < 0.3 and n_emp:
+                R["borrower_employers"].append((b, f"Employer {int(rng.integers(0, n_emp))} Ltd", "", ""))
             if rng.random() < 0.5:
                 R["borrower_phones"].append((b, str(rng.choice(phones)), "secondary", _day(op), "", "false"))
             if rng.random() < 0.4:
