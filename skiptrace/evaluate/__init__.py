@@ -4,7 +4,14 @@
   beside unfitted baselines (:mod:`skiptrace.evaluate.baselines`) and a
   boosted model learned from that truth (:mod:`skiptrace.evaluate.upper_bound`);
 - :mod:`skiptrace.evaluate.linkpred`: ``find`` as a link predictor on any
-  edge list (real networks), beside resource allocation and its kin.
+  edge list (real networks), beside resource allocation and its kin;
+- :mod:`skiptrace.evaluate.rings`: ring detection against ``truth/rings.csv``
+  and ``truth/benign_groups.csv``, beside the baselines of
+  :mod:`skiptrace.evaluate.ring_baselines` (raw shared-identifier components
+  and Louvain, strong components, the device-burst rule);
+  :mod:`skiptrace.evaluate.inject` writes real host networks with injected
+  rings as worlds; :mod:`skiptrace.evaluate.lfr` scores the community step on
+  the LFR benchmark.
 """
 from skiptrace.evaluate.find import (BASELINES, THRESHOLDS, UPPER_BOUND, FindEvaluation,
                                      ThresholdReport, Truth, adamic_adar, best_mechanism,
