@@ -86,7 +86,8 @@ def test_read_ring_truth_of_the_demo():
     assert {typ for typ, _ in t.rings.values()} == {"fraud", "anti_collection"}
     assert len(t.members("fraud")) == 3 and len(t.members("anti_collection")) == 18
     assert sum(len(v) for v in t.agents.values()) == 3
-    assert set(t.benign) == {"courier", "dormitory", "household", "shared_device", "switchboard"}
+    assert set(t.benign) == {"couple", "courier", "dormitory", "household", "promotion", "shared_device",
+                             "switchboard"}
     assert len(t.borrowers) == 300 and not t.ordinary() & t.members()
 
 

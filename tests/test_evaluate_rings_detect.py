@@ -1,17 +1,14 @@
-"""The evaluation against the real detector (skiptrace.rings). The module lands on another
-branch; until the merge these tests skip (remove the guard when merging)."""
+"""The evaluation against the real detector (skiptrace.rings)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-rings = pytest.importorskip("skiptrace.rings")
-
-from skiptrace.evaluate.find import load_world  # noqa: E402
-from skiptrace.evaluate.lfr import evaluate_lfr  # noqa: E402
-from skiptrace.evaluate.rings import evaluate_rings, render_text  # noqa: E402
+from skiptrace import rings
+from skiptrace.evaluate.find import load_world
+from skiptrace.evaluate.lfr import evaluate_lfr
+from skiptrace.evaluate.rings import evaluate_rings, render_text
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
 
