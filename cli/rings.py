@@ -7,7 +7,9 @@ import click
 
 from skiptrace import rings as rings_lib
 from skiptrace.errors import SkiptraceError
+from skiptrace.rings.detect import ENGINES, DetectConfig
 from skiptrace.rings.model import TYPOLOGIES, Ring
+from skiptrace.rings.project import ProjectionConfig, read_benign
 from skiptrace_cli.common import emit_json, format_option, is_terminal, store_options
 
 
@@ -70,12 +72,20 @@ def rings() -> None:
               help="Replace the rings stored in the store with the new ones.")
 @click.option("--progress/--no-progress", default=None,
               help="Show the current step (default: when stderr is a terminal).")
+@click.option("--benign", "benign_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="CSV of known-benign identifiers (kind,value: a courier's phone, a dormitory's "
+                   "address key, a cafe's device) that bind no ring.")
+@click.option("--engine", type=click.Choice(ENGINES), default="python", show_default=True,
+              help="Where the whole-graph steps run.")
 @_with_filters
 @format_option("table", "json")
-def detect(store, seed, save, progress, min_risk, typology, all_, reveal, fmt):
+def detect(store, seed, save, progress, benign_file, engine, min_risk, typology, all_, reveal, fmt):
     """Detect rings in the whole store, store them (MEMBER_OF) and print them."""
+    config = None
+    if benign_file:
+        config = DetectConfig(projection=ProjectionConfig(benign=read_benign(benign_file)))
     with _steps(is_terminal() if progress is None else progress) as cb:
-        found = rings_lib.detect(store, seed=seed, progress=cb)
+        found = rings_lib.detect(store, seed=seed, config=config, engine=engine, progress=cb)
         if save:
             rings_lib.save(store, found, seed=seed)
     shown = _select(found, min_risk, typology, all_)

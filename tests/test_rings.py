@@ -192,3 +192,20 @@ def test_cli_export_draws_a_detected_ring_in_a_real_browser(demo_db, tmp_path, o
         len({b["value"] for b in anti["binding"] if b["kind"] != "agent"} - set(anti["agents"]))
     data = json.loads(_cli("rings", "export", anti["ring_id"], "--db", demo_db, "--format", "json").stdout)
     assert data["ring"]["members"] == anti["members"]
+
+
+def test_known_benign_identifiers_bind_no_ring(demo_db, tmp_path):
+    out = json.loads(_cli("rings", "detect", "--db", demo_db, "--format", "json", "--reveal").stdout)
+    fraud = next(r for r in out["rings"] if r["typology"] == "fraud")
+    strong = [b for b in fraud["binding"] if b["kind"] in ("device", "phone", "address")]
+    benign = tmp_path / "benign.csv"
+    benign.write_text("kind,value\n" + "".join(f"{b['kind']},{b['value']}\n" for b in strong))
+    again = json.loads(_cli("rings", "detect", "--db", demo_db, "--format", "json", "--reveal", "--all",
+                            "--benign", str(benign)).stdout)
+    for r in again["rings"]:
+        assert not {(b["kind"], b["value"]) for b in r["binding"]} & {(b["kind"], b["value"]) for b in strong}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("kind,value\nplanet,mars\n")
+    from skiptrace_cli.main import main
+
+    assert main(["rings", "detect", "--db", demo_db, "--benign", str(bad)]) == 2

@@ -131,12 +131,22 @@ def ring_id(members: list[str]) -> str:
     return f"R-{h}"
 
 
+#: where the whole-graph steps run: "python" reads the projection out of the
+#: store and runs igraph/leidenalg/numpy in process. The seam for an
+#: in-database engine (Neo4j GDS is not served here, so none depends on it).
+ENGINES = ("python",)
+
+
 def detect(store: GraphStore, *, seed: int = 0, config: DetectConfig | None = None,
-           as_of: float | None = None, progress: Callable[[str], None] | None = None) -> list[Ring]:
+           as_of: float | None = None, engine: str = "python",
+           progress: Callable[[str], None] | None = None) -> list[Ring]:
     """Detect rings in ``store`` (module docstring). Rings come riskiest first.
 
     ``progress`` is called with a short step name as the detection advances.
+    ``engine`` names where the whole-graph steps run (:data:`ENGINES`).
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     cfg = config or DetectConfig()
     say = progress or (lambda _m: None)
     graph = project(store, cfg.projection, as_of=as_of, progress=say)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -73,6 +74,27 @@ class ProjectionConfig:
 
     def cap_of(self, kind: str) -> int:
         return dict(self.cap)[kind]
+
+
+def read_benign(path: str | Path) -> frozenset[tuple[str, str]]:
+    """A known-benign list: a CSV with columns ``kind,value`` (kind one of
+    device, phone, address, contact, employer, work_address; value the
+    identifier as loaded: a device id, an E.164 phone, an address key or an
+    employer key). Blank lines and lines starting with # are skipped."""
+    import csv
+
+    from skiptrace.errors import SkiptraceError
+
+    out: set[tuple[str, str]] = set()
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = csv.reader(line for line in fh if line.strip() and not line.startswith("#"))
+        for n, row in enumerate(rows, 1):
+            if n == 1 and [c.strip() for c in row[:2]] == ["kind", "value"]:
+                continue
+            if len(row) < 2 or row[0].strip() not in KINDS or not row[1].strip():
+                raise SkiptraceError(f"{path}: row {n}: want kind,value with kind one of {', '.join(KINDS)}")
+            out.add((row[0].strip(), row[1].strip()))
+    return frozenset(out)
 
 
 @dataclass
