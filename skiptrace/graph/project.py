@@ -20,6 +20,7 @@ whether they are read as undirected is the consumer's choice
 from __future__ import annotations
 
 import logging
+from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -185,8 +186,10 @@ def project(store: "GraphStore", types: Iterable[str] | None = None, *, props: S
 
     Complexity
     ----------
-    O(E) time for E relationships (one dict lookup per end), O(E + N)
-    memory: two int32 and a float64 and an int8 per row, plus the id map.
+    O(E) time for E relationships (one dict lookup per end: the bulk of
+    the time in Python), O(E + N) memory: two int32, a float64 and an
+    int8 per row, plus the id map. Node indices are int32 (at most 2**31
+    nodes).
 
     Example
     -------
@@ -202,29 +205,35 @@ def project(store: "GraphStore", types: Iterable[str] | None = None, *, props: S
     tw = dict(type_weight or {})
     index = _Interner()
     type_names: list[str] = []
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("src", "dst", "weight", "etype", *props)}
+    # growable C buffers, viewed as numpy arrays at the end without a copy: no list of
+    # per-chunk arrays to concatenate (which would double the peak)
+    src_buf, dst_buf, et_buf = array("i"), array("i"), array("b")
+    w_buf = array("d")
+    prop_parts: dict[str, list[np.ndarray]] = {p: [] for p in props}
     rows = 0
     for c in store.stream_edge_columns(types, fetch, chunk=chunk):
         if c.type not in type_names:
             type_names.append(c.type)
-        code = type_names.index(c.type)
+            if len(type_names) > np.iinfo(np.int8).max:  # pragma: no cover - the schema has 8
+                raise ValueError("more relationship types than int8 codes")
         n = len(c)
-        dtype = _index_dtype(len(index) + 2 * n)
-        parts["src"].append(np.fromiter(map(index.__getitem__, c.src), dtype=dtype, count=n))
-        parts["dst"].append(np.fromiter(map(index.__getitem__, c.dst), dtype=dtype, count=n))
-        w = np.full(n, tw.get(c.type, 1.0))
+        src_buf.extend(map(index.__getitem__, c.src))
+        dst_buf.extend(map(index.__getitem__, c.dst))
+        if len(index) > _INT32_MAX:  # pragma: no cover - two billion nodes in one process
+            raise ValueError("more than 2**31 nodes: too many for one in-memory projection")
+        et_buf.frombytes(bytes([type_names.index(c.type)]) * n)
         if weight is not None:
-            wcol = _column(c.props[weight], True)
-            w *= np.where(np.isnan(wcol), 1.0, wcol)
-        parts["weight"].append(w)
-        parts["etype"].append(np.full(n, code, dtype=np.int8))
+            w_buf.extend(1.0 if v is None else float(v) for v in c.props[weight])
         for p in props:
-            parts[p].append(_column(c.props[p], numeric[p]))
+            prop_parts[p].append(_column(c.props[p], numeric[p]))
         rows += n
         if progress is not None:
             progress(rows)
-    if len(type_names) > np.iinfo(np.int8).max:  # pragma: no cover - the schema has a handful
-        raise ValueError("more relationship types than int8 codes")
+    etype = np.frombuffer(et_buf, dtype=np.int8) if rows else np.empty(0, dtype=np.int8)
+    w = np.asarray([tw.get(t, 1.0) for t in type_names] or [1.0], dtype=np.float64)[etype]
+    if weight is not None and rows:
+        w *= np.frombuffer(w_buf, dtype=np.float64)
+    del w_buf
     node_vals: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     node_numeric: dict[str, bool] = {}
     for label, names in (node_props or {}).items():
@@ -236,18 +245,17 @@ def project(store: "GraphStore", types: Iterable[str] | None = None, *, props: S
                 node_vals.setdefault(p, []).append((at, _column(nc.props[p], node_numeric[p])))
     ids = list(index)
     n = len(ids)
-    idt = _index_dtype(n)
 
-    def cat(key: str, dtype: Any) -> np.ndarray:
-        got = parts[key]
+    def view(buf: array) -> np.ndarray:
+        return np.frombuffer(buf, dtype=np.int32) if len(buf) else np.empty(0, dtype=np.int32)
+
+    def cat(p: str) -> np.ndarray:
+        dtype = np.float64 if numeric[p] else object
+        got = prop_parts.pop(p)
         return np.concatenate(got).astype(dtype, copy=False) if got else np.empty(0, dtype=dtype)
 
-    proj = Projection(ids=ids, src=cat("src", idt), dst=cat("dst", idt),
-                      weight=cat("weight", np.float64), etype=cat("etype", np.int8),
-                      type_names=type_names,
-                      props={p: cat(p, np.float64 if numeric[p] else object) for p in props},
-                      _index=index)
-    parts.clear()
+    proj = Projection(ids=ids, src=view(src_buf), dst=view(dst_buf), weight=w, etype=etype,
+                      type_names=type_names, props={p: cat(p) for p in props}, _index=index)
     for p, pieces in node_vals.items():
         col = np.full(n, np.nan) if node_numeric[p] else np.full(n, None, dtype=object)
         for at, vals in pieces:
@@ -357,13 +365,17 @@ def csr(proj: Projection, symmetric: bool = True, *, weighted: bool = True) -> s
     return sparse.csr_matrix((w, (rows, cols)), shape=(n, n))
 
 
-def to_igraph(proj: Projection, directed: bool = False) -> "igraph.Graph":
+def to_igraph(proj: Projection, directed: bool = False, *,
+              attributes: bool = True) -> "igraph.Graph":
     """An igraph Graph with one edge per row (parallel edges kept).
 
-    Vertex attribute ``name`` holds the ids, plus one per node attribute;
-    edge attributes ``weight``, ``type`` (the type name) and one per edge
-    property. Vertex ``i`` is ``proj.ids[i]``, edge ``k`` is row ``k``.
-    Complexity: O(N + E).
+    Vertex attribute ``name`` holds the ids; with ``attributes`` (the
+    default) also one vertex attribute per node attribute and edge
+    attributes ``weight``, ``type`` (the type name) and one per edge
+    property. igraph keeps attributes as Python lists (tens of bytes per
+    edge), so ``attributes=False`` is the lean choice for a structural
+    walk over tens of millions of edges. Vertex ``i`` is ``proj.ids[i]``,
+    edge ``k`` is row ``k``. Complexity: O(N + E).
 
     >>> g = to_igraph(from_edges([("a", "b")], [2.0]))
     >>> g.vs["name"], g.es["weight"]
@@ -374,6 +386,8 @@ def to_igraph(proj: Projection, directed: bool = False) -> "igraph.Graph":
     edges = np.column_stack([proj.src, proj.dst]).astype(np.int64, copy=False)
     g = ig.Graph(n=proj.n_nodes, edges=edges, directed=directed)
     g.vs["name"] = proj.ids
+    if not attributes:
+        return g
     for p, col in proj.node_attrs.items():
         g.vs[p] = col.tolist()
     g.es["weight"] = proj.weight.tolist()
