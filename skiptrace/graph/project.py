@@ -275,12 +275,12 @@ def canonical(proj: Projection) -> Projection:
     Complexity: O(N log N) string comparisons plus O(E log E).
     """
     order = sorted(range(proj.n_nodes), key=proj.ids.__getitem__)
-    rank = np.empty(proj.n_nodes, dtype=np.int64)
-    rank[np.asarray(order, dtype=np.int64)] = np.arange(proj.n_nodes)
+    rank = np.empty(proj.n_nodes, dtype=proj.src.dtype)  # int32 ranks: no int64 temporaries
+    rank[np.asarray(order, dtype=np.int64)] = np.arange(proj.n_nodes, dtype=rank.dtype)
     names = sorted(proj.type_names)
     recode = np.asarray([names.index(t) for t in proj.type_names] or [0], dtype=np.int8)
-    src = rank[proj.src].astype(proj.src.dtype)
-    dst = rank[proj.dst].astype(proj.dst.dtype)
+    src = rank[proj.src]
+    dst = rank[proj.dst]
     etype = recode[proj.etype] if proj.n_edges else proj.etype
     rows = np.lexsort((proj.weight, dst, src, etype))
     ids = [proj.ids[i] for i in order]
