@@ -216,6 +216,41 @@ def test_stream_edges_by_type(store):
     assert sorted(e.type for e in devs) == ["LIVES_AT", "USES_DEVICE", "USES_DEVICE"]
 
 
+def test_stream_edge_columns_equal_stream_edges(store):
+    store.write(small_batch())
+    props = ("source", "calls_a_to_b", "verified", "no_such_prop")
+    rows, types_seen = [], []
+    for c in store.stream_edge_columns(None, props, chunk=1):
+        assert len(c) == len(c.dst) == 1 and set(c.props) == set(props)
+        types_seen.append(c.type)
+        rows += [(c.type, s, d, *(c.props[p][i] for p in props))
+                 for i, (s, d) in enumerate(zip(c.src, c.dst))]
+    assert types_seen == sorted(types_seen)  # one type at a time, in type order
+    want = [(e.type, e.src, e.dst, *(e.props.get(p) for p in props)) for e in store.stream_edges()]
+    assert sorted(rows, key=repr) == sorted(want, key=repr)
+    # values keep their types (bool stays bool, missing identity values are None)
+    assert (("HAS_PHONE", B("B1"), P("+8613800000001"), None, None, True, None) in rows)
+    assert ("CALLED", P("+8613800000001"), P("+8613800000003"), None, 10, None, None) in rows
+    assert sorted(r[3] for r in rows if r[0] == "LISTS_CONTACT") == ["emergency", "phonebook"]
+    # a type filter and big chunks: one chunk per type, unknown types skipped
+    chunks = list(store.stream_edge_columns(["USES_DEVICE", "CALLED", "NOPE"], chunk=1000))
+    assert [(c.type, len(c), c.props) for c in chunks] == [("CALLED", 2, {}), ("USES_DEVICE", 2, {})]
+    assert sorted(chunks[1].src) == [B("B1"), B("B2")]
+
+
+def test_stream_node_columns(store):
+    store.write(small_batch())
+    chunks = list(store.stream_node_columns("Borrower", ("borrower_id", "days_past_due",
+                                                         "attorney_known", "nope"), chunk=1))
+    assert [c.ids for c in chunks] == [[B("B1")], [B("B2")]]
+    assert chunks[0].props == {"borrower_id": ["B1"], "days_past_due": [40],
+                               "attorney_known": [False], "nope": [None]}
+    assert chunks[1].props == {"borrower_id": ["B2"], "days_past_due": [None],
+                               "attorney_known": [None], "nope": [None]}
+    phones = [i for c in store.stream_node_columns("Phone", ("status",)) for i in c.ids]
+    assert phones == sorted(phones) and len(phones) == 4
+
+
 def test_stream_nodes(store):
     store.write(small_batch())
     keys = [k for k, _ in store.stream_nodes("Borrower")]

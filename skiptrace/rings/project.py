@@ -167,14 +167,14 @@ def project(store: GraphStore, config: ProjectionConfig | None = None, *,
     say("borrowers")
     keys: list[str] = []
     status, dpd, opened, cease, attorney = [], [], [], [], []
-    for key, p in store.stream_nodes("Borrower"):
-        keys.append(key)
-        status.append(STATUS.get(p.get("status") or "", -1))
-        d = p.get("days_past_due")
-        dpd.append(int(d) if d is not None else -1)
-        opened.append(_day(p.get("opened_at")))
-        cease.append(bool(p.get("cease_requested")))
-        attorney.append(bool(p.get("attorney_known")))
+    cols = ("status", "days_past_due", "opened_at", "cease_requested", "attorney_known")
+    for chunk in store.stream_node_columns("Borrower", cols):
+        keys.extend(split_id(i)[1] for i in chunk.ids)
+        status.extend(STATUS.get(v or "", -1) for v in chunk.props["status"])
+        dpd.extend(int(v) if v is not None else -1 for v in chunk.props["days_past_due"])
+        opened.extend(_day(v) for v in chunk.props["opened_at"])
+        cease.extend(bool(v) for v in chunk.props["cease_requested"])
+        attorney.extend(bool(v) for v in chunk.props["attorney_known"])
     index = {k: i for i, k in enumerate(keys)}
     n = len(keys)
     phone_since = np.full(n, np.nan)
@@ -199,27 +199,32 @@ def project(store: GraphStore, config: ProjectionConfig | None = None, *,
     say("identifiers")
     kind_of_type = {"USES_DEVICE": "device", "HAS_PHONE": "phone", "EMPLOYED_BY": "employer",
                     "WORKS_AT": "work_address"}
-    for e in store.stream_edges(["USES_DEVICE", "HAS_PHONE", "LIVES_AT", "WORKS_AT", "EMPLOYED_BY"]):
-        label, key = split_id(e.src)
-        if label != "Borrower":
-            if e.type == "HAS_PHONE":
-                switchboards.add(e.dst)
-            continue
-        b = index.get(key)
-        if b is None:
-            continue
-        last = _day(e.props.get("last_seen"))
-        if last == last and e.type in ("HAS_PHONE", "USES_DEVICE"):
-            latest = max(latest, last)
-        if e.type == "LIVES_AT":
-            kind = "work_address" if e.props.get("kind") == "work" else "address"
-        else:
-            kind = kind_of_type[e.type]
-        if e.type == "HAS_PHONE":
-            first = _day(e.props.get("first_seen"))
-            if first == first and not (phone_since[b] >= first):
-                phone_since[b] = first
-        incidence(b, e.dst, kind)
+    for chunk in store.stream_edge_columns(["USES_DEVICE", "HAS_PHONE", "LIVES_AT", "WORKS_AT", "EMPLOYED_BY"],
+                                           props=("first_seen", "last_seen", "kind")):
+        t = chunk.type
+        first_col, last_col, kind_col = chunk.props["first_seen"], chunk.props["last_seen"], chunk.props["kind"]
+        for r, (src, dst) in enumerate(zip(chunk.src, chunk.dst)):
+            label, key = split_id(src)
+            if label != "Borrower":
+                if t == "HAS_PHONE":
+                    switchboards.add(dst)
+                continue
+            b = index.get(key)
+            if b is None:
+                continue
+            if t in ("HAS_PHONE", "USES_DEVICE") and last_col[r]:
+                last = _day(last_col[r])
+                if last == last:
+                    latest = max(latest, last)
+            if t == "LIVES_AT":
+                kind = "work_address" if kind_col[r] == "work" else "address"
+            else:
+                kind = kind_of_type[t]
+            if t == "HAS_PHONE" and first_col[r]:
+                first = _day(first_col[r])
+                if first == first and not (phone_since[b] >= first):
+                    phone_since[b] = first
+            incidence(b, dst, kind)
 
     say("contact listings")
     fam_u: list[int] = []
@@ -230,23 +235,28 @@ def project(store: GraphStore, config: ProjectionConfig | None = None, *,
     list_b: list[int] = []
     list_p: list[int] = []
     list_em: list[bool] = []
-    for src, dst, source, relation in _listings(store):
-        b = index.get(split_id(src)[1])
-        if b is None:
-            continue
-        if delinquent[b]:
-            j = listed_index.get(dst)
-            if j is None:
-                j = listed_index[dst] = len(listed_index)
-            list_b.append(b)
-            list_p.append(j)
-            list_em.append(source == "emergency")
-        if source != "emergency":
-            continue
-        incidence(b, dst, "contact")
-        if (relation or "") in FAMILY:
-            fam_u.append(b)
-            fam_v_phone.append(dst)
+    by_node = {f"Borrower:{k}": i for i, k in enumerate(keys)}
+    for chunk in store.stream_edge_columns(["LISTS_CONTACT"], props=("source", "relation")):
+        bidx = np.fromiter((by_node.get(x, -1) for x in chunk.src), np.int64, len(chunk.src))
+        known = bidx >= 0
+        emerg = np.fromiter((v == "emergency" for v in chunk.props["source"]), bool, len(bidx))
+        keep = known & (emerg | delinquent[np.where(known, bidx, 0)])
+        dst, rel = chunk.dst, chunk.props["relation"]
+        for r in np.flatnonzero(keep).tolist():
+            b, d = int(bidx[r]), dst[r]
+            if delinquent[b]:
+                j = listed_index.get(d)
+                if j is None:
+                    j = listed_index[d] = len(listed_index)
+                list_b.append(b)
+                list_p.append(j)
+                list_em.append(bool(emerg[r]))
+            if not emerg[r]:
+                continue
+            incidence(b, d, "contact")
+            if (rel[r] or "") in FAMILY:
+                fam_u.append(b)
+                fam_v_phone.append(d)
 
     ib = np.asarray(inc_b, np.int32)
     ii = np.asarray(inc_i, np.int32)
@@ -318,16 +328,6 @@ def project(store: GraphStore, config: ProjectionConfig | None = None, *,
         listed=list(listed_index), list_b=np.asarray(list_b, np.int32), list_p=np.asarray(list_p, np.int32),
         list_emergency=np.asarray(list_em, bool))
 
-
-def _listings(store: GraphStore):
-    """(borrower id, phone id, source, relation) of every LISTS_CONTACT relationship."""
-    cols = getattr(store, "stream_edge_columns", None)
-    if cols is not None:
-        for chunk in cols(["LISTS_CONTACT"], props=("source", "relation")):
-            yield from zip(chunk.src, chunk.dst, chunk.props["source"], chunk.props["relation"])
-        return
-    for e in store.stream_edges(["LISTS_CONTACT"]):
-        yield e.src, e.dst, e.props.get("source"), e.props.get("relation")
 
 
 def _clique_pairs(ii: np.ndarray, ib: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

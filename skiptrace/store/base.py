@@ -192,6 +192,38 @@ class Subgraph:
 
 
 @dataclass
+class EdgeChunk:
+    """A slice of the relationships of one type, as columns (no :class:`Edge` objects).
+
+    ``src[i]`` and ``dst[i]`` are the node ids (``"Label:key"``) of the i-th
+    relationship; ``props[name][i]`` its value of a requested property (None
+    when missing; bools as bool). Every chunk holds one relationship
+    ``type``, so a type code costs nothing per row.
+    """
+
+    type: str
+    src: list[str]
+    dst: list[str]
+    props: dict[str, list[Any]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.src)
+
+
+@dataclass
+class NodeChunk:
+    """A slice of the nodes of one label, as columns: ``ids`` (``"Label:key"``)
+    and ``props[name]`` (None when missing)."""
+
+    label: str
+    ids: list[str]
+    props: dict[str, list[Any]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass
 class Ledger:
     """What the lender has done and received for one borrower, oldest first."""
 
@@ -411,6 +443,60 @@ class GraphStore(abc.ABC):
         (type, source, target, identity values), the same on every store, so
         that exports of the same data are identical.
         """
+
+    def stream_edge_columns(self, types: Iterable[str] | None = None, props: Sequence[str] = (),
+                            *, chunk: int = 100_000) -> Iterator[EdgeChunk]:
+        """Every relationship of ``types`` (all when None) as column chunks.
+
+        The primitive behind whole-graph projections (:mod:`skiptrace.graph`):
+        each :class:`EdgeChunk` holds at most ``chunk`` relationships of one
+        type, with only the ``props`` asked for (a property the type lacks is
+        a column of None), so memory stays bounded by the chunk. Types come in
+        sorted order, rows within a type in no set order. Unknown types are
+        skipped. Both stores give the same rows.
+
+        The default reads :meth:`stream_edges` one type at a time; stores
+        override it with a query that returns only the needed columns.
+        """
+        if chunk < 1:
+            raise ValueError("chunk must be at least 1")
+        props = tuple(props)
+        for t in self._known_types(types):
+            cur = EdgeChunk(t, [], [], {p: [] for p in props})
+            for e in self.stream_edges([t], with_props=bool(props)):
+                cur.src.append(e.src)
+                cur.dst.append(e.dst)
+                for p in props:
+                    cur.props[p].append(e.props.get(p))
+                if len(cur.src) >= chunk:
+                    yield cur
+                    cur = EdgeChunk(t, [], [], {p: [] for p in props})
+            if cur.src:
+                yield cur
+
+    def stream_node_columns(self, label: str, props: Sequence[str] = (), *,
+                            chunk: int = 100_000) -> Iterator[NodeChunk]:
+        """Every node of ``label`` as column chunks of at most ``chunk`` nodes,
+        in key order, with only the ``props`` asked for (None when missing).
+        The default reads :meth:`stream_nodes`."""
+        if chunk < 1:
+            raise ValueError("chunk must be at least 1")
+        props = tuple(props)
+        cur = NodeChunk(label, [], {p: [] for p in props})
+        for key, values in self.stream_nodes(label):
+            cur.ids.append(node_id(label, key))
+            for p in props:
+                cur.props[p].append(values.get(p))
+            if len(cur.ids) >= chunk:
+                yield cur
+                cur = NodeChunk(label, [], {p: [] for p in props})
+        if cur.ids:
+            yield cur
+
+    def _known_types(self, types: Iterable[str] | None) -> list[str]:
+        """The schema's relationship types among ``types`` (all when None), sorted."""
+        known = self.schema["relationships"]
+        return sorted(known) if types is None else sorted({t for t in types if t in known})
 
     def _tie_sorted(self, edges: Iterable[Edge]) -> Iterator[Edge]:
         """Edges sorted by (type, src, dst) in, fully sorted by :meth:`edge_key`

@@ -39,7 +39,7 @@ from neo4j.exceptions import (
 import skiptrace_schema
 from skiptrace.errors import StoreError
 from skiptrace.store.base import (
-    Batch, Counts, Edge, GraphStore, Ledger, Props, node_id, split_id,
+    Batch, Counts, Edge, EdgeChunk, GraphStore, Ledger, NodeChunk, Props, node_id, split_id,
 )
 # Reads that take a list of ids return them in SQLite's order, which comes in
 # chunks of this many ids (its IN-list size); sharing the constant keeps the
@@ -248,10 +248,25 @@ class Neo4jStore(GraphStore):
             return StoreError(f"{where} has no database {self.database!r}")
         return StoreError(f"{where}: {_one_line(exc)}")
 
-    def _session(self, read: bool = False) -> neo4j.Session:
+    def _session(self, read: bool = False, fetch_size: int | None = None) -> neo4j.Session:
+        extra = {} if fetch_size is None else {"fetch_size": fetch_size}
         return self._driver.session(
             database=self.database, bookmark_manager=self._bookmarks,
-            default_access_mode=neo4j.READ_ACCESS if read else neo4j.WRITE_ACCESS)
+            default_access_mode=neo4j.READ_ACCESS if read else neo4j.WRITE_ACCESS, **extra)
+
+    def _stream_pages(self, query: str, page: int, **params: Any) -> Iterator[list[neo4j.Record]]:
+        """Stream a read query's records in lists of at most ``page``; the
+        driver pulls ``page`` records per round trip, so client memory is
+        bounded by a page (inside a transaction, by that session's fetch size)."""
+        if self._tx is not None:
+            result = self._tx.run(query, params)
+            while recs := result.fetch(page):
+                yield recs
+            return
+        with self._session(read=True, fetch_size=page) as session:
+            result = session.run(query, params)
+            while recs := result.fetch(page):
+                yield recs
 
     def _read(self, query: str, **params: Any) -> list[neo4j.Record]:
         """Run a read query (inside the open transaction, if any); return all records."""
@@ -607,6 +622,53 @@ class Neo4jStore(GraphStore):
             return
         for e in self._tie_sorted(edges):  # identity values break ties, as in SQLite's key
             yield e if with_props else Edge(e.type, e.src, e.dst)
+
+    @_translated
+    def stream_edge_columns(self, types: Iterable[str] | None = None, props: Sequence[str] = (),
+                            *, chunk: int = 100_000) -> Iterator[EdgeChunk]:
+        """One Cypher query per type returning only the end ids and the asked
+        properties, pulled ``chunk`` records per round trip."""
+        if chunk < 1:
+            raise ValueError("chunk must be at least 1")
+        props = tuple(props)
+        for t in self._known_types(types):
+            known = self._rel_types[t]
+            ident = set(self.rel_identity(t))
+            cols = "".join(f", r.{_q(p)} AS p{i}" if p in known else f", null AS p{i}"
+                           for i, p in enumerate(props))
+            query = (f"MATCH (a)-[r:{_q(t)}]->(b) "
+                     f"RETURN {self._id_of('a')} AS s, {self._id_of('b')} AS d{cols}")
+            for recs in self._stream_pages(query, chunk):
+                out = EdgeChunk(t, [], [], {p: [] for p in props})
+                for r in recs:
+                    if r[0] is None or r[1] is None:  # an end outside the schema's labels
+                        continue
+                    out.src.append(r[0])
+                    out.dst.append(r[1])
+                    for i, p in enumerate(props):
+                        v = r[2 + i]
+                        out.props[p].append(None if v == "" and p in ident else v)
+                if out.src:
+                    yield out
+
+    @_translated
+    def stream_node_columns(self, label: str, props: Sequence[str] = (), *,
+                            chunk: int = 100_000) -> Iterator[NodeChunk]:
+        """One Cypher query returning the key and the asked properties in key
+        order, pulled ``chunk`` records per round trip."""
+        if chunk < 1:
+            raise ValueError("chunk must be at least 1")
+        if label not in self._key:
+            return
+        props = tuple(props)
+        key = self._key[label]
+        cols = "".join(f", n.{_q(p)} AS p{i}" for i, p in enumerate(props))
+        query = (f"MATCH (n:{_q(label)}) WHERE n.{_q(key)} IS NOT NULL "
+                 f"RETURN n.{_q(key)} AS k{cols} ORDER BY n.{_q(key)}")
+        prefix = label + ":"
+        for recs in self._stream_pages(query, chunk):
+            yield NodeChunk(label, [prefix + r[0] for r in recs],
+                            {p: [r[1 + i] for r in recs] for i, p in enumerate(props)})
 
     @_translated
     def ledger(self, borrower_id: str) -> Ledger:

@@ -24,14 +24,14 @@ import os
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from skiptrace.errors import StoreError
 from skiptrace.store.sink import BatchSink
 from skiptrace.store.base import (
-    Batch, Counts, Edge, GraphStore, Ledger, Props, node_id, split_id,
+    Batch, Counts, Edge, EdgeChunk, GraphStore, Ledger, NodeChunk, Props, node_id, split_id,
 )
 
 _SQL_TYPE = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "INTEGER", "json": "TEXT"}
@@ -514,6 +514,55 @@ class SQLiteStore(GraphStore):
             for src, type_, dst in self.conn.execute(
                     f"SELECT src, type, dst FROM edge WHERE 1=1{tsql}{order}", targs):
                 yield Edge(type_, src, dst)
+
+    def _columns_sql(self, props: Sequence[str], types: dict[str, str]) -> tuple[str, list[int]]:
+        """``, col, ...`` selecting ``props`` (NULL for unknown ones) and the
+        positions of the bool columns among them."""
+        sql = "".join(f", {p}" if p in types else ", NULL" for p in props)
+        return sql, [i for i, p in enumerate(props) if types.get(p) == "bool"]
+
+    @staticmethod
+    def _as_bools(col: Sequence) -> list:
+        return [None if v is None else bool(v) for v in col]
+
+    def stream_edge_columns(self, types: Iterable[str] | None = None, props: Sequence[str] = (),
+                            *, chunk: int = 100_000) -> Iterator[EdgeChunk]:
+        """One plain ``SELECT src, dst, <props>`` per type (a range of the
+        primary key), read ``chunk`` rows at a time with ``fetchmany``."""
+        if chunk < 1:
+            raise ValueError("chunk must be at least 1")
+        self._merge()
+        props = tuple(props)
+        cols, bools = self._columns_sql(props, self._edge_types)
+        for t in self._known_types(types):
+            cur = self.conn.execute(f"SELECT src, dst{cols} FROM edge WHERE type = ?", (t,))
+            while rows := cur.fetchmany(chunk):
+                columns = list(zip(*rows))
+                values = {p: list(columns[2 + i]) for i, p in enumerate(props)}
+                for i in bools:
+                    values[props[i]] = self._as_bools(values[props[i]])
+                yield EdgeChunk(t, list(columns[0]), list(columns[1]), values)
+
+    def stream_node_columns(self, label: str, props: Sequence[str] = (), *,
+                            chunk: int = 100_000) -> Iterator[NodeChunk]:
+        """One ``SELECT id, <props>`` over the label's key range, in key order,
+        read ``chunk`` rows at a time."""
+        if chunk < 1:
+            raise ValueError("chunk must be at least 1")
+        self._merge()
+        props = tuple(props)
+        key = self.node_key_prop(label) if label in self.schema["nodes"] else None
+        cols = "".join(", substr(id, instr(id, ':') + 1)" if p == key
+                       else (f", {p}" if p in self._node_types else ", NULL") for p in props)
+        bools = [i for i, p in enumerate(props) if p != key and self._node_types.get(p) == "bool"]
+        cur = self.conn.execute(f"SELECT id{cols} FROM node WHERE id > ? AND id < ? ORDER BY id",
+                                (label + ":", label + ";"))
+        while rows := cur.fetchmany(chunk):
+            columns = list(zip(*rows))
+            values = {p: list(columns[1 + i]) for i, p in enumerate(props)}
+            for i in bools:
+                values[props[i]] = self._as_bools(values[props[i]])
+            yield NodeChunk(label, list(columns[0]), values)
 
     def ledger(self, borrower_id: str) -> Ledger:
         self._merge()

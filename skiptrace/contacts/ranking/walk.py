@@ -6,6 +6,9 @@ weight. :func:`weighted_edges` gives the typed, rarity-weighted weights that
 ``find`` uses; :func:`plain_edges` gives weight 1 everywhere (the unweighted
 baseline). Both treat relationships as undirected.
 
+The walk itself is :func:`skiptrace.graph.walk.personalized_pagerank`; this
+module keeps what is particular to ``find``: which relationships weigh how much.
+
 Cost: O(iterations * E) for E ego-graph relationships (sparse power
 iteration; 50 iterations at most, stopping at an L1 change below 1e-8).
 """
@@ -13,11 +16,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-from scipy import sparse
-
 from skiptrace.contacts import clock
 from skiptrace.contacts.ego import Ego
+from skiptrace.graph import walk as graph_walk
+from skiptrace.graph.project import from_edges
 from skiptrace.store.base import Edge
 
 #: base weight of a relationship by type (LISTS_CONTACT by source)
@@ -68,28 +70,11 @@ def plain_edges(ego: Ego) -> list[tuple[str, str, float]]:
 
 def personalised_pagerank(ego: Ego, edges: list[tuple[str, str, float]], *, alpha: float = ALPHA,
                           max_iter: int = 50, tol: float = 1e-8) -> dict[str, float]:
-    """Stationary visit probability of each ego-graph node for a walk restarting at the borrower."""
-    ids = sorted(ego.sub.hops)
+    """Stationary visit probability of each ego-graph node for a walk restarting at the borrower
+    (:func:`skiptrace.graph.walk.personalized_pagerank` over the ego graph's ``edges``, undirected)."""
     if not edges:
         return {ego.center: 1.0}
-    index = {n: i for i, n in enumerate(ids)}
-    n = len(ids)
-    u = np.fromiter((index[a] for a, _, _ in edges), dtype=np.int64, count=len(edges))
-    v = np.fromiter((index[b] for _, b, _ in edges), dtype=np.int64, count=len(edges))
-    w = np.fromiter((c for _, _, c in edges), dtype=np.float64, count=len(edges))
-    rows, cols, vals = np.concatenate([u, v]), np.concatenate([v, u]), np.concatenate([w, w])
-    out = np.bincount(rows, weights=vals, minlength=n)
-    vals = vals / np.where(out[rows] > 0, out[rows], 1.0)
-    # P[i, j]: probability of stepping from i to j; we iterate x <- alpha e + (1 - alpha) P^T x
-    pt = sparse.csr_matrix((vals, (cols, rows)), shape=(n, n))
-    e0 = np.zeros(n)
-    e0[index[ego.center]] = 1.0
-    dangling = out == 0
-    x = e0.copy()
-    for _ in range(max_iter):
-        nxt = alpha * e0 + (1 - alpha) * (pt @ x + x[dangling].sum() * e0)
-        if np.abs(nxt - x).sum() < tol:
-            x = nxt
-            break
-        x = nxt
-    return {ids[i]: float(x[i]) for i in range(n)}
+    proj = from_edges(((a, b) for a, b, _ in edges), [c for _, _, c in edges],
+                      ids=sorted(ego.sub.hops))
+    x = graph_walk.personalized_pagerank(proj, ego.center, alpha=alpha, max_iter=max_iter, tol=tol)
+    return dict(zip(proj.ids, x.tolist()))
