@@ -57,7 +57,8 @@ def test_clique_pairs_spread_each_identifier_over_its_holders():
     ii = np.array([0, 0, 0, 1, 1, 2], np.int32)
     ib = np.array([5, 6, 7, 5, 8, 9], np.int32)
     keep = np.array([True, True, False])
-    u, v, gid = _clique_pairs(ii, ib, keep)
+    u, v, gid, pu, pv = _clique_pairs(ii, ib, keep)
+    assert (ib[pu] == u).all() and (ib[pv] == v).all() and (ii[pu] == gid).all()
     assert sorted(zip(u.tolist(), v.tolist(), gid.tolist())) == [(5, 6, 0), (5, 7, 0), (5, 8, 1), (6, 7, 0)]
 
 

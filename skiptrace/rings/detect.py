@@ -69,10 +69,15 @@ def communities(g, *, weights: str | None = "weight", seed: int = 0, resolution:
 
 
 def _candidates(graph: RingGraph, cfg: DetectConfig, seed: int) -> list[tuple[np.ndarray, str]]:
-    """Member index arrays of candidate groups, with the step that found them."""
+    """Member index arrays of candidate groups, with the step that found them (components of
+    strong links; Leiden communities inside the large ones)."""
+    return _components(graph, graph.pair_w >= cfg.strong, cfg, seed, "components")
+
+
+def _components(graph: RingGraph, sel: np.ndarray, cfg: DetectConfig, seed: int,
+                source: str) -> list[tuple[np.ndarray, str]]:
     n = graph.n
-    strong = graph.pair_w >= cfg.strong
-    u, v = graph.pair_u[strong], graph.pair_v[strong]
+    u, v = graph.pair_u[sel], graph.pair_v[sel]
     adj = sparse.coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n)).tocsr()
     _, label = csgraph.connected_components(adj, directed=False)
     sizes = np.bincount(label)
@@ -82,7 +87,7 @@ def _candidates(graph: RingGraph, cfg: DetectConfig, seed: int) -> list[tuple[np
     for c in np.flatnonzero(sizes >= cfg.min_size):
         members = np.sort(order[starts[c]:starts[c + 1]])
         if len(members) <= cfg.max_component:
-            out.append((members, "components"))
+            out.append((members, source))
             continue
         out.extend((m, "leiden") for m in _split(graph, members, cfg, seed))
     return out
@@ -102,17 +107,21 @@ def _split(graph: RingGraph, members: np.ndarray, cfg: DetectConfig, seed: int) 
 
 def _core(graph: RingGraph, members: np.ndarray, cfg: DetectConfig) -> np.ndarray:
     """The densest block of a candidate over the identifiers its members share (Fraudar-style)."""
+    # columns are nodes: a phone one member registered and another lists is one column
+    node = graph.ident_node
+    node_n = np.bincount(node[graph.inc_i], minlength=int(node.max()) + 1 if len(node) else 0)
     inside = np.isin(graph.inc_b, members)
     b, i = graph.inc_b[inside], graph.inc_i[inside]
-    uniq, cnt = np.unique(i, return_counts=True)
+    c = node[i]
+    uniq, cnt = np.unique(c, return_counts=True)
     shared = uniq[cnt >= 2]
-    sel = np.isin(i, shared)
-    b, i = b[sel], i[sel]
+    sel = np.isin(c, shared)
+    b, i, c = b[sel], i[sel], c[sel]
     if not len(b):
         return members
     kind_w = np.array([cfg.projection.weight_of(k) for k in KINDS])[graph.ident_kind[i]]
-    w = kind_w * column_weights(graph.ident_n[i])
-    rows, _, _ = peel(b, i, w)
+    w = kind_w * column_weights(node_n[c])
+    rows, _, _ = peel(b, c, w)
     return np.sort(rows)
 
 
@@ -205,7 +214,7 @@ def _binding(graph: RingGraph, members: np.ndarray, top: int = 8) -> list[Bindin
     inside = np.isin(graph.inc_b, members)
     uniq, cnt = np.unique(graph.inc_i[inside], return_counts=True)
     kinds = graph.ident_kind[uniq]
-    weak = np.isin(kinds, [KINDS.index("employer"), KINDS.index("work_address")])
+    weak = np.isin(kinds, [KINDS.index("employer"), KINDS.index("work_address"), KINDS.index("work_phone")])
     # colleagues share employers by nature: an employer binds only when it holds half the ring
     sel = (cnt >= 2) & (~weak | (cnt * 2 >= len(members)))
     uniq, cnt = uniq[sel], cnt[sel]

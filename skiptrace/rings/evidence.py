@@ -18,7 +18,7 @@ from skiptrace.rings.typology import FLAG_AT
 
 _EPOCH = dt.date(1970, 1, 1)
 _NOUN = {"device": "device", "phone": "registered phone", "address": "home address",
-         "contact": "emergency-contact phone", "employer": "employer", "work_address": "work address",
+         "contact": "emergency-contact phone", "employer": "employer", "work_address": "work address", "work_phone": "office phone",
          "agent": "agent phone"}
 
 

@@ -11,7 +11,7 @@ TYPOLOGIES = ("fraud", "anti_collection", "household", "unknown")
 FLAGGED = ("fraud", "anti_collection")
 
 #: identifier kinds that bind ring members, and what each masks like
-IDENTIFIER_KINDS = ("device", "phone", "address", "contact", "employer", "work_address", "agent")
+IDENTIFIER_KINDS = ("device", "phone", "address", "contact", "employer", "work_address", "work_phone", "agent")
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Binding:
         employers pseudonymised, device ids kept (they are the lender's own keys)."""
         if reveal:
             return self.value
-        if self.kind in ("phone", "contact", "agent"):
+        if self.kind in ("phone", "contact", "agent", "work_phone"):
             return mask_phone(self.value)
         if self.kind in ("address", "work_address", "employer"):
             return f"{self.kind}:{pseudonym(self.value)}"

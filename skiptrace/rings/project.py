@@ -8,8 +8,9 @@ numpy arrays:
 - incidences borrower -> identifier, each identifier with a kind: ``device``
   (USES_DEVICE), ``phone`` (a number registered by the borrower, HAS_PHONE),
   ``address`` (home or mailing, LIVES_AT), ``contact`` (a phone the borrower
-  lists as an emergency contact), ``employer`` (EMPLOYED_BY) and
-  ``work_address`` (WORKS_AT);
+  lists as an emergency contact), ``employer`` (EMPLOYED_BY), ``work_address``
+  (WORKS_AT) and ``work_phone`` (a number registered with role ``work``: an
+  office line colleagues share, weak like the employer);
 - a borrower-to-borrower graph: every identifier shared by ``n`` borrowers
   gives each pair of them ``kind_weight / (n - 1)`` (each identifier spreads
   one unit of weight over its holders, so rare identifiers bind strongly and
@@ -42,8 +43,9 @@ from skiptrace.store.base import GraphStore, split_id
 
 log = logging.getLogger(__name__)
 
-KINDS = ("device", "phone", "address", "contact", "employer", "work_address")
+KINDS = ("device", "phone", "address", "contact", "employer", "work_address", "work_phone")
 KIND_CODE = {k: i for i, k in enumerate(KINDS)}
+RECYCLED_GAP = 60.0  # days
 FAMILY = frozenset({"spouse", "parent", "child", "sibling", "relative"})
 STATUS = {"current": 0, "delinquent": 1, "written_off": 2, "repaid": 3}
 
@@ -63,9 +65,10 @@ class ProjectionConfig:
 
     weight: tuple[tuple[str, float], ...] = (("device", 1.0), ("phone", 1.0), ("address", 0.6),
                                              ("contact", 0.5), ("employer", 0.1),
-                                             ("work_address", 0.15))
+                                             ("work_address", 0.15), ("work_phone", 0.15))
     cap: tuple[tuple[str, int], ...] = (("device", 20), ("phone", 12), ("address", 25),
-                                        ("contact", 15), ("employer", 60), ("work_address", 60))
+                                        ("contact", 15), ("employer", 60), ("work_address", 60),
+                                        ("work_phone", 60))
     direct: float = 0.5
     benign: frozenset[tuple[str, str]] = frozenset()
 
@@ -113,6 +116,7 @@ class RingGraph:
     idents: list[str]  # node ids ("Device:d1")
     ident_kind: np.ndarray  # int8 KIND_CODE
     ident_n: np.ndarray  # int32 borrowers holding it
+    ident_node: np.ndarray  # int64: one code per node (a registered and a listed phone share it)
     inc_b: np.ndarray  # int32 borrower index per incidence
     inc_i: np.ndarray  # int32 identifier index per incidence
     pair_u: np.ndarray  # int32
@@ -187,7 +191,13 @@ def project(store: GraphStore, config: ProjectionConfig | None = None, *,
     inc_i: list[int] = []
     switchboards: set[str] = set()
 
-    def incidence(b: int, nid: str, kind: str) -> None:
+    inc_first: list[float] = []
+    inc_last: list[float] = []
+    nan = float("nan")
+
+    def incidence(b: int, nid: str, kind: str, first: float = nan, last: float = nan) -> None:
+        # one identifier per node: a phone some register and others list as their emergency
+        # contact is one identifier (of the kind it was first seen as), held by all of them
         i = ident_index.get(nid)
         if i is None:
             i = ident_index[nid] = len(idents)
@@ -195,14 +205,17 @@ def project(store: GraphStore, config: ProjectionConfig | None = None, *,
             ident_kind.append(KIND_CODE[kind])
         inc_b.append(b)
         inc_i.append(i)
+        inc_first.append(first)
+        inc_last.append(last)
 
     say("identifiers")
     kind_of_type = {"USES_DEVICE": "device", "HAS_PHONE": "phone", "EMPLOYED_BY": "employer",
                     "WORKS_AT": "work_address"}
     for chunk in store.stream_edge_columns(["USES_DEVICE", "HAS_PHONE", "LIVES_AT", "WORKS_AT", "EMPLOYED_BY"],
-                                           props=("first_seen", "last_seen", "kind")):
+                                           props=("first_seen", "last_seen", "kind", "role")):
         t = chunk.type
         first_col, last_col, kind_col = chunk.props["first_seen"], chunk.props["last_seen"], chunk.props["kind"]
+        role_col = chunk.props["role"]
         for r, (src, dst) in enumerate(zip(chunk.src, chunk.dst)):
             label, key = split_id(src)
             if label != "Borrower":
@@ -218,13 +231,15 @@ def project(store: GraphStore, config: ProjectionConfig | None = None, *,
                     latest = max(latest, last)
             if t == "LIVES_AT":
                 kind = "work_address" if kind_col[r] == "work" else "address"
+            elif t == "HAS_PHONE" and role_col[r] == "work":
+                kind = "work_phone"  # an office line: colleagues share it by nature
             else:
                 kind = kind_of_type[t]
-            if t == "HAS_PHONE" and first_col[r]:
-                first = _day(first_col[r])
-                if first == first and not (phone_since[b] >= first):
-                    phone_since[b] = first
-            incidence(b, dst, kind)
+            first = _day(first_col[r]) if first_col[r] else nan
+            if t == "HAS_PHONE" and first == first and not (phone_since[b] >= first):
+                phone_since[b] = first
+            last_held = _day(last_col[r]) if last_col[r] else nan
+            incidence(b, dst, kind, first, last_held)
 
     say("contact listings")
     fam_u: list[int] = []
@@ -263,8 +278,13 @@ def project(store: GraphStore, config: ProjectionConfig | None = None, *,
     kind_arr = np.asarray(ident_kind, np.int8)
     # one holder per (borrower, identifier): a borrower listing and registering one number counts once
     if len(ib):
-        pairs = np.unique(np.stack([ii.astype(np.int64), ib.astype(np.int64)], axis=1), axis=0)
+        pairs, first_at = np.unique(np.stack([ii.astype(np.int64), ib.astype(np.int64)], axis=1), axis=0,
+                                    return_index=True)
         ii, ib = pairs[:, 0].astype(np.int32), pairs[:, 1].astype(np.int32)
+        held_from = np.asarray(inc_first, np.float64)[first_at]
+        held_to = np.asarray(inc_last, np.float64)[first_at]
+    else:
+        held_from = held_to = np.zeros(0)
     holders = np.bincount(ii, minlength=len(idents)).astype(np.int32)
 
     say("borrower pairs")
@@ -285,7 +305,14 @@ def project(store: GraphStore, config: ProjectionConfig | None = None, *,
                     suppressed[i] = True
                     hubs.append((kind, idents[i], int(holders[i])))
         keep = sel_ident & ~suppressed
-        u, v, groups = _clique_pairs(ii, ib, keep)
+        u, v, groups, pu, pv = _clique_pairs(ii, ib, keep)
+        if kind == "phone" and len(u):
+            # a recycled number binds no one: carriers hold a dropped number for months before
+            # reissuing it, so a gap of RECYCLED_GAP days or more between one holder's last sight
+            # and the next one's first is a new subscriber (an operator's phone has gaps of days)
+            gap = np.fmax(held_from[pu], held_from[pv]) - np.fmin(held_to[pu], held_to[pv])
+            overlap = ~(gap >= RECYCLED_GAP)
+            u, v, groups = u[overlap], v[overlap], groups[overlap]
         if len(u):
             us.append(u), vs.append(v)
             ws.append(cfg.weight_of(kind) / (holders[groups] - 1).astype(np.float64))
@@ -322,7 +349,9 @@ def project(store: GraphStore, config: ProjectionConfig | None = None, *,
         as_of=float(as_of), borrowers=keys, status=np.asarray(status, np.int8),
         dpd=np.asarray(dpd, np.int32), opened=np.asarray(opened, np.float64),
         cease=np.asarray(cease, bool), attorney=np.asarray(attorney, bool), phone_since=phone_since,
-        idents=idents, ident_kind=kind_arr, ident_n=holders, inc_b=ib, inc_i=ii,
+        idents=idents, ident_kind=kind_arr, ident_n=holders,
+        ident_node=np.unique(np.asarray(idents, dtype=object), return_inverse=True)[1].astype(np.int64)
+        if idents else np.zeros(0, np.int64), inc_b=ib, inc_i=ii,
         pair_u=u, pair_v=v, pair_w=w, family_u=np.asarray(fu, np.int32), family_v=np.asarray(fv, np.int32),
         switchboards=switchboards, hubs=sorted(hubs), index=index,
         listed=list(listed_index), list_b=np.asarray(list_b, np.int32), list_p=np.asarray(list_p, np.int32),
@@ -330,27 +359,33 @@ def project(store: GraphStore, config: ProjectionConfig | None = None, *,
 
 
 
-def _clique_pairs(ii: np.ndarray, ib: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every pair of holders of each kept identifier: (u, v, identifier), u < v, vectorised by group size."""
-    sel = keep[ii]
+def _clique_pairs(ii: np.ndarray, ib: np.ndarray, keep: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair of holders of each kept identifier, vectorised by group size:
+    (u, v, identifier, position of u's incidence, position of v's) with u < v."""
+    sel = np.flatnonzero(keep[ii])
     gi, gb = ii[sel], ib[sel]
     if not len(gi):
         z = np.zeros(0, np.int32)
-        return z, z, z
+        return z, z, z, z.astype(np.int64), z.astype(np.int64)
     order = np.lexsort((gb, gi))
-    gi, gb = gi[order], gb[order]
+    gi, gb, pos = gi[order], gb[order], sel[order]
     starts = np.flatnonzero(np.r_[True, gi[1:] != gi[:-1]])
     sizes = np.diff(np.r_[starts, len(gi)])
-    us, vs, gs = [], [], []
+    us, vs, gs, pus, pvs = [], [], [], [], []
     for s in np.unique(sizes):
         st = starts[sizes == s]
-        members = gb[st[:, None] + np.arange(s)[None, :]]  # groups x s
+        at = st[:, None] + np.arange(s)[None, :]  # groups x s
         a, c = np.triu_indices(int(s), 1)
-        us.append(members[:, a].ravel()), vs.append(members[:, c].ravel())
+        us.append(gb[at][:, a].ravel()), vs.append(gb[at][:, c].ravel())
+        pus.append(pos[at][:, a].ravel()), pvs.append(pos[at][:, c].ravel())
         gs.append(np.repeat(gi[st], len(a)))
     u, v = np.concatenate(us), np.concatenate(vs)
-    lo, hi = np.minimum(u, v), np.maximum(u, v)
-    return lo.astype(np.int32), hi.astype(np.int32), np.concatenate(gs)
+    pu, pv = np.concatenate(pus), np.concatenate(pvs)
+    swap = u > v
+    pu, pv = np.where(swap, pv, pu), np.where(swap, pu, pv)
+    return (np.minimum(u, v).astype(np.int32), np.maximum(u, v).astype(np.int32), np.concatenate(gs),
+            pu, pv)
 
 
 def _sum_pairs(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -13,9 +13,9 @@ from skiptrace.rings.model import Binding, Ring
 from skiptrace.store.base import GraphStore, node_id, split_id
 
 #: the identifier node label of each binding kind
-_LABEL = {"device": "Device", "phone": "Phone", "contact": "Phone", "agent": "Phone",
+_LABEL = {"device": "Device", "phone": "Phone", "contact": "Phone", "agent": "Phone", "work_phone": "Phone",
           "address": "Address", "work_address": "Address", "employer": "Employer"}
-_TYPES = {"device": ["USES_DEVICE"], "phone": ["HAS_PHONE"], "contact": ["LISTS_CONTACT"],
+_TYPES = {"device": ["USES_DEVICE"], "phone": ["HAS_PHONE"], "work_phone": ["HAS_PHONE"], "contact": ["LISTS_CONTACT"],
           "agent": ["LISTS_CONTACT"], "address": ["LIVES_AT"], "work_address": ["WORKS_AT", "LIVES_AT"],
           "employer": ["EMPLOYED_BY"]}
 _MEMBER_ATTRS = ("status", "days_past_due", "opened_at")
