@@ -220,9 +220,10 @@ def _binding(graph: RingGraph, members: np.ndarray, top: int = 8) -> list[Bindin
     uniq, cnt = uniq[sel], cnt[sel]
     cfg = ProjectionConfig()
     kw = np.array([cfg.weight_of(k) for k in KINDS])[graph.ident_kind[uniq]]
-    order = np.lexsort((uniq, -(kw * cnt)))[:top]
-    return [Binding(KINDS[graph.ident_kind[uniq[j]]], split_id(graph.idents[uniq[j]])[1], int(cnt[j]))
-            for j in order]
+    # ties broken by kind and value, not by position: stores stream identifiers in different orders
+    found = [(-(kw[j] * cnt[j]), KINDS[graph.ident_kind[uniq[j]]], split_id(graph.idents[uniq[j]])[1], int(cnt[j]))
+             for j in range(len(uniq))]
+    return [Binding(kind, value, n) for _, kind, value, n in sorted(found)[:top]]
 
 
 def members_node_ids(ring: Ring) -> list[str]:
