@@ -218,13 +218,15 @@ def _world_names(world: str | Path, ids: set[str]) -> dict[str, str]:
                 if r["borrower_id"] in ids}
 
 
-def check_store_holds(store: GraphStore, world: str | Path, borrowers: Iterable[str]) -> None:
+def check_store_holds(store: GraphStore, world: str | Path, borrowers: Iterable[str], *,
+                      what: str = "lost-contact borrowers") -> None:
     """Raise :class:`SkiptraceError` unless ``store`` holds ``world``'s ``borrowers``.
 
     A borrower does not match when the store lacks it or its ``full_name``
     differs from the world's ``borrowers.csv`` (generated worlds reuse the
     same ids, so a store with another world has most ids but other people).
     More than half not matching means the store holds another world.
+    ``what`` names the borrowers checked, for the messages.
     """
     ids = sorted(set(borrowers))
     if not ids:
@@ -238,11 +240,10 @@ def check_store_holds(store: GraphStore, world: str | Path, borrowers: Iterable[
             bad += 1
     if bad * 2 > len(ids):
         raise SkiptraceError(
-            f"the store does not hold world {world}: {bad} of its {len(ids)} lost-contact borrowers "
+            f"the store does not hold world {world}: {bad} of its {len(ids)} {what} "
             "are missing from the store or are other people; load the world into an empty store")
     if bad:
-        log.warning("%d of %d lost-contact borrowers of %s are missing from the store or differ",
-                    bad, len(ids), world)
+        log.warning("%d of %d %s of %s are missing from the store or differ", bad, len(ids), what, world)
 
 
 # -- the evaluation ----------------------------------------------------------------------------

@@ -79,6 +79,7 @@ import numpy as np
 from scipy import sparse
 
 from skiptrace.evaluate.linkpred import EdgeList, aggregate, read_edges
+from skiptrace.generate.writer import INPUT_FILES
 
 log = logging.getLogger(__name__)
 
@@ -157,20 +158,8 @@ class _World:
             self.rows["emergency_contacts"].append((b, phone, name, relation, at))
 
 
-_COLUMNS: dict[str, list[str]] = {
-    "borrowers": ["borrower_id", "full_name", "status", "days_past_due", "balance", "currency",
-                  "opened_at", "timezone", "region", "attorney_known", "cease_requested"],
-    "borrower_phones": ["borrower_id", "phone", "role", "first_seen", "last_seen", "verified"],
-    "borrower_devices": ["borrower_id", "device_id", "first_seen", "last_seen"],
-    "borrower_addresses": ["borrower_id", "address", "kind", "first_seen", "last_seen"],
-    "borrower_employers": ["borrower_id", "employer", "employer_phone", "since"],
-    "emergency_contacts": ["borrower_id", "contact_phone", "contact_name", "relation", "listed_at"],
-    "phonebook": ["borrower_id", "contact_phone", "contact_name", "captured_at"],
-    "calls": ["phone_a", "phone_b", "calls_a_to_b", "calls_b_to_a", "seconds_total", "first_at",
-              "last_at"],
-    "contact_attempts": ["attempt_id", "borrower_id", "channel", "at", "target_phone", "target_role",
-                         "connected", "outcome"],
-}
+#: the input files an injected world writes, laid out as the generator writes them
+_COLUMNS: dict[str, list[str]] = {k: v for k, v in INPUT_FILES.items() if k not in ("phone_status", "payments")}
 
 
 def _day(d: float) -> str:

@@ -47,7 +47,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from skiptrace.errors import SkiptraceError
-from skiptrace.store.base import GraphStore, node_id
+from skiptrace.evaluate.find import check_store_holds
+from skiptrace.store.base import GraphStore
 
 log = logging.getLogger(__name__)
 
@@ -328,29 +329,7 @@ def check_store_holds_world(store: GraphStore, world: str | Path, truth: RingTru
     rest = sorted(truth.borrowers - set(ids))
     step = max(1, len(rest) // sample) if rest else 1
     ids += rest[::step][:sample]
-    if not ids:
-        return
-    names: dict[str, str] = {}
-    path = Path(world) / "borrowers.csv"
-    if path.is_file():
-        want = set(ids)
-        with open(path, encoding="utf-8", newline="") as f:
-            names = {r["borrower_id"]: r.get("full_name") or "" for r in csv.DictReader(f)
-                     if r["borrower_id"] in want}
-    got = store.get_nodes([node_id("Borrower", b) for b in ids])
-    bad = 0
-    for b in ids:
-        props = got.get(node_id("Borrower", b))
-        if props is None or (names.get(b) and props.get("full_name") not in (None, names[b])):
-            bad += 1
-    if bad * 2 > len(ids):
-        raise SkiptraceError(
-            f"the store does not hold world {world}: {bad} of {len(ids)} of its borrowers checked "
-            f"(ring members and a sample) are missing or are other people; load it first "
-            f"(skiptrace load {world}) into an empty store")
-    if bad:
-        log.warning("%d of %d borrowers of %s checked are missing from the store or differ",
-                    bad, len(ids), world)
+    check_store_holds(store, world, ids, what="borrowers checked (ring members and a sample)")
 
 
 def _default_detect(store: GraphStore, seed: int) -> list[Any]:

@@ -36,7 +36,7 @@ from skiptrace.rings.model import Binding, Ring
 from skiptrace.rings.peel import column_weights, peel
 from skiptrace.rings.project import KINDS, ProjectionConfig, RingGraph, project
 from skiptrace.rings.typology import features, risk, typology
-from skiptrace.store.base import GraphStore, node_id, split_id
+from skiptrace.store.base import GraphStore, split_id
 
 log = logging.getLogger(__name__)
 
@@ -225,6 +225,3 @@ def _binding(graph: RingGraph, members: np.ndarray, top: int = 8) -> list[Bindin
              for j in range(len(uniq))]
     return [Binding(kind, value, n) for _, kind, value, n in sorted(found)[:top]]
 
-
-def members_node_ids(ring: Ring) -> list[str]:
-    return [node_id("Borrower", m) for m in ring.members]

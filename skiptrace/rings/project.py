@@ -32,7 +32,7 @@ below their caps.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -397,6 +397,3 @@ def _sum_pairs(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> tuple[np.
     total = np.bincount(inv, weights=w)
     return (uniq // max(n, 1)).astype(np.int32), (uniq % max(n, 1)).astype(np.int32), total
 
-
-def members_of(graph: RingGraph, idx: Iterable[int]) -> list[str]:
-    return sorted(graph.borrowers[i] for i in idx)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from skiptrace.rings.model import Binding, Ring
-from skiptrace.store.base import GraphStore, node_id, split_id
+from skiptrace.store.base import GraphStore, node_id
 
 #: the identifier node label of each binding kind
 _LABEL = {"device": "Device", "phone": "Phone", "contact": "Phone", "agent": "Phone", "work_phone": "Phone",
@@ -36,24 +36,21 @@ def ring_view(store: GraphStore, ring: Ring, *, reveal: bool = False) -> dict[st
     for a in ring.agents:
         if not any(b.kind == "agent" and b.value == a for b in bindings):
             bindings.append(Binding("agent", a, 0))
-    links: list[dict[str, str]] = []
-    seen: set[str] = set()
+    shown: dict[str, tuple[str, list[str]]] = {}  # node id -> (its id in the view, types that link it)
     for b in bindings:
         nid = node_id(_LABEL.get(b.kind, "Phone"), b.value)
-        shown = f"{_LABEL.get(b.kind, 'Phone')}:{b.masked_value(reveal)}"
-        if nid in seen:
+        if nid in shown:
             continue
-        seen.add(nid)
-        nodes.append({"id": shown, "kind": "agent" if b.kind == "agent" else "identifier", "sub": b.kind,
-                      "label": b.masked_value(reveal), "attrs": {"members": b.members}})
-        for e in store.incident_edges([nid], _TYPES.get(b.kind)):
-            other = e.src if e.dst == nid else e.dst
-            if other in members:
-                links.append({"source": other, "target": shown, "kind": e.type})
+        shown[nid] = (f"{_LABEL.get(b.kind, 'Phone')}:{b.masked_value(reveal)}", _TYPES[b.kind])
+        nodes.append({"id": shown[nid][0], "kind": "agent" if b.kind == "agent" else "identifier",
+                      "sub": b.kind, "label": b.masked_value(reveal), "attrs": {"members": b.members}})
+    links: list[dict[str, str]] = []
+    types = sorted({t for _, ts in shown.values() for t in ts})
+    for e in store.incident_edges(list(shown), types) if shown else []:
+        ident, member = (e.dst, e.src) if e.dst in shown else (e.src, e.dst)
+        if member in members and e.type in shown[ident][1]:
+            links.append({"source": member, "target": shown[ident][0], "kind": e.type})
     links = [dict(t) for t in sorted({tuple(sorted(x.items())) for x in links})]
     out_ring = ring.to_json(reveal=reveal)
     return {"ring": out_ring, "nodes": nodes, "links": links}
 
-
-def member_ids(view: dict[str, Any]) -> list[str]:
-    return [split_id(n["id"])[1] for n in view["nodes"] if n["kind"] == "member"]
