@@ -299,8 +299,9 @@ class Policy:
         forbidden intervals are subtracted from ``[start, end)``; the first
         legal instant is ``not_before`` and the start of the next forbidden
         interval (or ``end``) is ``not_after``. When nothing is left, the
-        decision is blocked by the rule whose interval reaches furthest past
-        the last legal candidate instant (the one that closes the horizon).
+        decision is blocked: ``blocks[0]`` is the rule whose interval carries
+        past ``end`` (the one that closes the horizon), followed by each other
+        rule whose intervals covered an earlier part of it.
 
         Cost: O(rules x attempts + I log I) for I forbidden intervals.
 
@@ -316,14 +317,17 @@ class Policy:
         if blocks:
             return Decision(action, False, blocks, None, None)
         ivs = self.forbidden(action, ctx, start, end)
-        t, closer = start, None
+        t, chain = start, []
         for lo, hi, rid, why in ivs:  # sorted by lo: one pass pushes t past every cover
-            if lo > t:
+            if lo > t or t >= end:
                 break
             if hi > t:
-                t, closer = hi, (rid, why)
+                t = hi
+                chain.append(Block(rid, why))
         if t >= end:
-            rid, why = closer  # type: ignore[misc]
-            return Decision(action, False, [Block(rid, why)], None, None)
+            # the rule that closes the horizon first, then the others that covered part of it
+            closer, seen = chain[-1], {chain[-1].rule}
+            rest = [b for b in chain[:-1] if not (b.rule in seen or seen.add(b.rule))]
+            return Decision(action, False, [closer, *rest], None, None)
         nxt = min((lo for lo, _, _, _ in ivs if lo > t), default=end)
         return Decision(action, True, [], t, min(nxt, end))
