@@ -77,6 +77,18 @@ def test_registry_and_auto():
         Action("fax", "borrower")
 
 
+def test_docs_list_every_rule():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "policy.md").read_text("utf-8")
+    for pack in PACKS.values():
+        for r in pack.rules:
+            row = next((ln for ln in doc.splitlines() if ln.startswith((f"| {r.id} |", f"| `{r.id}` |"))),
+                       None)
+            assert row is not None, r.id
+            assert r.source.startswith("NIFA") or r.source in row, (r.id, r.source)
+
+
 def test_candidate_zones():
     assert candidate_zones(CN_BORROWER) == (SH,)
     assert candidate_zones({"timezone": "Mars/Olympus", "region": "CN"}) == region_zones()["CN"]
