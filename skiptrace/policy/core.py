@@ -95,9 +95,22 @@ class Context:
     zones: tuple[str, ...]
     listed: frozenset[str] = frozenset()
     borrower_phones: dict[str, Props] = field(default_factory=dict)
-    by_phone: dict[str, list[Props]] = field(default_factory=dict, repr=False)
-    #: (attempt, day number), attempts with a time, oldest first
-    timed: list[tuple[Props, float]] = field(default_factory=list, repr=False)
+    #: attempts by target phone, and (attempt, day number) for timed attempts, oldest first;
+    #: derived from the ledger
+    by_phone: dict[str, list[Props]] = field(init=False, repr=False)
+    timed: list[tuple[Props, float]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by: dict[str, list[Props]] = {}
+        timed: list[tuple[Props, float]] = []
+        for a in self.ledger.attempts:
+            if a.get("target_phone"):
+                by.setdefault(a["target_phone"], []).append(a)
+            t = _t(a)
+            if t is not None:
+                timed.append((a, t))
+        timed.sort(key=lambda x: x[1])
+        self.by_phone, self.timed = by, timed
 
     @classmethod
     def build(cls, borrower: Props, ledger: Ledger, *, as_of: float | None = None,
@@ -135,15 +148,6 @@ class Context:
                     if not p.get("paid_at") or clock.to_days(p["paid_at"]) <= cut]
             if len(atts) != len(ledger.attempts) or len(pays) != len(ledger.payments):
                 ledger = Ledger(ledger.borrower_id, atts, pays)
-        by: dict[str, list[Props]] = {}
-        timed: list[tuple[Props, float]] = []
-        for a in ledger.attempts:
-            if a.get("target_phone"):
-                by.setdefault(a["target_phone"], []).append(a)
-            t = _t(a)
-            if t is not None:
-                timed.append((a, t))
-        timed.sort(key=lambda x: x[1])
         phones = {}
         for p, props in (borrower_phones or {}).items():
             props = dict(props)
@@ -153,7 +157,7 @@ class Context:
             phones[p] = props
         return cls(borrower, ledger, float(as_of),
                    zones if zones is not None else candidate_zones(borrower),
-                   frozenset(listed), phones, by, timed)
+                   frozenset(listed), phones)
 
     @classmethod
     def from_ego(cls, ego: Any) -> "Context":
