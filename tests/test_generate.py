@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import importlib.util
 import json
+import math
 import re
 import os
 import statistics
@@ -990,3 +991,19 @@ def test_observable_knobs_are_checked(tmp_path):
         world(300, 1, tmp_path, response_model="lookup")
     with pytest.raises(ValueError, match="fatigue_per_attempt"):
         world(300, 1, tmp_path, fatigue_per_attempt=-1)
+
+
+def test_close_family_shifts_repayment_by_the_documented_logit(tmp_path):
+    world(600, 5, tmp_path / "a")
+    world(600, 5, tmp_path / "b", family_pay_effect=0.0)
+    logit = lambda x: math.log(x / (1 - x))  # noqa: E731
+    base = {d: {r["borrower_id"]: float(r["p_pay_30d_baseline"]) for r in read(tmp_path / d / "truth" / "response.csv")}
+            for d in ("a", "b")}
+    allowed = [0.2 * (f - 1.5) for f in range(5)]  # 0..4 active close relatives, centred at 1.5
+    seen = Counter()
+    for b, v in base["a"].items():
+        shift = logit(v) - logit(base["b"][b])
+        k = min(range(5), key=lambda i: abs(allowed[i] - shift))
+        assert abs(allowed[k] - shift) < 1e-6, (b, shift)
+        seen[k] += 1
+    assert len(seen) >= 3 and seen[0] < sum(seen.values()) / 2  # most have some close family, not all the same
