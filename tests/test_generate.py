@@ -1007,3 +1007,26 @@ def test_close_family_shifts_repayment_by_the_documented_logit(tmp_path):
         assert abs(allowed[k] - shift) < 1e-6, (b, shift)
         seen[k] += 1
     assert len(seen) >= 3 and seen[0] < sum(seen.values()) / 2  # most have some close family, not all the same
+
+
+def test_logs_show_the_hour_effect_and_the_third_party_script(big):
+    # the logs are drawn from the truth's model: calls connect more at lunch and in the early evening,
+    # and only a lost-contact check gets a third party to pass the message on
+    rate = defaultdict(lambda: [0, 0])
+    relay = defaultdict(lambda: [0, 0])
+    for a in read(big / "contact_attempts.csv"):
+        if a["channel"] not in ("ai_call", "human_call"):
+            continue
+        if a["target_role"] == "borrower":
+            h = int(a["at"][11:13])
+            key = "peak" if h in (12, 13, 18, 19) else "work" if h in (9, 10, 14, 15) else None
+            if key:
+                rate[key][0] += 1
+                rate[key][1] += a["connected"] == "true"
+        else:
+            relay[a["script"] == "lost_contact_check"][0] += 1
+            relay[a["script"] == "lost_contact_check"][1] += a["outcome"] == "reached_third_party"
+    share = lambda v: v[1] / v[0]  # noqa: E731
+    assert min(rate["peak"][0], rate["work"][0]) > 300
+    assert share(rate["peak"]) > share(rate["work"]) + 0.1
+    assert share(relay[True]) > share(relay[False]) + 0.08
