@@ -50,6 +50,9 @@ log = logging.getLogger(__name__)
 _DEAD = frozenset({"disconnected", "reassigned"})
 _HOUR_COL = 13  # STATE index of local_hour
 MAX_THIRD_PARTIES = 2
+#: channels whose moment the lender picks (a letter arrives when the post delivers it): their
+#: start is moved to the best local hour of the window
+TIMED_CHANNELS = frozenset({"sms", "push", "email", "ai_call", "human_call"})
 
 
 @dataclass
@@ -107,19 +110,22 @@ class PlanResult:
     p_repay_30d: float | None
     scored_by: str
     p_no_action: float
+    expected_amount: float
     actions: list[PlannedAction] = field(default_factory=list)
     blocked: list[BlockedAction] = field(default_factory=list)
     unprofitable: int = 0
 
     def to_dict(self, reveal: bool = False) -> dict:
         """The contract's ``plan`` JSON object (phones masked unless ``reveal``), plus
-        ``as_of``, ``scored_by``, ``p_no_action`` and ``unprofitable``."""
+        ``as_of``, ``scored_by``, ``p_no_action``, ``expected_amount`` (if paid) and
+        ``unprofitable``."""
         tz = self.timezone
         return {"borrower_id": self.borrower_id, "as_of": clock.iso(self.as_of, tz),
                 "c_score": self.c_score, "segment": self.segment,
                 "p_repay_30d": None if self.p_repay_30d is None else round(self.p_repay_30d, 4),
                 "scored_by": self.scored_by, "policy": self.policy,
                 "p_no_action": round(self.p_no_action, 4),
+                "expected_amount": round(self.expected_amount, 2),
                 "actions": [a.to_dict(tz, reveal) for a in self.actions],
                 "blocked": [b.to_dict(reveal) for b in self.blocked],
                 "unprofitable": self.unprofitable}
@@ -213,12 +219,13 @@ def _policy_of(policy: Any) -> Callable[[Props], Any]:
 
 def _rank(ego: Any, pol: Any) -> Any:
     """find's ranking of the ego graph under ``pol`` (eligibility by the pack's who-rules)."""
+    import inspect
+
     from skiptrace.contacts.find import rank
 
-    try:
+    if "policy" in inspect.signature(rank).parameters:
         return rank(ego, policy=pol)
-    except TypeError:  # a find without policy packs: eligibility by its baseline rules
-        return rank(ego)
+    return rank(ego)  # a find without policy packs: eligibility by its baseline rules
 
 
 # ---------------------------------------------------------------- one borrower, before scoring
@@ -268,7 +275,9 @@ def _prepare(store: GraphStore, b: str, *, as_of: float, horizon: float, policy_
                                              tg.phone if tg else None, kind.script, blk.rule,
                                              blk.why))
                 continue
-            allowed.append((kind, tg, d, _hours(d.not_before, d.not_after, acc.tz, max_hours)))
+            times = (_hours(d.not_before, d.not_after, acc.tz, max_hours)
+                     if kind.channel in TIMED_CHANNELS else [d.not_before])
+            allowed.append((kind, tg, d, times))
     return _Pending(b, as_of, ego.timezone, ego.borrower.get("region"), pol.name, res, state, acc,
                     allowed, blocked)
 
@@ -377,7 +386,7 @@ def _score(pend: list[_Pending], mdl: ResponseModel, cs: Any, store: GraphStore,
             None, None, p0, "no C-score model given: p_repay_30d is the response model's "
                             "P(pay within 30 days | no action)")
         yield PlanResult(p.borrower_id, p.as_of, p.tz, p.policy, cscore, segment, prepay, by, p0,
-                         planned[:max_actions], p.blocked, unprofitable)
+                         amt, planned[:max_actions], p.blocked, unprofitable)
 
 
 def _target0():
