@@ -235,3 +235,20 @@ def test_cli_all_jsonl_and_errors(demo_db, demo_model, tmp_path):
                  str(model_path), "--policy", "nope", "--out", str(bad_out)]) == 2
     assert not bad_out.exists() and not list(tmp_path.glob(".none.jsonl*"))
     assert load_response_model(model_path).n_features_in_ > 0
+
+
+def test_cscore_model_scores_the_plan(demo, demo_model, tmp_path):
+    from skiptrace.scoring import CScore, training_frame
+
+    model, _ = demo_model
+    X, y = training_frame(demo, "2026-05-30")
+    cs = CScore().fit(X, y)
+    path = tmp_path / "cscore.pkl"
+    cs.save(path)
+    ids = delinquent_ids(demo)[:4]
+    for given in (cs, str(path)):
+        res = skiptrace.plan(demo, ids, model=model, cscore=given)
+        for r in res:
+            assert isinstance(r.c_score, int) and 300 <= r.c_score <= 850
+            assert r.segment in tuple("ABCDE") and 0 <= r.p_repay_30d <= 1
+            assert "C-score" in r.scored_by and r.p_repay_30d != r.p_no_action
