@@ -22,12 +22,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+
+def cpu() -> float:
+    """CPU seconds (user + system) of this process and its finished children."""
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,15 +65,18 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     model = learn(store)
     t_fit = time.perf_counter() - t0
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), cpu()
     res = skiptrace.plan(store, ids, policy=args.policy, model=model, workers=args.workers)
-    t_batch = time.perf_counter() - t1
+    t_batch, c_batch = time.perf_counter() - t1, cpu() - c1
     per_batch = t_batch / len(ids)
+    # CPU seconds of this process and its workers: on W idle cores, wall = CPU / W
+    per_batch_idle = c_batch / len(ids) / args.workers
     n_act = sum(len(r.actions) for r in res)
     n_blk = sum(len(r.blocked) for r in res)
     print(f"batch: fit {t_fit:.1f}s ({model.describe()}), planned {len(ids):,} borrowers in "
           f"{t_batch:.1f}s = {1000 * per_batch:.1f} ms a borrower; {n_act:,} actions, "
-          f"{n_blk:,} blocked")
+          f"{n_blk:,} blocked; CPU {c_batch:.1f}s = {1000 * per_batch_idle:.1f} ms a borrower "
+          f"on {args.workers} idle cores")
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             for r in res:
@@ -90,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     delinquent_100k = len(every) * scale
     batch_100k = fit_100k + per_batch * delinquent_100k
     loop_100k = per_loop * delinquent_100k
+    idle_100k = fit_100k + per_batch_idle * delinquent_100k
+    print(f"projected for 100k borrowers on {args.workers} idle cores (CPU time / workers): "
+          f"{idle_100k / 60:.1f} min")
     print(f"projected for 100k borrowers ({delinquent_100k:,.0f} delinquent): batch "
           f"{batch_100k / 60:.1f} min (fit {fit_100k:.0f}s + {per_batch * delinquent_100k:.0f}s "
           f"planning), loop {loop_100k / 3600:.1f} h; target 5 min: "

@@ -140,7 +140,14 @@ def test_both_stores_same_plan(store, demo_model):
     d1 = b1.to_dict()
     _check_contract(d1, {r.id for r in get_policy("CN-NIFA-2024").rules})
     assert b1.policy == "CN-NIFA-2024" and b3.policy == "US-RegF"
-    assert b3.actions == [] and b3.blocked and all(b.rule == "RF-5" for b in b3.blocked)
+    # B3 asked to cease: RF-5 blocks everything but the notice of a remedy (a legal letter)
+    assert {a.channel for a in b3.actions} <= {"legal_letter"}
+    assert b3.blocked and all(b.rule == "RF-5" for b in b3.blocked)
+    assert len([b for b in b3.blocked if b.target_role == "borrower"]) == len(
+        [k for k in CATALOGUE if k.target_role == "borrower"]) - 1
+    base = skiptrace.plan(store, ["B3"], model=model, policy="baseline",
+                          as_of="2026-01-31T10:00:00+08:00")[0]
+    assert base.actions == [] and {b.rule for b in base.blocked} == {"cease_requested"}
     # B1's primary is disconnected: borrower phone actions go to the live secondary
     phones = {a.target_phone for a in b1.actions + b1.blocked if a.target_role == "borrower"}
     assert phones <= {"+8613900139000", None}

@@ -40,7 +40,7 @@ from skiptrace.contacts import clock
 from skiptrace.contacts.ego import UnknownBorrower, fetch
 from skiptrace.errors import SkiptraceError
 from skiptrace.plan.channels import CATALOGUE, ActionKind, CostTable, load_costs
-from skiptrace.plan.uplift import (N_STATE, Account, ResponseModel, action_vector, data_end, learn,
+from skiptrace.plan.uplift import (Account, ResponseModel, action_vector, data_end, learn,
                                    load_response_model, local_hour)
 from skiptrace.privacy import mask_phone
 from skiptrace.store.base import GraphStore, Props

@@ -10,13 +10,17 @@ Training rows come from the store's own ledger, nothing else (no truth labels):
   attempt was made, at a random daytime hour, with every target and action
   column 0. They give the no-action probability.
 
-**Label.** ``y = 1`` when the borrower made a payment in ``(t, t + 30 days]``.
-Rows whose 30 days run past the data end (the newest time stamp in the
-ledger) are censored and left out. Other attempts made in the same 30 days
-are part of what follows any action, so P(pay | a) - P(pay | none) is the
-effect of one more action on top of the usual routine. **Amount.** For the
-rows with ``y = 1``, the first payment in the window; a regression of it on
-the state gives the expected amount if paid.
+**Label.** ``y = 1`` when the borrower made a payment in ``(t, t + w]``, where
+the window ``w`` runs until the next logged attempt, at most 30 days
+(``window_days``, a feature). A payment after the next attempt may be that
+attempt's doing: with the whole 30 days as window every row's label mixed in
+the effects of the ~9 attempts the routine makes meanwhile, and P(pay) came
+out near 0.5 for every action and for none (20k world). At prediction
+``window_days = 30``: the probability of paying within 30 days after this
+one action, nothing else done. Rows whose 30 days run past the data end (the
+newest time stamp in the ledger) are censored and left out. **Amount.** For
+the rows with ``y = 1``, the first payment in the window; a regression of it
+on the state gives the expected amount if paid.
 
 **Weighting.** The logging policy chose actions by account state, so an
 action's rows over-represent the states it was used in. Each attempt row is
@@ -62,7 +66,8 @@ HORIZON_DAYS = 30.0
 #: the account's state at time t (from the borrower record and the ledger before t)
 STATE = ("dpd", "log_balance", "att_7d", "att_30d", "conn_30d", "log_prev_attempts",
          "prev_reached", "prev_refused", "prev_promise", "prev_opted_out", "prev_wrong",
-         "days_since_payment", "log_paid_30d", "local_hour", "days_since_connected")
+         "days_since_payment", "log_paid_30d", "local_hour", "days_since_connected",
+         "window_days")
 #: the target of the action
 TARGET = ("tgt_phone", "tgt_third_party", "tgt_registered", "tgt_dead", "tgt_status_known",
           "tgt_prev_attempts", "tgt_prev_connected")
@@ -170,6 +175,7 @@ class Account:
             X[:, 14] = np.minimum(times - last, _CAP_DAYS)
         else:
             X[:, 14] = _CAP_DAYS
+        X[:, 15] = HORIZON_DAYS  # the label's window (training rows set their own)
         return X
 
     def target(self, phone: str | None, role: str, t: float, status: Props | None) -> np.ndarray:
@@ -321,10 +327,16 @@ def attempt_frame(store: GraphStore, *, as_of: float | None = None, none_per_att
         acts.extend([-1] * len(none_t))
         props.extend([math.nan] * len(none_t))
         Xs.append(np.hstack([S, T_, A_]))
-        # labels: first payment in (t, t + 30]
+        # the window: until the next attempt (its payments are the next action's), at most 30 days
+        nxt = np.searchsorted(acc.att_t, qt, side="right")
+        nxt_t = np.where(nxt < len(acc.att_t), acc.att_t[np.minimum(nxt, len(acc.att_t) - 1)]
+                         if len(acc.att_t) else np.inf, np.inf)
+        win = np.clip(nxt_t - qt, 1.0 / 24.0, HORIZON_DAYS)
+        Xs[-1][:, _IDX["window_days"]] = win
+        # labels: first payment in (t, t + window]
         pt = acc.pay_t
         j0 = np.searchsorted(pt, qt, side="right")
-        j1 = np.searchsorted(pt, qt + HORIZON_DAYS, side="right")
+        j1 = np.searchsorted(pt, qt + win, side="right")
         y = j1 > j0
         ys.append(y)
         amts.append(np.where(y, acc.pay_amt[np.minimum(j0, len(pt) - 1)] if len(pt) else 0.0,
@@ -435,8 +447,6 @@ class ResponseModel(BaseEstimator, ClassifierMixin):
         """Fit on rows of :data:`FEATURES`; ``action`` codes (-1: no action) and logged
         ``propensity`` (nan: unknown) give the weights; ``amount`` (nan when unpaid) the
         amount regression."""
-        from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-
         X = np.asarray(X, float)
         y = np.asarray(y).astype(int)
         n = len(y)
