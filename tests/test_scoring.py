@@ -126,7 +126,7 @@ def test_reachability_features_on_both_stores(store, demo):
     # find results passed in give the same features as ranking here
     ex = extract_time(store)
     some = ids[:5]
-    res = {b: find(store, b, limit=None, as_of=clock.iso(ex)) for b in some}
+    res = {b: find(store, b, limit=None, as_of=clock.iso(ex), policy="auto") for b in some}
     pd.testing.assert_frame_equal(reachability_features(store, some, results=res), got.loc[some])
 
 
@@ -135,7 +135,7 @@ def test_reachability_counts_follow_the_candidates(demo):
     ids = delinquent_borrowers(demo)
     R = reachability_features(demo, ids)
     for b in ids[:8]:
-        cands = find(demo, b, limit=None, as_of=clock.iso(ex)).candidates
+        cands = find(demo, b, limit=None, as_of=clock.iso(ex), policy="auto").candidates
         ok = [c for c in cands if c.eligible and c.score >= 0.1]
         assert R.loc[b, "n_candidates"] == len(cands)
         assert R.loc[b, "eligible_borrower"] == sum(c.target_role == "borrower" for c in ok)
