@@ -9,13 +9,26 @@ import click
 from skiptrace import export as export_lib
 from skiptrace import neo4j_import
 from skiptrace.ingest import load as load_lib
-from skiptrace_cli.common import emit_json, format_option, is_terminal, store_options
+from skiptrace.ingest import normalise as nz
+from skiptrace_cli.audit import audit
+from skiptrace_cli.common import audited, emit_json, format_option, is_terminal, store_options
 from skiptrace_cli.evaluate import evaluate
 from skiptrace_cli.find import find, train
 from skiptrace_cli.generate import generate
 from skiptrace_cli.plan import plan
 from skiptrace_cli.rings import rings
 from skiptrace_cli.score import score
+
+
+def _checked(parse):
+    """A click callback validating an option with ``parse`` (a ValueError is a
+    usage error, exit 2, raised while parsing: before any store is opened or created)."""
+    def callback(ctx, param, value):
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return callback
 
 
 @contextmanager
@@ -39,9 +52,10 @@ def _progress_bar(enabled: bool):
 @click.command()
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @store_options(create=True)
-@click.option("--default-region", default="CN", show_default=True,
+@click.option("--default-region", default="CN", show_default=True, callback=_checked(nz.parse_region),
               help="Region for local phone numbers of rows without a borrower region.")
 @click.option("--default-timezone", default="UTC", show_default=True,
+              callback=_checked(nz.parse_timezone),
               help="Timezone for naive times of rows without a borrower timezone.")
 @click.option("--allow-extra-columns", is_flag=True, help="Ignore unknown columns instead of failing.")
 @click.option("--max-errors", default=50, show_default=True, help="Stop after this many input errors.")
@@ -118,6 +132,7 @@ def schema_show():
 
 
 @click.command()
+@audited
 @store_options
 @click.option("--format", "fmt", type=click.Choice(["graphml", "json", "neo4j-import"]),
               default="graphml", show_default=True,
@@ -131,7 +146,7 @@ def schema_show():
                                             "not with neo4j-import).")
 @click.option("--reveal", is_flag=True, help="Show phone numbers and names unmasked "
                                              "(neo4j-import files always are).")
-def export(store, fmt, output, types, reveal):
+def export(store, fmt, output, types, reveal, audit):
     """Export the graph as GraphML (Gephi, yEd), JSON (node-link) or neo4j-admin import files.
 
     \b
@@ -146,6 +161,7 @@ def export(store, fmt, output, types, reveal):
         if types:
             raise click.UsageError("--types does not apply to --format neo4j-import "
                                    "(it writes the whole store)")
+        audit(store, ["*"], revealed=True)  # the files are unmasked
         res = neo4j_import.write_import_files(store, Path(output))
         click.echo(f"wrote {sum(res.nodes.values()):,} nodes, {sum(res.relationships.values()):,} "
                    f"relationships and {sum(res.ledger.values()):,} ledger rows "
@@ -156,10 +172,11 @@ def export(store, fmt, output, types, reveal):
     if output != "-" and Path(output).is_dir():
         raise click.UsageError(f"{output} is a directory (only --format neo4j-import writes one)")
     type_list = [t.strip() for t in types.split(",")] if types else None
+    audit(store, ["*"])
     with click.open_file(output, "w", encoding="utf-8") as out:
         n, m = export_lib.export(store, out, fmt=fmt, types=type_list, reveal=reveal)
     if output != "-":
         click.echo(f"wrote {n} nodes and {m} relationships to {output}", err=True)
 
 
-ALL = [load, stats, schema, export, generate, find, rings, evaluate, train, score, plan]
+ALL = [load, stats, schema, export, generate, find, rings, evaluate, train, score, plan, audit]

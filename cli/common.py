@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 
-from skiptrace.store import open_store
+from skiptrace.store import DEFAULT_DB, open_store
 
 
 def store_options(fn: Callable[..., Any] | None = None, *, create: bool = False) -> Any:
@@ -34,11 +36,56 @@ def store_options(fn: Callable[..., Any] | None = None, *, create: bool = False)
     @functools.wraps(fn)
     def wrapper(*args: Any, db: str | None, neo4j_uri: str | None, neo4j_user: str | None,
                 neo4j_password: str | None, **kwargs: Any) -> Any:
-        with open_store(db, neo4j_uri, neo4j_user=neo4j_user, neo4j_password=neo4j_password,
-                        create=create) as store:
-            return fn(*args, store=store, **kwargs)
+        fresh = _new_sqlite_file(db, neo4j_uri) if create else None
+        try:
+            with open_store(db, neo4j_uri, neo4j_user=neo4j_user, neo4j_password=neo4j_password,
+                            create=create) as store:
+                return fn(*args, store=store, **kwargs)
+        except BaseException:
+            if fresh is not None:  # a failed first load leaves no store file behind
+                for suffix in ("", "-journal", "-wal", "-shm"):
+                    Path(str(fresh) + suffix).unlink(missing_ok=True)
+            raise
 
     return wrapper
+
+
+def audited(fn: Callable[..., Any]) -> Any:
+    """Add ``--actor`` and ``--purpose`` and hand the command ``audit``: call
+    ``audit(store, subjects)`` before showing anything, to append the lookup
+    to the store's audit trail (:func:`skiptrace.audit.record`). Put it above
+    ``@store_options``: ``--reveal`` without ``--purpose`` is refused (exit
+    2) before a store is opened."""
+
+    @click.option("--purpose", default=None, metavar="TEXT",
+                  help="Why you look this up; kept in the audit trail (required with --reveal).")
+    @click.option("--actor", default=None, metavar="NAME",
+                  help="Who is looking, for the audit trail (default $SKIPTRACE_ACTOR, else the OS user).")
+    @functools.wraps(fn)
+    def wrapper(*args: Any, actor: str | None, purpose: str | None, **kwargs: Any) -> Any:
+        from skiptrace.audit import record
+
+        reveal = bool(kwargs.get("reveal"))
+        if reveal and not (purpose or "").strip():
+            raise click.UsageError("--reveal needs --purpose TEXT (why personal data is shown; "
+                                   "it is kept in the audit trail)")
+        ctx = click.get_current_context()
+        command = " ".join(ctx.command_path.split()[1:]) or ctx.info_name or "?"
+
+        def audit(store: Any, subjects: Any, revealed: bool = reveal) -> None:
+            record(store, command, subjects, revealed=revealed, purpose=purpose, actor=actor)
+
+        return fn(*args, audit=audit, **kwargs)
+
+    return wrapper
+
+
+def _new_sqlite_file(db: str | None, neo4j_uri: str | None) -> Path | None:
+    """The SQLite file ``open_store`` would create (None: Neo4j, or the file exists)."""
+    if neo4j_uri or (not db and os.environ.get("SKIPTRACE_NEO4J_URI")):
+        return None
+    path = Path(db or os.environ.get("SKIPTRACE_DB") or DEFAULT_DB)
+    return None if path.exists() or str(path) == ":memory:" else path
 
 
 def format_option(*choices: str, default: str = "table") -> Callable[..., Any]:

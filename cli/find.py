@@ -1,7 +1,6 @@
 """`skiptrace find` and `skiptrace evaluate find`: thin wrappers over skiptrace.contacts / evaluate."""
 from __future__ import annotations
 
-import csv
 import json
 import sys
 
@@ -9,8 +8,11 @@ import click
 
 from skiptrace.contacts import find as find_lib
 from skiptrace.contacts import find_many
+from skiptrace.contacts.find import FindError
 from skiptrace.contacts.ego import MAX_FANOUT
-from skiptrace_cli.common import emit_json, format_option, policy_option, store_options
+from skiptrace.csvsafe import SafeWriter
+from skiptrace.errors import SkiptraceError
+from skiptrace_cli.common import audited, emit_json, format_option, policy_option, store_options
 
 _CSV_COLUMNS = ["borrower_id", "as_of", "rank", "phone", "name", "relation", "target_role", "score",
                 "last_seen", "eligible", "blocked_by", "why"]
@@ -51,6 +53,19 @@ def _load_scorer(ctx, param, value):
     return LinearScorer.load(value)
 
 
+def _iso_time(ctx, param, value):
+    """--as-of must be an ISO 8601 date or time (exit 2 otherwise)."""
+    import datetime as dt
+
+    if value is not None:
+        try:
+            dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time "
+                                     "(such as 2026-01-31 or 2026-01-31T09:00:00+08:00)") from None
+    return value
+
+
 model_option = click.option(
     "--model", "scorer", type=click.Path(exists=True, dir_okay=False), default=None,
     callback=_load_scorer,
@@ -59,6 +74,7 @@ model_option = click.option(
 
 @click.command()
 @click.argument("borrower_id", required=False)
+@audited
 @store_options
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
               help="How many candidates to list (best first).")
@@ -67,16 +83,17 @@ model_option = click.option(
 @click.option("--max-fanout", default=MAX_FANOUT, show_default=True, type=click.IntRange(min=1),
               help="Keep but do not expand a node with more relationships than this (a courier, "
                    "a switchboard); the borrower's own numbers are always expanded.")
-@click.option("--as-of", "as_of", default=None, metavar="DATE",
+@click.option("--as-of", "as_of", default=None, metavar="DATE", callback=_iso_time,
               help="Rank as of this ISO date/time (default: the newest time in the borrower's data).")
-@click.option("--borrowers-file", type=click.Path(exists=True, dir_okay=False), default=None,
+@click.option("--borrowers-file", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+              default=None,
               help="A file of borrower ids, one per line ('-' for stdin), for many at once.")
 @click.option("--reveal", is_flag=True, help="Show phone numbers and names unmasked.")
 @model_option
 @policy_option()
 @format_option("table", "json", "jsonl", "csv")
 def find(borrower_id, store, limit, max_hops, max_fanout, as_of, borrowers_file, reveal, scorer,
-         policy, fmt):
+         policy, fmt, audit):
     """Rank the phones most likely to reach BORROWER_ID now, with evidence and eligibility."""
     if bool(borrower_id) == bool(borrowers_file):
         raise click.UsageError("give a BORROWER_ID or --borrowers-file, not both or neither")
@@ -85,25 +102,43 @@ def find(borrower_id, store, limit, max_hops, max_fanout, as_of, borrowers_file,
     if borrowers_file:
         with click.open_file(borrowers_file, encoding="utf-8") as f:
             ids = [line.strip() for line in f if line.strip() and not line.startswith("#")]
-        results = find_many(store, ids, **kwargs)
+        audit(store, ids)  # the audit trail first: nothing is shown that it does not hold
+        results = find_many(store, ids, errors="record", **kwargs)
         if fmt == "table":
             fmt = "jsonl"
     else:
+        ids = [borrower_id]
+        audit(store, ids)
         results = iter([find_lib(store, borrower_id, **kwargs)])
-    if fmt == "csv":
-        w = csv.writer(sys.stdout)
-        w.writerow(_CSV_COLUMNS)
+    failed = []
+
+    def answered(results):
+        """The results; an unknown borrower is counted, and reported as a line on stderr
+        (jsonl writes its error record in line instead)."""
         for res in results:
+            if isinstance(res, FindError):
+                failed.append(res.borrower_id)
+                if fmt != "jsonl":
+                    click.echo(f"error: {res.borrower_id}: {res.error}", err=True)
+                    continue
+            yield res
+
+    if fmt == "csv":
+        w = SafeWriter(sys.stdout)  # spreadsheet-safe: no cell starts a formula
+        w.writerow(_CSV_COLUMNS)
+        for res in answered(results):
             w.writerows(_csv_rows(res, reveal))
     elif fmt == "jsonl":
-        for res in results:
+        for res in answered(results):
             sys.stdout.write(json.dumps(res.to_dict(reveal), ensure_ascii=False) + "\n")
     elif fmt == "json":
-        for res in results:
+        for res in answered(results):
             emit_json(res.to_dict(reveal))
     else:
-        for res in results:
+        for res in answered(results):
             _table(res, reveal)
+    if failed:
+        raise SkiptraceError(f"{len(failed)} of {len(ids)} borrowers not found")
 
 
 @click.group()

@@ -36,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 2
+    except click.UsageError as exc:  # one line: what is wrong and where to look
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+        click.echo(f"error: {exc.format_message()}{hint}", err=True)
+        return 2
     except click.ClickException as exc:
         exc.show()
         return 2

@@ -7,10 +7,11 @@ import click
 
 from skiptrace import rings as rings_lib
 from skiptrace.errors import SkiptraceError
+from skiptrace.privacy import store_key
 from skiptrace.rings.detect import ENGINES, DetectConfig
 from skiptrace.rings.model import TYPOLOGIES, Ring
 from skiptrace.rings.project import ProjectionConfig, read_benign
-from skiptrace_cli.common import emit_json, format_option, is_terminal, store_options
+from skiptrace_cli.common import audited, emit_json, format_option, is_terminal, store_options
 
 
 @contextmanager
@@ -27,13 +28,18 @@ def _steps(enabled: bool):
         yield lambda step: bar.update(task, description=f"rings: {step}")
 
 
-def _table(rings: list[Ring], reveal: bool) -> None:
+def _key(store, reveal: bool):
+    """The store's pseudonym key for masked output (none needed with --reveal)."""
+    return None if reveal else store_key(store)
+
+
+def _table(rings: list[Ring], reveal: bool, key=None) -> None:
     if not rings:
         click.echo("no rings")
         return
     click.echo(f"{'ring':<14} {'typology':<16} {'risk':>5} {'size':>5}  binding")
     for r in rings:
-        top = ", ".join(f"{b.kind} {b.masked_value(reveal)} x{b.members}" for b in r.binding[:3])
+        top = ", ".join(f"{b.kind} {b.masked_value(reveal, key)} x{b.members}" for b in r.binding[:3])
         click.echo(f"{r.ring_id:<14} {r.typology:<16} {r.risk:5.2f} {r.size:5d}  {top}")
 
 
@@ -66,6 +72,7 @@ def rings() -> None:
 
 
 @rings.command()
+@audited
 @store_options
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the community step.")
 @click.option("--save/--no-save", default=True, show_default=True,
@@ -79,7 +86,8 @@ def rings() -> None:
               help="Where the whole-graph steps run.")
 @_with_filters
 @format_option("table", "json")
-def detect(store, seed, save, progress, benign_file, engine, min_risk, typology, all_, reveal, fmt):
+def detect(store, seed, save, progress, benign_file, engine, min_risk, typology, all_, reveal, fmt,
+           audit):
     """Detect rings in the whole store, store them (MEMBER_OF) and print them."""
     config = None
     if benign_file:
@@ -89,26 +97,31 @@ def detect(store, seed, save, progress, benign_file, engine, min_risk, typology,
         if save:
             rings_lib.save(store, found, seed=seed)
     shown = _select(found, min_risk, typology, all_)
+    audit(store, [r.ring_id for r in shown])
+    key = _key(store, reveal)
     if fmt == "json":
-        emit_json({"rings": [r.to_json(reveal=reveal) for r in shown]})
+        emit_json({"rings": [r.to_json(reveal=reveal, key=key) for r in shown]})
         return
-    _table(shown, reveal)
+    _table(shown, reveal, key)
     flagged = sum(r.flagged for r in found)
     click.echo(f"{len(found)} groups, {flagged} flagged"
                + (f"; stored in the {store.kind} store" if save else "; not stored (--no-save)"), err=True)
 
 
 @rings.command(name="list")
+@audited
 @store_options
 @_with_filters
 @format_option("table", "json")
-def list_(store, min_risk, typology, all_, reveal, fmt):
+def list_(store, min_risk, typology, all_, reveal, fmt, audit):
     """List the rings stored by the last `rings detect`."""
     shown = _select(rings_lib.load(store), min_risk, typology, all_)
+    audit(store, [r.ring_id for r in shown])
+    key = _key(store, reveal)
     if fmt == "json":
-        emit_json({"rings": [r.to_json(reveal=reveal) for r in shown]})
+        emit_json({"rings": [r.to_json(reveal=reveal, key=key) for r in shown]})
         return
-    _table(shown, reveal)
+    _table(shown, reveal, key)
 
 
 def _get(store, ring_id: str) -> Ring:
@@ -120,14 +133,16 @@ def _get(store, ring_id: str) -> Ring:
 
 
 @rings.command()
+@audited
 @store_options
 @click.argument("ring_id")
 @click.option("--reveal", is_flag=True, help="Show phones, addresses and employers unmasked.")
 @format_option("table", "json")
-def show(store, ring_id, reveal, fmt):
+def show(store, ring_id, reveal, fmt, audit):
     """One ring: members, binding identifiers, agents, features and evidence."""
+    audit(store, [ring_id])
     ring = _get(store, ring_id)
-    data = ring.to_json(reveal=reveal)
+    data = ring.to_json(reveal=reveal, key=_key(store, reveal))
     if fmt == "json":
         emit_json(data)
         return
@@ -147,17 +162,19 @@ def show(store, ring_id, reveal, fmt):
 
 
 @rings.command()
+@audited
 @store_options
 @click.argument("ring_id")
 @click.option("--format", "fmt", type=click.Choice(["html", "graphml", "json"]), default="html",
               show_default=True, help="html: a self-contained page that draws the ring (no network).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default="-", help="Output file (default stdout).")
 @click.option("--reveal", is_flag=True, help="Show phones, addresses, employers and names unmasked.")
-def export(store, ring_id, fmt, output, reveal):
+def export(store, ring_id, fmt, output, reveal, audit):
     """Export one ring with its members, binding identifiers and agents."""
     from skiptrace.rings import render
     from skiptrace.rings.view import ring_view
 
+    audit(store, [ring_id])
     view = ring_view(store, _get(store, ring_id), reveal=reveal)
     with click.open_file(output, "w", encoding="utf-8") as out:
         if fmt == "html":

@@ -28,7 +28,8 @@ class Problem:
 
     def __str__(self) -> str:
         col = f":{self.column}" if self.column else ""
-        return f"{self.file}:{self.line}{col}: {self.reason}"
+        line = f":{self.line}" if self.line else ""  # 0: the file as a whole
+        return f"{self.file}{line}{col}: {self.reason}"
 
 
 class InputError(SkiptraceError):

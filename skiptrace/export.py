@@ -2,8 +2,11 @@
 
 Both writers stream: nodes first, then relationships, so memory stays flat
 whatever the graph's size (a relationship-type filter keeps the set of
-endpoint ids). Phones and names are masked unless ``reveal``: a phone node's
-id becomes a stable pseudonym and its display value is masked.
+endpoint ids). Personal data is masked unless ``reveal``: the ids of phone,
+address and employer nodes become keyed pseudonyms (HMAC under the store's
+key, :mod:`skiptrace.privacy`), phones, names (borrowers', contacts' on
+LISTS_CONTACT, employers') and addresses are masked, and a ring's stored
+detail is left out.
 
 Output is a function of the data: nodes in (label, key) order, relationships
 in (type, source, target, identity) order, properties by name, so both stores
@@ -17,22 +20,31 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 from xml.sax.saxutils import escape, quoteattr
 
-from skiptrace.privacy import mask_name, mask_phone, pseudonym
+from skiptrace.privacy import mask_name, mask_phone, mask_text, pseudonym, store_key
 from skiptrace.store.base import GraphStore, Props, node_id, split_id
 
 _NAME_PROPS = {"full_name", "name"}
 _GRAPHML_TYPE = {"str": "string", "int": "long", "float": "double", "bool": "boolean", "json": "string"}
 
 
+#: node labels whose key is personal data: replaced by a keyed pseudonym in masked exports
+_PSEUDONYMISED = frozenset({"Phone", "Address", "Employer"})
+
+
 class _Masker:
-    def __init__(self, reveal: bool):
+    """Masks an export: phone, address and employer ids become keyed
+    pseudonyms; phones, names, employer names and addresses are masked; a
+    ring's stored detail (raw binding values) is left out."""
+
+    def __init__(self, reveal: bool, key: str | bytes | None):
         self.reveal = reveal
+        self.key = key
 
     def node(self, nid: str) -> str:
         if self.reveal:
             return nid
         label, key = split_id(nid)
-        return f"Phone:{pseudonym(key)}" if label == "Phone" else nid
+        return f"{label}:{pseudonym(key, self.key)}" if label in _PSEUDONYMISED else nid
 
     def props(self, label: str, props: Props) -> Props:
         if self.reveal:
@@ -43,7 +55,24 @@ class _Masker:
                 out[k] = mask_name(out[k])
         if label == "Phone" and "e164" in out:
             out["e164"] = mask_phone(out["e164"])
+        elif label == "Address":
+            if "address_key" in out:
+                out["address_key"] = pseudonym(out["address_key"], self.key)
+            if isinstance(out.get("address"), str):
+                out["address"] = mask_text(out["address"])
+        elif label == "Employer" and "employer_key" in out:
+            out["employer_key"] = pseudonym(out["employer_key"], self.key)
+        elif label == "Ring":
+            out.pop("detail", None)
+            if isinstance(out.get("agent_phones"), str):
+                out["agent_phones"] = ",".join(mask_phone(p) for p in out["agent_phones"].split(",") if p)
         return out
+
+    def edge_props(self, props: Props) -> Props:
+        if self.reveal or not _NAME_PROPS & props.keys():
+            return props
+        return {k: mask_name(v) if k in _NAME_PROPS and isinstance(v, str) else v
+                for k, v in props.items()}
 
 
 def _nodes(store: GraphStore, keep: set[str] | None) -> Iterator[tuple[str, str, Props]]:
@@ -65,14 +94,28 @@ def _endpoints(store: GraphStore, types: list[str] | None) -> set[str] | None:
 
 
 def export(store: GraphStore, out: TextIO, *, fmt: str = "graphml", types: list[str] | None = None,
-           reveal: bool = False) -> tuple[int, int]:
-    """Write the graph to ``out``; return (nodes, relationships) written."""
+           reveal: bool = False, key: str | bytes | None = None) -> tuple[int, int]:
+    """Write the graph to ``out``; return (nodes, relationships) written.
+
+    Parameters
+    ----------
+    store : the graph store.
+    out : a text stream.
+    fmt : ``"graphml"`` or ``"json"`` (node-link).
+    types : relationship types to export (default all) and the nodes they touch.
+    reveal : write personal data unmasked.
+    key : the pseudonym key of masked ids (default: the store's,
+        :func:`skiptrace.privacy.store_key`); two exports under one key name
+        the same value alike.
+
+    Cost: one pass over the nodes and one over the relationships (two with ``types``).
+    """
     unknown = [t for t in types or [] if t not in store.schema["relationships"]]
     if unknown:
         from skiptrace.errors import SkiptraceError
 
         raise SkiptraceError(f"unknown relationship type(s): {', '.join(unknown)}")
-    mask = _Masker(reveal)
+    mask = _Masker(reveal, None if reveal else (key or store_key(store)))
     keep = _endpoints(store, types)
     if fmt == "json":
         return _json(store, out, types, keep, mask)
@@ -97,7 +140,8 @@ def _json(store: GraphStore, out: TextIO, types, keep, mask: _Masker) -> tuple[i
     for e in store.stream_edges(types, ordered=True):
         out.write(("," if m else "") + json.dumps(
             {"source": mask.node(e.src), "target": mask.node(e.dst), "type": e.type,
-             **{("rel_" + k if k in _RESERVED else k): v for k, v in sorted(e.props.items())}},
+             **{("rel_" + k if k in _RESERVED else k): v
+                for k, v in sorted(mask.edge_props(e.props).items())}},
             ensure_ascii=False) + "\n")
         m += 1
     out.write("]}\n")
@@ -129,7 +173,7 @@ def _graphml(store: GraphStore, out: TextIO, types, keep, mask: _Masker) -> tupl
         n += 1
     for e in store.stream_edges(types, ordered=True):
         out.write(f"    <edge source={quoteattr(mask.node(e.src))} target={quoteattr(mask.node(e.dst))}>")
-        out.write(_data("e", {"type": e.type, **e.props}))
+        out.write(_data("e", {"type": e.type, **mask.edge_props(e.props)}))
         out.write("</edge>\n")
         m += 1
     out.write("  </graph>\n</graphml>\n")

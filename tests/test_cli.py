@@ -63,10 +63,15 @@ def test_bad_input_exits_2_without_traceback(tmp_path):
         f.write("B2,not-a-phone,X,2025-01-01\n")
     r = run("load", str(bad), "--db", str(tmp_path / "s.db"), cwd=tmp_path)
     assert r.returncode == 2
-    assert "phonebook.csv:6:contact_phone:" in r.stderr and "not-a-phone" in r.stderr
+    # the file, line and field, and a mask of the raw cell (never the cell itself)
+    assert "phonebook.csv:6:contact_phone:" in r.stderr and "'n**********'" in r.stderr
+    assert "not-a-phone" not in r.stderr
     assert "Traceback" not in r.stderr
-    r = run("stats", "--db", str(tmp_path / "s.db"), cwd=tmp_path)
-    assert r.returncode == 0 and "empty" in r.stdout
+    assert not (tmp_path / "s.db").exists()  # a failed first load leaves no store file
+    assert run("load", str(MINI), "--db", str(tmp_path / "s.db"), cwd=tmp_path).returncode == 0
+    before = (tmp_path / "s.db").read_bytes()
+    r = run("load", str(bad), "--db", str(tmp_path / "s.db"), cwd=tmp_path)
+    assert r.returncode == 2 and (tmp_path / "s.db").read_bytes() == before
 
 
 @pytest.mark.parametrize("args,needle", [
@@ -92,7 +97,8 @@ def test_export_graphml_and_json(tmp_path):
     assert g.number_of_nodes() == 16 and g.number_of_edges() == 22
     phones = [d for _, d in g.nodes(data=True) if d["label"] == "Phone"]
     assert phones and all("****" in d["e164"] for d in phones)  # masked by default
-    r = run("export", "--db", db, "--format", "json", "--reveal", "--types", "CALLED", cwd=tmp_path)
+    r = run("export", "--db", db, "--format", "json", "--reveal", "--purpose", "test",
+            "--types", "CALLED", cwd=tmp_path)
     data = json.loads(r.stdout)
     assert {e["type"] for e in data["edges"]} == {"CALLED"} and len(data["edges"]) == 3
     assert "Phone:+8613800138000" in {n["id"] for n in data["nodes"]}

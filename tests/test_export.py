@@ -14,15 +14,18 @@ from skiptrace.store import SQLiteStore
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
 
 
+KEY = "a pseudonym key shared by both stores"
+
+
 def exports(store) -> dict[str, str]:
     out = {}
     for fmt in ("json", "graphml"):
         for reveal in (False, True):
             buf = io.StringIO()
-            export(store, buf, fmt=fmt, reveal=reveal)
+            export(store, buf, fmt=fmt, reveal=reveal, key=KEY)
             out[f"{fmt}{'-revealed' if reveal else ''}"] = buf.getvalue()
     buf = io.StringIO()
-    export(store, buf, fmt="json", types=["CALLED", "LISTS_CONTACT"])
+    export(store, buf, fmt="json", types=["CALLED", "LISTS_CONTACT"], key=KEY)
     out["json-typed"] = buf.getvalue()
     return out
 

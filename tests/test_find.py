@@ -216,7 +216,7 @@ def test_cli_find_json_jsonl_csv(tmp_path):
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
     assert d["borrower_id"] == "B1" and len(d["candidates"]) == 3 and "****" in d["candidates"][0]["phone"]
-    r = CliRunner().invoke(cli, ["find", "B1", "--db", db, "--format", "json", "--reveal"])
+    r = CliRunner().invoke(cli, ["find", "B1", "--db", db, "--format", "json", "--reveal", "--purpose", "test"])
     assert "+8613700137000" in r.output
     ids = tmp_path / "ids.txt"
     ids.write_text("B1\nB2\n")
@@ -260,7 +260,7 @@ def test_cli_train_find_then_find_with_the_model(tmp_path, capsys):
     assert saved.weights["new_number"] == LinearScorer().weights["new_number"]  # never dialled
 
     lost = sorted(read_truth(tmp_path / "w").lost)[0]
-    every = ["--limit", "10000", "--format", "json", "--reveal"]
+    every = ["--limit", "10000", "--format", "json", "--reveal", "--purpose", "test"]
     plain = json.loads(run(cli, ["find", lost, "--db", db, *every]).output)
     r = run(cli, ["find", lost, "--db", db, *every, "--model", str(model)])
     assert r.exit_code == 0, r.output

@@ -107,10 +107,10 @@ def test_new_files_add_and_update(store, mini, tmp_path):
 
 
 BAD_ROWS = {
-    "unparseable phone": ("phonebook.csv", "B2,12ab,Bad,2025-06-02", "contact_phone", "12ab"),
+    "unparseable phone": ("phonebook.csv", "B2,12ab,Bad,2025-06-02", "contact_phone", "'1***'"),
     "unknown borrower": ("phonebook.csv", "B9,+8613800138001,Bad,2025-06-02", "borrower_id", "B9"),
     "bad enum": ("borrower_phones.csv", "B2,+8613800138002,boss,2025-01-01,2025-02-01,true",
-                 "role", "boss"),
+                 "role", "'b***' is not one of"),
     "truncated line": ("borrower_devices.csv", "B2,dev-zz", None, "expected 4 fields"),
     "bad number": ("borrowers.csv", "B7,Ann,current,-3,1,CNY,2025-01-01,Asia/Shanghai,CN,false,false",
                    "days_past_due", "minimum"),

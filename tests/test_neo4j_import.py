@@ -54,7 +54,7 @@ def imported(demo_sqlite, tmp_path_factory):
     base = tmp_path_factory.mktemp("bulk")
     files = base / "import"
     r = run("export", "--db", str(demo_sqlite), "--format", "neo4j-import", "-o", str(files),
-            cwd=base)
+            "--purpose", "bulk load of the test server", cwd=base)
     assert r.returncode == 0, r.stderr
     assert f"@{ARGS_FILE}" in r.stdout and "skiptrace schema apply" in r.stdout
     data = base / "neo4j"
@@ -156,7 +156,8 @@ def test_manifest_and_cli_errors(demo_sqlite, tmp_path):
     for args, why in ((("-o", str(tmp_path / "files")), "not empty"),
                       ((), "give it with -o DIR"),
                       (("-o", str(tmp_path / "x"), "--types", "CALLED"), "--types does not apply")):
-        r = run("export", "--db", db, "--format", "neo4j-import", *args, cwd=tmp_path)
+        r = run("export", "--db", db, "--format", "neo4j-import", "--purpose", "test", *args,
+                cwd=tmp_path)
         assert r.returncode == 2 and why in r.stderr and "Traceback" not in r.stderr, r.stderr
     r = run("export", "--db", db, "-o", str(tmp_path), cwd=tmp_path)
     assert r.returncode == 2 and "is a directory" in r.stderr

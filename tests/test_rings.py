@@ -144,7 +144,7 @@ def test_cli_detect_list_show_contract_and_masking(demo_db, capsys):
     assert ring["typology"] in ("fraud", "anti_collection") and ring["size"] == len(ring["members"])
     phones = [b["value"] for b in ring["binding"] if b["kind"] in ("phone", "contact", "agent")]
     assert phones and all("****" in p for p in phones)
-    raw = _cli("rings", "show", ring["ring_id"], "--db", demo_db, "--format", "json", "--reveal")
+    raw = _cli("rings", "show", ring["ring_id"], "--db", demo_db, "--format", "json", "--reveal", "--purpose", "test")
     shown = json.loads(raw.stdout)
     assert shown["members"] == ring["members"]
     revealed = [b["value"] for b in shown["binding"] if b["kind"] in ("phone", "contact", "agent")]
@@ -196,12 +196,12 @@ def test_cli_export_draws_a_detected_ring_in_a_real_browser(demo_db, tmp_path, o
 
 
 def test_known_benign_identifiers_bind_no_ring(demo_db, tmp_path):
-    out = json.loads(_cli("rings", "detect", "--db", demo_db, "--format", "json", "--reveal").stdout)
+    out = json.loads(_cli("rings", "detect", "--db", demo_db, "--format", "json", "--reveal", "--purpose", "test").stdout)
     fraud = next(r for r in out["rings"] if r["typology"] == "fraud")
     strong = [b for b in fraud["binding"] if b["kind"] in ("device", "phone", "address")]
     benign = tmp_path / "benign.csv"
     benign.write_text("kind,value\n" + "".join(f"{b['kind']},{b['value']}\n" for b in strong))
-    again = json.loads(_cli("rings", "detect", "--db", demo_db, "--format", "json", "--reveal", "--all",
+    again = json.loads(_cli("rings", "detect", "--db", demo_db, "--format", "json", "--reveal", "--purpose", "test", "--all",
                             "--benign", str(benign)).stdout)
     for r in again["rings"]:
         assert not {(b["kind"], b["value"]) for b in r["binding"]} & {(b["kind"], b["value"]) for b in strong}

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from skiptrace.contacts import clock
-from skiptrace.contacts.ego import MAX_FANOUT, Ego, fetch
+from skiptrace.contacts.ego import MAX_FANOUT, Ego, UnknownBorrower, fetch
 from skiptrace.contacts.evidence import Evidence, Text, summary
 from skiptrace.contacts.features import FEATURES, Candidate0, Features, extract
 from skiptrace.contacts.ranking.model import LinearScorer
@@ -117,10 +117,34 @@ def find(store: GraphStore, borrower_id: str, *, limit: int | None = 20, max_hop
     return rank(ego, limit=limit, scorer=scorer, policy=policy)
 
 
-def find_many(store: GraphStore, borrower_ids: Iterable[str], **kwargs) -> Iterator[FindResult]:
-    """:func:`find` for each borrower in turn (same keyword arguments), lazily."""
+@dataclass(frozen=True)
+class FindError:
+    """A borrower of a batch that :func:`find_many` could not answer (``errors="record"``)."""
+
+    borrower_id: str
+    error: str
+
+    def to_dict(self, reveal: bool = False) -> dict:
+        return {"borrower_id": self.borrower_id, "error": self.error}
+
+
+def find_many(store: GraphStore, borrower_ids: Iterable[str], *, errors: str = "raise",
+              **kwargs) -> Iterator[FindResult | FindError]:
+    """:func:`find` for each borrower in turn (same keyword arguments), lazily.
+
+    ``errors="raise"`` (default): an unknown borrower raises
+    :class:`~skiptrace.contacts.ego.UnknownBorrower`; ``"record"``: it
+    yields a :class:`FindError` (``error == "unknown borrower"``) and the batch goes on.
+    """
+    if errors not in ("raise", "record"):
+        raise ValueError(f"errors must be 'raise' or 'record', not {errors!r}")
     for b in borrower_ids:
-        yield find(store, b, **kwargs)
+        try:
+            yield find(store, b, **kwargs)
+        except UnknownBorrower:
+            if errors == "raise":
+                raise
+            yield FindError(b, "unknown borrower")
 
 
 def rank(ego: Ego, *, limit: int | None = 20, scorer: LinearScorer | None = None,
@@ -210,4 +234,4 @@ def _last_seen(ego: Ego, c: Candidate0) -> str | None:
     return clock.date(min(t, ego.as_of), ego.timezone)
 
 
-__all__ = ["Candidate", "FindResult", "find", "find_many", "rank", "scores"]
+__all__ = ["Candidate", "FindError", "FindResult", "find", "find_many", "rank", "scores"]

@@ -18,6 +18,7 @@ written.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,11 +29,13 @@ import skiptrace_schema
 from skiptrace.errors import InputError, Problem, SkiptraceError
 from skiptrace.ingest import normalise as nz
 from skiptrace.ingest.mapping import MAPPERS, NO_RELATIONSHIPS
-from skiptrace.ingest.sources import Reader, RowError, Source, discover
+from skiptrace.ingest.sources import FileError, Reader, RowError, Source, discover, gzip_problem
+from skiptrace.privacy import mask_cell
 from skiptrace.store.base import Batch, Counts, GraphStore, node_id
 from skiptrace.store.sink import ThreadedSink
 
 log = logging.getLogger(__name__)
+_COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")  # what a column name looks like
 
 Progress = Callable[[int, int, str], None]  # (bytes done, bytes total, current file)
 
@@ -197,7 +200,7 @@ class _Converters:
             def enum(text: str, r: str, z: str) -> str:
                 v = text.strip().lower()
                 if v not in allowed:
-                    raise ValueError(f"{text!r} is not one of {shown}")
+                    raise ValueError(f"{mask_cell(text)} is not one of {shown}")
                 return v
             return enum
         if t in ("int", "float"):
@@ -207,7 +210,7 @@ class _Converters:
             def number(text: str, r: str, z: str) -> int | float:
                 v = parse(text)
                 if low is not None and v < low:
-                    raise ValueError(f"{text} is below the minimum {low}")
+                    raise ValueError(f"{mask_cell(text)} is below the minimum {low}")
                 return v
             return number
         if t == "bool":
@@ -216,13 +219,20 @@ class _Converters:
             def address(text: str, r: str, z: str) -> str:
                 text = text.strip()
                 if not nz.fold_key(text):
-                    raise ValueError(f"address {text!r} has no letters or digits")
+                    raise ValueError(f"address {mask_cell(text)} has no letters or digits")
                 return text
             return address
-        if t == "timezone":
-            return lambda text, r, z: nz.parse_timezone(text)
-        if t == "region":
-            return lambda text, r, z: nz.parse_region(text)
+        if t in ("timezone", "region"):
+            parse_cell = nz.parse_timezone if t == "timezone" else nz.parse_region
+            example = "an IANA name such as Asia/Shanghai" if t == "timezone" else \
+                "an ISO 3166 alpha-2 code such as CN"
+
+            def named(text: str, r: str, z: str) -> str:
+                try:
+                    return parse_cell(text)
+                except ValueError:  # the option's message shows the value; a cell's is masked
+                    raise ValueError(f"unknown {t}: {mask_cell(text)} (use {example})") from None
+            return named
         raise SkiptraceError(f"schema: unknown column type {t!r}")  # pragma: no cover
 
 
@@ -254,13 +264,19 @@ class _FileParser:
         if self.header is None:
             return []
         out: list[tuple[str | None, str]] = []
+        if self.header and not set(self.header) & set(self.columns):
+            # a file without its header row: do not echo its first row as column names
+            return [(None, f"the first line is not a header (none of its {len(self.header)} fields "
+                           f"names a column of {self.kind}: {', '.join(self.columns)})")]
         seen: set[str] = set()
         for h in self.header:
             if h in seen:
-                out.append((h, "duplicate column"))
+                out.append((h if _COLUMN_NAME.match(h) else mask_cell(h), "duplicate column"))
             seen.add(h)
             if h not in self.columns and not self.allow_extra:
-                out.append((h, f"unknown column for {self.kind} (expected some of: "
+                # a file without its header row names its first data row here: mask it
+                shown = h if _COLUMN_NAME.match(h) else mask_cell(h)
+                out.append((shown, f"unknown column for {self.kind} (expected some of: "
                                f"{', '.join(self.columns)}; --allow-extra-columns ignores it)"))
         for r in sorted(self.required - seen):
             out.append((r, "missing required column"))
@@ -434,7 +450,16 @@ def _run(store: GraphStore, sources: list[Source], schema: dict[str, Any], repor
     done_bytes = 0
     batch = Batch()
 
+    checked: set[str] = set()
+
     def problem(src: Source, line: int, column: str | None, reason: str) -> None:
+        if src.path.name.endswith(".gz") and src.name not in checked:
+            # the first problem of a gzip file: a corrupt stream decodes to
+            # garbage rows before its CRC fails; if so, report that alone
+            checked.add(src.name)
+            why = gzip_problem(src.path)
+            if why is not None:
+                raise _CorruptFile(why)
         problems.append(Problem(src.name, line, column, reason))
         if len(problems) >= max_errors:
             raise _TooMany()
@@ -457,54 +482,65 @@ def _run(store: GraphStore, sources: list[Source], schema: dict[str, Any], repor
             rows = 0
             with Reader(src) as reader:
                 try:
-                    header = reader.read_header() if src.format == "csv" else None
-                except RowError as exc:
-                    problem(src, exc.line, None, exc.reason)
-                    continue
-                fp = _FileParser(src.kind, schema["files"][src.kind], header, convert, borrowers,
-                                 allow_extra)
-                bad_header = fp.header_problems()
-                for col, reason in bad_header:
-                    problem(src, 1, col, reason)
-                if bad_header:
-                    continue
-                parse = fp._parse_csv if src.format == "csv" else fp.parse
-                is_borrowers = src.kind == "borrowers"
-                countdown = batch_rows
-                for line, row in reader.rows():
-                    if row.__class__ is RowError:
-                        problem(src, line, row.column, row.reason)
-                        continue
-                    rows += 1
                     try:
-                        values, errors = parse(row)
-                    except _FieldError as exc:
-                        problem(src, line, exc.column, exc.reason)
+                        header = reader.read_header() if src.format == "csv" else None
+                    except RowError as exc:
+                        problem(src, exc.line, None, exc.reason)
                         continue
-                    if errors:
-                        for e in errors:
-                            problem(src, line, e.column, e.reason)
+                    fp = _FileParser(src.kind, schema["files"][src.kind], header, convert, borrowers,
+                                     allow_extra)
+                    bad_header = fp.header_problems()
+                    for col, reason in bad_header:
+                        problem(src, 1, col, reason)
+                    if bad_header:
                         continue
+                    parse = fp._parse_csv if src.format == "csv" else fp.parse
+                    is_borrowers = src.kind == "borrowers"
+                    countdown = batch_rows
+                    for line, row in reader.rows():
+                        if row.__class__ is RowError:
+                            problem(src, line, row.column, row.reason)
+                            continue
+                        rows += 1
+                        try:
+                            values, errors = parse(row)
+                        except _FieldError as exc:
+                            problem(src, line, exc.column, exc.reason)
+                            continue
+                        if errors:
+                            for e in errors:
+                                problem(src, line, e.column, e.reason)
+                            continue
+                        try:
+                            mapper(values, batch)
+                        except ValueError as exc:
+                            problem(src, line, None, str(exc))
+                            continue
+                        if is_borrowers:
+                            borrowers.add(values["borrower_id"], values.get("region"),
+                                          values.get("timezone"))
+                        countdown -= 1
+                        if not countdown:
+                            countdown = batch_rows
+                            flush(done_bytes + reader.position)
+                            if progress:
+                                progress(done_bytes + reader.position, total_bytes, src.name)
+                    flush(done_bytes + src.size)
+                    if write and not problems:
+                        sink.end_of_file()
+                    done_bytes += src.size
+                    if progress:
+                        progress(done_bytes, total_bytes, src.name)
+                except FileError as exc:  # the file cannot be read on (gzip)
                     try:
-                        mapper(values, batch)
-                    except ValueError as exc:
-                        problem(src, line, None, str(exc))
-                        continue
-                    if is_borrowers:
-                        borrowers.add(values["borrower_id"], values.get("region"),
-                                      values.get("timezone"))
-                    countdown -= 1
-                    if not countdown:
-                        countdown = batch_rows
-                        flush(done_bytes + reader.position)
-                        if progress:
-                            progress(done_bytes + reader.position, total_bytes, src.name)
-                flush(done_bytes + src.size)
-                if write and not problems:
-                    sink.end_of_file()
-                done_bytes += src.size
-                if progress:
-                    progress(done_bytes, total_bytes, src.name)
+                        problem(src, exc.line, None, exc.reason)
+                    except _CorruptFile as bad:
+                        problems.append(Problem(src.name, 0, None, bad.reason))
+                except _CorruptFile as bad:  # one error for the file, not its garbage rows
+                    problems.append(Problem(src.name, 0, None, bad.reason))
+                    if len(problems) >= max_errors:
+                        raise _TooMany() from None
+
             report.files[src.name] = report.files.get(src.name, 0) + rows
             report.rows += rows
         flush(done_bytes)
@@ -523,3 +559,11 @@ def _run(store: GraphStore, sources: list[Source], schema: dict[str, Any], repor
 
 class _TooMany(Exception):
     """Internal: the error cap was reached; stop reading."""
+
+
+class _CorruptFile(Exception):
+    """Internal: a gzip input is corrupt; one problem for the whole file."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from skiptrace.ingest.normalise import fold_key
+from skiptrace.privacy import mask_cell, mask_phone
 from skiptrace.store.base import Batch, edge_columns
 
 Row = dict[str, Any]
@@ -81,7 +82,7 @@ def borrower_addresses(v: Row, batch: Batch) -> None:
 def borrower_employers(v: Row, batch: Batch) -> None:
     key = fold_key(v["employer"])
     if not key:
-        raise ValueError(f"employer {v['employer']!r} has no letters or digits")
+        raise ValueError(f"employer {mask_cell(v['employer'])} has no letters or digits")
     emp = batch.add_node("Employer", key, {"name": v["employer"]})
     batch.edge_list("EMPLOYED_BY").rows.append((_borrower(v), emp, v.get("since")))
     if v.get("employer_phone"):
@@ -104,7 +105,7 @@ def calls(v: Row, batch: Batch) -> None:
     a, b = v["phone_a"], v["phone_b"]
     ab, ba = v.get("calls_a_to_b"), v.get("calls_b_to_a")
     if a == b:
-        raise ValueError(f"phone_a and phone_b are the same number {a}")
+        raise ValueError(f"phone_a and phone_b are the same number {mask_phone(a)}")
     if b < a:
         a, b, ab, ba = b, a, ba, ab
     batch.edge_list("CALLED").rows.append(

@@ -1,5 +1,8 @@
 """Value parsers for input columns: each turns raw text into a canonical value
-or raises ``ValueError`` with a reason an investigator can act on.
+or raises ``ValueError`` with a reason an investigator can act on. A reason
+never repeats the raw cell (it may be personal data in the wrong column): it
+shows a mask of it (:func:`skiptrace.privacy.mask_cell`); the loader adds
+the file, line and column.
 
 Phones become E.164 (``+8613800000000``); addresses and employer names get a
 folded key; times become UTC ``YYYY-MM-DDTHH:MM:SSZ`` so that string order is
@@ -16,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
+
+from skiptrace.privacy import mask_cell
 
 _UTC = timezone.utc
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
@@ -40,7 +45,7 @@ def parse_bool(raw: str) -> bool:
         return True
     if v in _FALSE:
         return False
-    raise ValueError(f"not a boolean: {raw!r} (use true or false)")
+    raise ValueError(f"not a boolean: {mask_cell(raw)} (use true or false)")
 
 
 def parse_int(raw: str) -> int:
@@ -50,19 +55,19 @@ def parse_int(raw: str) -> int:
         try:
             f = float(raw)
         except ValueError:
-            raise ValueError(f"not an integer: {raw!r}") from None
+            raise ValueError(f"not an integer: {mask_cell(raw)}") from None
         if f.is_integer():
             return int(f)
-        raise ValueError(f"not an integer: {raw!r}") from None
+        raise ValueError(f"not an integer: {mask_cell(raw)}") from None
 
 
 def parse_float(raw: str) -> float:
     try:
         f = float(raw)
     except ValueError:
-        raise ValueError(f"not a number: {raw!r}") from None
+        raise ValueError(f"not a number: {mask_cell(raw)}") from None
     if not math.isfinite(f):
-        raise ValueError(f"not a finite number: {raw!r}")
+        raise ValueError(f"not a finite number: {mask_cell(raw)}")
     return f
 
 
@@ -102,7 +107,7 @@ def parse_time(raw: str, tz: str) -> str:
     try:
         dt = datetime.fromisoformat(raw.strip())
     except ValueError:
-        raise ValueError(f"not an ISO 8601 time: {raw!r}") from None
+        raise ValueError(f"not an ISO 8601 time: {mask_cell(raw)}") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=zone(tz))
     # isoformat() is C code: "YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00"
@@ -173,8 +178,10 @@ class PhoneNormaliser:
     (``0086-138...``, ``021 6100 6100``) is parsed with ``phonenumbers`` in
     the row's region. Every answer is cached per distinct notation (and
     region, for notations without ``+``), since a load sees the same numbers
-    again and again. A number that cannot be parsed or has an impossible
-    length for its country is an error that shows the raw value.
+    again and again. A number that cannot be parsed, has an impossible length
+    for its country, or is not valid there (``phonenumbers.is_valid_number``:
+    a 10-digit Chinese mobile is possible as a length, but no CN number has
+    that form) is an error that shows a mask of the raw value.
     """
 
     def __init__(self, cache_size: int = 2_000_000) -> None:
@@ -192,11 +199,15 @@ class PhoneNormaliser:
     def _normalise(self, raw: str, region: str) -> str:
         s = raw.strip()
         if s[:1] == "+" and s[1:].isdigit() and s[1:2] != "0" and self._e164_plain(s):
-            return s
-        fast = self._national_fast(s, region)
-        if fast is not None:
-            return fast
-        return self._parse(s, region, raw)
+            e164: str | None = s
+        else:
+            e164 = self._national_fast(s, region)
+        if e164 is None:
+            return self._parse(s, region, raw)
+        if not _valid_e164(e164):
+            raise ValueError(f"not a valid phone number: {mask_cell(raw)} (region {region}): "
+                             "its length is possible, but no number of its country has this form")
+        return e164
 
     @classmethod
     def _national_fast(cls, s: str, region: str) -> str | None:
@@ -240,7 +251,64 @@ class PhoneNormaliser:
         try:
             num = phonenumbers.parse(s, region)
         except phonenumbers.NumberParseException as exc:
-            raise ValueError(f"cannot parse phone {raw!r} (region {region}): {exc._msg}") from None
+            raise ValueError(f"cannot parse phone {mask_cell(raw)} (region {region}): {exc._msg}") from None
         if not phonenumbers.is_possible_number(num):
-            raise ValueError(f"not a possible phone number: {raw!r} (region {region})")
+            raise ValueError(f"not a possible phone number: {mask_cell(raw)} (region {region})")
+        if not phonenumbers.is_valid_number(num):
+            raise ValueError(f"not a valid phone number: {mask_cell(raw)} (region {region}): "
+                             "its length is possible, but no number of its country has this form")
         return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+
+
+_TYPE_DESCS = ("mobile", "fixed_line", "toll_free", "premium_rate", "shared_cost", "voip",
+               "personal_number", "pager", "uan", "voicemail")  # the common types first
+
+
+def _desc(d) -> tuple[re.Pattern[str], frozenset[int]] | None:
+    if d is None or not d.national_number_pattern:
+        return None
+    return re.compile(d.national_number_pattern), frozenset(d.possible_length or ())
+
+
+@lru_cache(maxsize=None)
+def _validity(cc: int) -> tuple | None:
+    """Per region of country calling code ``cc``: its general description and
+    its number-type descriptions (pattern, possible lengths), compiled once."""
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(cc)
+    if not regions:
+        return None
+    out = []
+    for region in regions:
+        md = (PhoneMetadata.metadata_for_nongeo_region(cc) if region == "001"
+              else PhoneMetadata.metadata_for_region(region))
+        if md is None:
+            continue
+        general = _desc(md.general_desc)
+        if general is None:
+            continue
+        types = tuple(t for t in (_desc(getattr(md, name, None)) for name in _TYPE_DESCS) if t is not None)
+        out.append((general, types))
+    return tuple(out)
+
+
+def _matches(nsn: str, desc: tuple[re.Pattern[str], frozenset[int]]) -> bool:
+    pattern, lengths = desc
+    return (not lengths or len(nsn) in lengths) and pattern.fullmatch(nsn) is not None
+
+
+def _valid_e164(e164: str) -> bool:
+    """Whether an E.164 string is a valid number, by the ``phonenumbers``
+    metadata: its national number matches its country's general description
+    and one of the number types (fixed line, mobile, toll free, ...) of a
+    region of its country code, as ``phonenumbers.is_valid_number`` decides
+    (without parsing text: about 2 us instead of 300). A CN mobile is
+    ``1[3-9]`` and 11 digits, so 10 or 13 digits are not valid."""
+    digits = e164[1:]
+    for n in (1, 2, 3):
+        plans = _validity(int(digits[:n]))
+        if plans is None:
+            continue
+        nsn = digits[n:]
+        return any(any(_matches(nsn, t) for t in types) and _matches(nsn, general)
+                   for general, types in plans)
+    return False

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
 import json
 import logging
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,14 +65,64 @@ class RowError(Exception):
         self.line, self.reason, self.column = line, reason, column
 
 
+class FileError(Exception):
+    """The file itself cannot be read past ``line`` (a truncated or corrupt
+    gzip stream, a file that is not gzip): one error for the file."""
+
+    def __init__(self, line: int, reason: str):
+        super().__init__(reason)
+        self.line, self.reason = line, reason
+
+
+class _NotUTF8(Exception):
+    def __init__(self, line: int, reason: str):
+        super().__init__(reason)
+        self.line, self.reason = line, reason
+
+
+#: what reading a gzip file may raise: not gzip / bad CRC or length (BadGzipFile, an
+#: OSError), truncated (EOFError), a corrupt deflate stream (zlib.error)
+_GZIP_ERRORS = (OSError, EOFError, zlib.error)
+
+
+def gzip_problem(path: Path) -> str | None:
+    """Why the gzip file at ``path`` is unreadable (None if it decompresses
+    whole, CRC and length checked). Reads the whole file: called only once a
+    file has shown a problem, to tell a corrupt stream from bad rows."""
+    try:
+        with gzip.open(path, "rb") as f:
+            while f.read(1 << 20):
+                pass
+    except _GZIP_ERRORS as exc:
+        return _gzip_reason(exc)
+    return None
+
+
+def _gzip_reason(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return "truncated gzip file (the compressed stream ends early)"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, gzip.BadGzipFile) and "Not a gzipped file" in text:
+        return "not a gzip file (the name ends in .gz)"
+    return f"corrupt gzip file: {text}"
+
+
 class Reader:
-    """Streams one source; ``position`` is the bytes consumed so far (for progress)."""
+    """Streams one source; ``position`` is the bytes consumed so far (for progress).
+
+    Lines are read as bytes and decoded one at a time, so a byte that is not
+    UTF-8 is reported at its own line (a text wrapper decodes ahead in
+    blocks and would fail on an earlier line); gzip errors become one
+    :class:`FileError` naming the reason.
+    """
 
     def __init__(self, source: Source) -> None:
         self.source = source
         self._raw: IO[bytes] = open(source.path, "rb")
-        stream: IO[bytes] = gzip.GzipFile(fileobj=self._raw) if source.path.name.endswith(".gz") else self._raw
-        self._text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+        self._gz = source.path.name.endswith(".gz")
+        self._stream: IO[bytes] = gzip.GzipFile(fileobj=self._raw) if self._gz else self._raw
+        self.physical = 0  # physical lines read so far
+        self._iter = self._lines()
         self.header: list[str] = []
 
     @property
@@ -80,7 +130,8 @@ class Reader:
         return self._raw.tell()
 
     def close(self) -> None:
-        self._text.close()
+        if self._gz:
+            self._stream.close()
         self._raw.close()
 
     def __enter__(self) -> "Reader":
@@ -89,15 +140,33 @@ class Reader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _lines(self) -> Iterator[str]:
+        it = iter(self._stream)
+        while True:
+            try:
+                raw = next(it)
+            except StopIteration:
+                return
+            except _GZIP_ERRORS as exc:
+                raise FileError(self.physical + 1, _gzip_reason(exc)) from None
+            self.physical += 1
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise _NotUTF8(self.physical, f"not UTF-8: byte 0x{raw[exc.start]:02x} at byte "
+                                              f"{exc.start + 1} of the line ({exc.reason})") from None
+
     def read_header(self) -> list[str]:
         """CSV: the header row. JSONL: the keys seen are per row, so none."""
         if self.source.format == "csv":
-            self._csv = csv.reader(self._text)
+            self._csv = csv.reader(self._iter)
             try:
                 first = next(self._csv)
             except StopIteration:
                 raise RowError(1, "empty file: a header row is required") from None
-            except (csv.Error, UnicodeDecodeError) as exc:
+            except _NotUTF8 as exc:
+                raise RowError(exc.line, f"unreadable header: {exc.reason}") from None
+            except csv.Error as exc:
                 raise RowError(1, f"unreadable header: {exc}") from None
             self.header = [h.strip() for h in first]
             if first and first[0].startswith("\ufeff"):
@@ -107,7 +176,8 @@ class Reader:
     def rows(self) -> Iterator[tuple[int, list[str] | dict[str, Any] | RowError]]:
         """Yield ``(line, row)``; a CSV row is a list aligned with the header,
         a JSONL row a dict; an unreadable row is yielded as a RowError so the
-        loader can report it and go on."""
+        loader can report it and go on. A file that cannot be read on (gzip)
+        raises :class:`FileError`."""
         if self.source.format == "csv":
             return self._csv_rows()
         return self._jsonl_rows()
@@ -124,8 +194,8 @@ class Reader:
             except csv.Error as exc:
                 yield line, RowError(line, f"malformed CSV: {exc}")
                 return
-            except UnicodeDecodeError as exc:
-                yield line, RowError(line, f"not UTF-8: {exc.reason}")
+            except _NotUTF8 as exc:
+                yield exc.line, RowError(exc.line, exc.reason)
                 return
             if len(row) != width:
                 if not row:  # blank line
@@ -138,10 +208,9 @@ class Reader:
             line = reader.line_num + 1
 
     def _jsonl_rows(self) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
-        line = 0
         try:
-            for text in self._text:
-                line += 1
+            for text in self._iter:
+                line = self.physical
                 if not text.strip():
                     continue
                 try:
@@ -153,5 +222,5 @@ class Reader:
                     yield line, RowError(line, "a JSON Lines row must be an object")
                     continue
                 yield line, obj
-        except UnicodeDecodeError as exc:
-            yield line + 1, RowError(line + 1, f"not UTF-8: {exc.reason}")
+        except _NotUTF8 as exc:
+            yield exc.line, RowError(exc.line, exc.reason)

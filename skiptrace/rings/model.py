@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from skiptrace.privacy import mask_phone, pseudonym
+from skiptrace.privacy import mask_phone, mask_text, pseudonym
 
 #: typologies a ring may have (CONTRACT.md); the first two are flags for the fraud team
 TYPOLOGIES = ("fraud", "anti_collection", "household", "unknown")
@@ -22,15 +22,17 @@ class Binding:
     value: str
     members: int
 
-    def masked_value(self, reveal: bool = False) -> str:
+    def masked_value(self, reveal: bool = False, key: str | bytes | None = None) -> str:
         """The value as shown without ``--reveal``: phones masked, addresses and
-        employers pseudonymised, device ids kept (they are the lender's own keys)."""
+        employers replaced by a keyed pseudonym (``key``: the store's,
+        :func:`skiptrace.privacy.store_key`; without one, masked), device ids
+        kept (they are the lender's own keys)."""
         if reveal:
             return self.value
         if self.kind in ("phone", "contact", "agent", "work_phone"):
             return mask_phone(self.value)
         if self.kind in ("address", "work_address", "employer"):
-            return f"{self.kind}:{pseudonym(self.value)}"
+            return f"{self.kind}:{pseudonym(self.value, key) if key else mask_text(self.value)}"
         return self.value
 
 
@@ -65,16 +67,17 @@ class Ring:
     def flagged(self) -> bool:
         return self.typology in FLAGGED
 
-    def to_json(self, *, reveal: bool = False) -> dict[str, Any]:
-        """The contract's ring object (CONTRACT.md), extended with agents, evidence and the onset window."""
+    def to_json(self, *, reveal: bool = False, key: str | bytes | None = None) -> dict[str, Any]:
+        """The contract's ring object (CONTRACT.md), extended with agents, evidence and the onset
+        window; masked unless ``reveal``, addresses and employers pseudonymised under ``key``."""
         return {
             "ring_id": self.ring_id, "typology": self.typology, "risk": round(self.risk, 4),
             "size": self.size, "members": list(self.members),
-            "binding": [{"kind": b.kind, "value": b.masked_value(reveal), "members": b.members}
+            "binding": [{"kind": b.kind, "value": b.masked_value(reveal, key), "members": b.members}
                         for b in self.binding],
             "agents": [a if reveal else mask_phone(a) for a in self.agents],
             "features": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.features.items()},
-            "evidence": [_mask_text(s, self, reveal) for s in self.evidence],
+            "evidence": [_mask_text(s, self, reveal, key) for s in self.evidence],
             "onset_window": list(self.onset_window) if self.onset_window else None,
             "source": self.source,
         }
@@ -97,13 +100,13 @@ class Ring:
                    onset_window=tuple(ow) if ow else None, source=detail.get("source", ""))
 
 
-def _mask_text(text: str, ring: Ring, reveal: bool) -> str:
+def _mask_text(text: str, ring: Ring, reveal: bool, key: str | bytes | None = None) -> str:
     """Evidence sentences name identifiers by value; mask them as the binding is masked."""
     if reveal:
         return text
     for b in ring.binding:
         if b.value and b.value in text:
-            text = text.replace(b.value, b.masked_value(False))
+            text = text.replace(b.value, b.masked_value(False, key))
     for a in ring.agents:
         text = text.replace(a, mask_phone(a))
     return text

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from skiptrace.privacy import store_key
 from skiptrace.rings.model import Binding, Ring
 from skiptrace.store.base import GraphStore, node_id
 
@@ -21,8 +22,12 @@ _TYPES = {"device": ["USES_DEVICE"], "phone": ["HAS_PHONE"], "work_phone": ["HAS
 _MEMBER_ATTRS = ("status", "days_past_due", "opened_at")
 
 
-def ring_view(store: GraphStore, ring: Ring, *, reveal: bool = False) -> dict[str, Any]:
-    """The view of ``ring`` (see the module docstring): ``{"ring", "nodes", "links"}``."""
+def ring_view(store: GraphStore, ring: Ring, *, reveal: bool = False,
+              key: str | bytes | None = None) -> dict[str, Any]:
+    """The view of ``ring`` (see the module docstring): ``{"ring", "nodes", "links"}``;
+    addresses and employers are pseudonymised under ``key`` (default: the store's)."""
+    if key is None and not reveal:
+        key = store_key(store)
     members = {node_id("Borrower", m) for m in ring.members}
     props = store.get_nodes(sorted(members))
     nodes: list[dict[str, Any]] = []
@@ -41,9 +46,9 @@ def ring_view(store: GraphStore, ring: Ring, *, reveal: bool = False) -> dict[st
         nid = node_id(_LABEL.get(b.kind, "Phone"), b.value)
         if nid in shown:
             continue
-        shown[nid] = (f"{_LABEL.get(b.kind, 'Phone')}:{b.masked_value(reveal)}", _TYPES[b.kind])
+        shown[nid] = (f"{_LABEL.get(b.kind, 'Phone')}:{b.masked_value(reveal, key)}", _TYPES[b.kind])
         nodes.append({"id": shown[nid][0], "kind": "agent" if b.kind == "agent" else "identifier",
-                      "sub": b.kind, "label": b.masked_value(reveal), "attrs": {"members": b.members}})
+                      "sub": b.kind, "label": b.masked_value(reveal, key), "attrs": {"members": b.members}})
     links: list[dict[str, str]] = []
     types = sorted({t for _, ts in shown.values() for t in ts})
     for e in store.incident_edges(list(shown), types) if shown else []:
@@ -51,6 +56,6 @@ def ring_view(store: GraphStore, ring: Ring, *, reveal: bool = False) -> dict[st
         if member in members and e.type in shown[ident][1]:
             links.append({"source": member, "target": shown[ident][0], "kind": e.type})
     links = [dict(t) for t in sorted({tuple(sorted(x.items())) for x in links})]
-    out_ring = ring.to_json(reveal=reveal)
+    out_ring = ring.to_json(reveal=reveal, key=key)
     return {"ring": out_ring, "nodes": nodes, "links": links}
 

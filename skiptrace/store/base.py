@@ -111,13 +111,16 @@ class Batch:
     relationships (an :class:`EdgeList`; props include identity properties
     such as ``source``). Writing a relationship creates its end nodes (with
     only their key) if they do not exist. ``attempts`` and ``payments`` are ledger rows as
-    dicts keyed like the contract's columns.
+    dicts keyed like the contract's columns. ``audit`` rows (:data:`AUDIT_COLUMNS`,
+    :mod:`skiptrace.audit`) are only ever appended: a store inserts them and
+    never updates one.
     """
 
     nodes: dict[str, dict[str, Props]] = field(default_factory=dict)
     edges: dict[str, EdgeList] = field(default_factory=dict)
     attempts: list[Props] = field(default_factory=list)
     payments: list[Props] = field(default_factory=list)
+    audit: list[Props] = field(default_factory=list)
 
     def add_node(self, label: str, key: str, props: Props | None = None) -> str:
         """Add (or merge within this batch) a node; return its id."""
@@ -150,6 +153,7 @@ class Batch:
             + sum(len(v) for v in self.edges.values())
             + len(self.attempts)
             + len(self.payments)
+            + len(self.audit)
         )
 
 
@@ -232,6 +236,12 @@ class Ledger:
     payments: list[Props]
 
 
+#: the audit table: its columns (``subjects`` is a JSON list of ids; ``at`` a UTC
+#: ISO time with microseconds, so string order is time order)
+AUDIT_TABLE = "audit"
+AUDIT_COLUMNS = ("audit_id", "at", "actor", "command", "subjects", "revealed", "purpose")
+
+
 class ExpansionPolicy(Protocol):
     """Which relationships :meth:`GraphStore.neighbourhood` follows from a node.
 
@@ -312,6 +322,17 @@ class GraphStore(abc.ABC):
         """Delete every relationship of ``types`` and every node of ``labels``
         (with the relationships touching them). Inside :meth:`transaction` it
         joins it; outside it is one transaction on SQLite and batched on Neo4j."""
+
+    @abc.abstractmethod
+    def put_meta(self, name: str, value: str, *, replace: bool = True) -> str:
+        """Store a metadata entry (a short string kept with the store: its
+        pseudonym key, ...); with ``replace=False`` an existing value is kept.
+        Returns the value stored afterwards. Commits on its own (or joins the
+        open transaction)."""
+
+    @abc.abstractmethod
+    def get_meta(self, name: str) -> str | None:
+        """A metadata entry written by :meth:`put_meta`, or None."""
 
     # -- reads -------------------------------------------------------------
     @abc.abstractmethod
@@ -522,7 +543,9 @@ class GraphStore(abc.ABC):
     @abc.abstractmethod
     def stream_ledger(self, table: str) -> Iterator[Props]:
         """Every row of a ledger table (``"contact_attempts"`` or ``"payments"``),
-        shaped like :meth:`ledger`'s rows, in no set order.
+        shaped like :meth:`ledger`'s rows, in no set order; ``"audit"``: the
+        append-only audit rows (:data:`AUDIT_COLUMNS`, not part of
+        :attr:`LEDGER_TABLES`: they are the store's own record, not loaded data).
 
         For whole-store copies (the Neo4j bulk-import files): it streams, so
         memory stays flat. An unknown table name is a ValueError.

@@ -7,8 +7,10 @@ Layout (generated from graph_schema/schema.toml, like the SQLite tables):
   property that a record leaves out is stored as ``''`` (Cypher cannot MERGE
   on null) and read back as absent, as SQLite does;
 - the ledger as unconnected ``ContactAttempt {attempt_id}`` and
-  ``Payment {payment_key}`` nodes carrying ``borrower_id``;
-- one ``SkiptraceMeta {key: 'schema'}`` node holding the schema version.
+  ``Payment {payment_key}`` nodes carrying ``borrower_id``; the audit trail
+  as unconnected ``AuditEvent`` nodes, only ever CREATEd;
+- one ``SkiptraceMeta {key: 'schema'}`` node holding the schema version, and one
+  ``SkiptraceMeta {key: name, value}`` node per metadata entry (the pseudonym key).
 
 Writes are ``UNWIND $rows AS row MERGE ...`` statements of at most
 :data:`CHUNK_ROWS` rows; ``SET n += row.set`` implements the ``set`` merge rule
@@ -38,8 +40,10 @@ from neo4j.exceptions import (
 
 import skiptrace_schema
 from skiptrace.errors import StoreError
+from skiptrace.privacy import KEY_META, new_key
 from skiptrace.store.base import (
-    Batch, Counts, Edge, EdgeChunk, GraphStore, Ledger, NodeChunk, Props, node_id, split_id,
+    AUDIT_COLUMNS, AUDIT_TABLE, Batch, Counts, Edge, EdgeChunk, GraphStore, Ledger, NodeChunk, Props,
+    node_id, split_id,
 )
 # Reads that take a list of ids return them in SQLite's order, which comes in
 # chunks of this many ids (its IN-list size); sharing the constant keeps the
@@ -55,6 +59,7 @@ CHUNK_ROWS = 10_000
 ATTEMPT_LABEL, _ATTEMPT_KEY = "ContactAttempt", "attempt_id"
 PAYMENT_LABEL, _PAYMENT_KEY = "Payment", "payment_key"
 META_LABEL = "SkiptraceMeta"
+AUDIT_LABEL = "AuditEvent"
 _SEP = "\x1f"
 
 
@@ -346,6 +351,8 @@ class Neo4jStore(GraphStore):
             raise StoreError(f"Neo4j at {self.uri} has schema version {stored}, "
                              f"this skiptrace writes version {version}")
         self._schema_ready = True
+        if self.get_meta(KEY_META) is None:  # a new store gets its pseudonym key
+            self.put_meta(KEY_META, new_key(), replace=False)
 
     def _ensure_schema(self) -> None:
         if not self._schema_ready:
@@ -454,6 +461,10 @@ class Neo4jStore(GraphStore):
                                      "paid_at": str(p["paid_at"]), "amount": amount}})
             statements.append((f"UNWIND $rows AS row MERGE (p:{PAYMENT_LABEL} "
                                f"{{{_PAYMENT_KEY}: row.key}}) ON CREATE SET p += row.set", rows))
+        if batch.audit:  # appended, never merged: an audit row is not updated
+            rows = [{c: (bool(r[c]) if c == "revealed" else str(r[c])) for c in AUDIT_COLUMNS
+                     if r.get(c) is not None} for r in batch.audit]
+            statements.append((f"UNWIND $rows AS row CREATE (a:{AUDIT_LABEL}) SET a = row", rows))
         log.debug("writing %d rows in %d statements", len(batch), len(statements))
         self._write(statements)
 
@@ -471,6 +482,22 @@ class Neo4jStore(GraphStore):
                 records, _, _ = self._driver.execute_query(q, {"n": CHUNK_ROWS}, database_=self.database)
                 if records[0]["c"] == 0:
                     break
+
+    @_translated
+    def put_meta(self, name: str, value: str, *, replace: bool = True) -> str:
+        """One ``SkiptraceMeta {key: name}`` node holding ``value``."""
+        sets = "SET m.value = $v" if replace else "ON CREATE SET m.value = $v"
+        query = f"MERGE (m:{META_LABEL} {{key: $k}}) {sets} RETURN m.value AS v"
+        if self._tx is not None:
+            return self._tx.run(query, k=name, v=str(value)).single()["v"]
+        records, _, _ = self._driver.execute_query(query, {"k": name, "v": str(value)},
+                                                   database_=self.database)
+        return records[0]["v"]
+
+    @_translated
+    def get_meta(self, name: str) -> str | None:
+        recs = self._read(f"MATCH (m:{META_LABEL} {{key: $k}}) RETURN m.value AS v", k=name)
+        return recs[0]["v"] if recs else None
 
     # -- reads -------------------------------------------------------------------
     @_translated
@@ -685,6 +712,12 @@ class Neo4jStore(GraphStore):
 
     @_translated
     def stream_ledger(self, table: str) -> Iterator[Props]:
+        if table == AUDIT_TABLE:
+            for r in self._stream(f"MATCH (a:{AUDIT_LABEL}) RETURN properties(a) AS p ORDER BY a.at"):
+                a = {c: r["p"][c] for c in AUDIT_COLUMNS if r["p"].get(c) is not None}
+                a["revealed"] = bool(a.get("revealed"))
+                yield a
+            return
         if table not in self.LEDGER_TABLES:
             raise ValueError(f"unknown ledger table {table!r}")
         if table == "payments":

@@ -11,8 +11,10 @@ schema edit, not a code edit):
   so a node's edges in either direction are one index range per type, and
   each relationship type is one contiguous key range (a bulk load of a type
   appends instead of splitting pages all over the tree).
-- ``attempt`` and ``payment``: the per-borrower ledger.
-- ``meta``: the schema version.
+- ``attempt`` and ``payment``: the per-borrower ledger; ``audit``: the
+  append-only audit trail (triggers refuse updates and deletes).
+- ``meta``: the schema version, the layout and the pseudonym key
+  (:mod:`skiptrace.privacy`).
 
 Upserts are ``INSERT ... ON CONFLICT DO UPDATE`` statements whose SET clause
 implements the schema's merge rules (set / min / max), so a re-load is
@@ -29,9 +31,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from skiptrace.errors import StoreError
+from skiptrace.privacy import KEY_META, new_key
 from skiptrace.store.sink import BatchSink
 from skiptrace.store.base import (
-    Batch, Counts, Edge, EdgeChunk, GraphStore, Ledger, NodeChunk, Props, node_id, split_id,
+    AUDIT_COLUMNS, AUDIT_TABLE, Batch, Counts, Edge, EdgeChunk, GraphStore, Ledger, NodeChunk, Props,
+    node_id, split_id,
 )
 
 _SQL_TYPE = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "INTEGER", "json": "TEXT"}
@@ -200,6 +204,13 @@ class SQLiteStore(GraphStore):
                 CREATE TABLE IF NOT EXISTS payment (borrower_id TEXT NOT NULL,
                     paid_at TEXT NOT NULL, amount REAL NOT NULL,
                     PRIMARY KEY (borrower_id, paid_at, amount)) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS audit (audit_id TEXT PRIMARY KEY, at TEXT NOT NULL,
+                    actor TEXT, command TEXT, subjects TEXT, revealed INTEGER, purpose TEXT);
+                CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+                CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+                    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+                CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+                    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
             """)
             self._add_missing_columns("node", self._node_cols, self._node_types)
             self._add_missing_columns("edge", self._edge_cols, self._edge_types)
@@ -212,6 +223,8 @@ class SQLiteStore(GraphStore):
                 elif row[0] != want:
                     raise StoreError(f"store {self.path} has {key} {row[0]}, this skiptrace "
                                      f"needs {want}: load the data into a new store")
+            if self.get_meta(KEY_META) is None:  # a new store gets its pseudonym key
+                self.put_meta(KEY_META, new_key(), replace=False)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot use store {self.path}: {exc}") from None
 
@@ -306,6 +319,11 @@ class SQLiteStore(GraphStore):
     def write(self, batch: Batch) -> None:
         with self.transaction():
             self._stage.add(batch)
+            if batch.audit:  # a few rows, appended as they are (never staged or merged)
+                self.conn.executemany(
+                    f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' * len(AUDIT_COLUMNS))})",
+                    ([r.get(c) for c in AUDIT_COLUMNS] for r in batch.audit))
             if self._stage.rows >= self.STAGE_ROWS:
                 self._merge()
 
@@ -410,6 +428,18 @@ class SQLiteStore(GraphStore):
                 self.conn.execute("DELETE FROM edge WHERE (src > ? AND src < ?) OR (dst > ? AND dst < ?)",
                                   (lo, hi, lo, hi))
                 self.conn.execute("DELETE FROM node WHERE id > ? AND id < ?", (lo, hi))
+
+    def put_meta(self, name: str, value: str, *, replace: bool = True) -> str:
+        conflict = "DO UPDATE SET value = excluded.value" if replace else "DO NOTHING"
+        self.conn.execute(f"INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) {conflict}",
+                          (name, str(value)))
+        got = self.get_meta(name)
+        assert got is not None
+        return got
+
+    def get_meta(self, name: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (name,)).fetchone()
+        return None if row is None else row[0]
 
     # -- reads -------------------------------------------------------------------
     def counts(self) -> Counts:
@@ -582,6 +612,12 @@ class SQLiteStore(GraphStore):
         return Ledger(borrower_id, attempts, payments)
 
     def stream_ledger(self, table: str) -> Iterator[Props]:
+        if table == AUDIT_TABLE:
+            for row in self.conn.execute(f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit ORDER BY at"):
+                a = {c: v for c, v in zip(AUDIT_COLUMNS, row) if v is not None}
+                a["revealed"] = bool(a.get("revealed"))
+                yield a
+            return
         if table not in self.LEDGER_TABLES:
             raise ValueError(f"unknown ledger table {table!r}")
         self._merge()
