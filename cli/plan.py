@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from skiptrace_cli.common import emit_json, is_terminal, store_options
+from skiptrace_cli.common import audited, emit_json, is_terminal, store_options
 
 
 @contextmanager
@@ -66,6 +66,7 @@ def _read_ids(path: str) -> list[str]:
 
 @click.command()
 @click.argument("borrower_id", required=False)
+@audited
 @store_options
 @click.option("--all", "all_", is_flag=True,
               help="Plan every delinquent borrower (or those of --borrowers-file).")
@@ -97,7 +98,7 @@ def _read_ids(path: str) -> list[str]:
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar with --all (default: when stderr is a terminal).")
 def plan(borrower_id, store, all_, borrowers_file, policy, as_of, cscore, model, costs,
-         horizon_hours, max_actions, fmt, out, reveal, drop_unprofitable, workers, progress):
+         horizon_hours, max_actions, fmt, out, reveal, drop_unprofitable, workers, progress, audit):
     """The next best allowed actions for BORROWER_ID (or --all), with time windows, expected
     values and the rules that block the rest."""
     from skiptrace.plan import delinquent_ids, plan_many
@@ -114,6 +115,7 @@ def plan(borrower_id, store, all_, borrowers_file, policy, as_of, cscore, model,
     else:
         ids = [borrower_id]
         fmt = fmt or "table"
+    audit(store, ids)  # the audit trail first: nothing is shown that it does not hold
     show = bool(all_) and (is_terminal() if progress is None else progress)
     kwargs = dict(policy=policy, as_of=as_of, cscore=cscore, model=model, costs=costs,
                   horizon_hours=horizon_hours, max_actions=max_actions, workers=workers,

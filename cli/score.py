@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from skiptrace_cli.common import emit_json, format_option, store_options
+from skiptrace_cli.common import audited, emit_json, format_option, store_options
 
 _POLICY_HELP = ("Eligibility policy for the reachability features: auto (each borrower's "
                 "region's pack) or a pack name.")
@@ -55,6 +55,7 @@ def score_fit(store, output, cut, horizon_days, no_graph, kind, policy, fmt):
 
 @score.command("apply")
 @click.argument("borrower_ids", nargs=-1)
+@audited
 @store_options
 @click.option("--model", "model_path", required=True, type=click.Path(),
               help="A model written by `skiptrace score fit`.")
@@ -65,7 +66,7 @@ def score_fit(store, output, cut, horizon_days, no_graph, kind, policy, fmt):
 @click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
               help="Write to this file (all at once, nothing half-written) instead of stdout.")
 @format_option("table", "json", "jsonl")
-def score_apply(borrower_ids, store, model_path, all_, as_of, policy, out, fmt):
+def score_apply(borrower_ids, store, model_path, all_, as_of, policy, out, fmt, audit):
     """Score BORROWER_ID... (or --all): borrower_id, p_repay_30d, c_score, segment."""
     from skiptrace.scoring import load_cscore
     from skiptrace.scoring.apply import apply as apply_lib
@@ -73,6 +74,7 @@ def score_apply(borrower_ids, store, model_path, all_, as_of, policy, out, fmt):
     if bool(borrower_ids) == all_:
         raise click.UsageError("give BORROWER_ID... or --all, not both or neither")
     model = load_cscore(model_path)
+    audit(store, ["*"] if all_ else list(borrower_ids))  # recorded before anything is shown
     rows = apply_lib(store, model, None if all_ else list(borrower_ids), as_of=as_of, policy=policy)
     text = _render(rows, fmt)
     if out is None:

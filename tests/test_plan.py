@@ -236,7 +236,7 @@ def test_cli_all_jsonl_and_errors(demo_db, demo_model, tmp_path):
     assert r.exit_code == 0 and len(r.output.strip().splitlines()) == 3
     # one borrower as JSON, revealed
     r = CliRunner().invoke(cli, ["plan", ids[1], "--db", str(demo_db), "--model", str(model_path),
-                                 "--format", "json", "--reveal", "--policy", "baseline"])
+                                 "--format", "json", "--reveal", "--purpose", "test", "--policy", "baseline"])
     assert r.exit_code == 0
     d = json.loads(r.output)
     assert d["borrower_id"] == ids[1] and d["policy"] == "baseline"
