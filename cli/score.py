@@ -33,8 +33,11 @@ def score():
 @click.option("--model", "kind", type=click.Choice(["hgb", "logistic"]), default="hgb",
               show_default=True, help="Gradient boosting or logistic regression (both calibrated).")
 @click.option("--policy", default="auto", show_default=True, help=_POLICY_HELP)
+@click.option("--sample", default=None, type=click.IntRange(min=20),
+              help="At most this many delinquent borrowers per cut (seeded random sample; "
+                   "default all): a quicker, noisier measurement.")
 @format_option("table", "json")
-def score_fit(store, output, cut, horizon_days, no_graph, kind, policy, fmt):
+def score_fit(store, output, cut, horizon_days, no_graph, kind, policy, sample, fmt):
     """Fit the C-score on a time split and print the report (AUC with and without the
     graph features, beside baselines and an in-period upper bound)."""
     from skiptrace.scoring import time_split
@@ -42,7 +45,7 @@ def score_fit(store, output, cut, horizon_days, no_graph, kind, policy, fmt):
     if Path(output).is_dir():
         raise click.UsageError(f"--output {output} is a directory")
     model, report = time_split(store, cut=cut, horizon_days=horizon_days, graph=not no_graph,
-                               model=kind, policy=policy)
+                               model=kind, policy=policy, sample=sample)
     model.save(output)
     if fmt == "json":
         emit_json({"model": str(output), **report.as_dict()})

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 from skiptrace.contacts import clock
@@ -55,7 +56,8 @@ def labels(frames: LedgerFrames, borrower_ids: list[str], cut: float, horizon_da
 
 
 def training_frame(store: GraphStore, cut: object, *, horizon_days: float = 30, graph: bool = True,
-                   policy: object = "auto", **reach_kwargs) -> tuple[pd.DataFrame, pd.Series]:
+                   policy: object = "auto", sample: int | None = None, random_state: int = 0,
+                   **reach_kwargs) -> tuple[pd.DataFrame, pd.Series]:
     """Features at ``cut`` and repayment labels of the borrowers delinquent at ``cut``.
 
     Parameters
@@ -69,6 +71,8 @@ def training_frame(store: GraphStore, cut: object, *, horizon_days: float = 30, 
     graph : add :func:`~skiptrace.scoring.reach.reachability_features` (at ``cut``) to the
         account features.
     policy : the eligibility policy for the reachability features.
+    sample : keep a random sample of at most this many delinquent borrowers (seeded by
+        ``random_state``; None: all of them), for a quick measurement on a large book.
 
     Returns ``(X, y)``: X indexed by borrower_id (account columns, then reachability
     columns), y a 0/1 Series on the same index.
@@ -94,6 +98,9 @@ def training_frame(store: GraphStore, cut: object, *, horizon_days: float = 30, 
     ids = delinquent_at(records, t, extract)
     if not ids:
         raise SkiptraceError(f"no borrower was delinquent at {clock.date(t)}")
+    if sample is not None and sample < len(ids):
+        rng = np.random.default_rng(random_state)
+        ids = sorted(rng.choice(ids, size=sample, replace=False).tolist())
     sub = {b: records[b] for b in ids}
     X = account_features(store, ids, as_of=t, _extract=extract, _frames=frames, _records=sub)
     if graph:

@@ -125,9 +125,11 @@ def reachability_features(store: GraphStore, borrower_ids: Iterable[str], *, as_
         ledgers = frames.cut(cut).ledgers()
         scorer = scorer or LinearScorer()
         t0 = time.perf_counter()
-        for b in todo:
+        for i, b in enumerate(todo, start=1):
             points[b] = _rank(store, b, records[b], ledgers.get(b) or Ledger(b, [], []), cut,
                               scorer, check, max_hops, max_fanout)
+            if i % 500 == 0:
+                log.info("ranked %d of %d borrowers", i, len(todo))
         if todo:
             log.info("ranked %d borrowers in %.1fs (%.1f ms each)", len(todo),
                      time.perf_counter() - t0, 1000 * (time.perf_counter() - t0) / len(todo))

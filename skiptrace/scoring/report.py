@@ -115,7 +115,7 @@ def _row(name: str, y: pd.Series, p: np.ndarray) -> Row:
 
 def time_split(store: GraphStore, *, cut: object = None, horizon_days: float = 30,
                graph: bool = True, model: str = "hgb", policy: object = "auto",
-               random_state: int = 0) -> tuple[CScore, SplitReport]:
+               sample: int | None = None, random_state: int = 0) -> tuple[CScore, SplitReport]:
     """Fit the C-score at ``cut`` and test it one horizon later, beside baselines.
 
     Parameters
@@ -126,6 +126,7 @@ def time_split(store: GraphStore, *, cut: object = None, horizon_days: float = 3
     horizon_days : the label window.
     graph : fit the returned model with the reachability features (the report shows both).
     model : the C-score's model ("hgb" or "logistic").
+    sample : at most this many delinquent borrowers per cut (a seeded random sample; None: all).
 
     Returns ``(model, report)``: the C-score fitted at the fit cut (``cut_``,
     ``horizon_days_`` and ``metrics_`` set), and the :class:`SplitReport`.
@@ -144,8 +145,10 @@ def time_split(store: GraphStore, *, cut: object = None, horizon_days: float = 3
             f"the test cut {clock.date(c2)} + {horizon_days:g} days passes the extract time "
             f"{clock.date(extract)}: choose a fit cut at or before {clock.date(extract - 2 * horizon_days)}")
     r0 = time.perf_counter()
-    X1, y1 = training_frame(store, c1, horizon_days=horizon_days, graph=True, policy=policy)
-    X2, y2 = training_frame(store, c2, horizon_days=horizon_days, graph=True, policy=policy)
+    X1, y1 = training_frame(store, c1, horizon_days=horizon_days, graph=True, policy=policy,
+                            sample=sample, random_state=random_state)
+    X2, y2 = training_frame(store, c2, horizon_days=horizon_days, graph=True, policy=policy,
+                            sample=sample, random_state=random_state + 1)
     reach_ms = 1000 * (time.perf_counter() - r0) / max(1, len(X1) + len(X2))
     for y, at in ((y1, c1), (y2, c2)):
         if y.nunique() < 2:
