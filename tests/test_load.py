@@ -285,3 +285,47 @@ def test_incremental_load_reads_store_borrowers_once_it_needs_many(store, tmp_pa
         load(store, rest)
     assert info.value.problems[0].column == "borrower_id"
     assert store.counts().as_dict() == demo_stats_sqlite
+
+
+def test_attempt_script_and_propensity_reach_the_ledger(store, mini, tmp_path):
+    # the mini files have neither column: they load and their attempts carry neither key
+    load(store, mini)
+    before = store.ledger("B1").attempts
+    assert before and all("script" not in a and "propensity" not in a for a in before)
+    more = tmp_path / "more"
+    shutil.copytree(mini, more)
+    (more / "contact_attempts.csv").write_text(
+        "attempt_id,borrower_id,channel,at,target_role,connected,outcome,script,propensity\n"
+        "A90,B1,ai_call,2026-02-01T10:00:00,borrower,true,promise_to_pay,negotiation,0.0375\n"
+        "A91,B1,sms,2026-02-02T10:00:00,borrower,false,no_answer,,0.25\n", encoding="utf-8")
+    load(store, more)
+    got = {a["attempt_id"]: a for a in store.ledger("B1").attempts}
+    assert got["A90"]["script"] == "negotiation" and got["A90"]["propensity"] == pytest.approx(0.0375)
+    assert isinstance(got["A90"]["propensity"], float)
+    assert "script" not in got["A91"] and got["A91"]["propensity"] == pytest.approx(0.25)
+    streamed = {a["attempt_id"]: a for a in store.stream_ledger("contact_attempts")}
+    assert streamed["A90"] == got["A90"] and streamed["A91"] == got["A91"]
+    # an unknown script is refused like any other bad enum value
+    (more / "contact_attempts.csv").write_text(
+        "attempt_id,borrower_id,channel,at,script\nA92,B1,ai_call,2026-02-03T10:00:00,threaten\n",
+        encoding="utf-8")
+    with pytest.raises(InputError, match="script"):
+        load(store, more)
+
+
+def test_sqlite_store_of_the_older_layout_gains_the_attempt_columns(tmp_path, mini):
+    import sqlite3
+    from skiptrace.store.sqlite import SQLiteStore
+    path = tmp_path / "old.db"
+    SQLiteStore(path).close()
+    con = sqlite3.connect(path)  # make it look like a store written before the columns existed
+    con.execute("ALTER TABLE attempt DROP COLUMN script")
+    con.execute("ALTER TABLE attempt DROP COLUMN propensity")
+    con.commit()
+    con.close()
+    s = SQLiteStore(path)
+    try:
+        load(s, mini)
+        assert len(s.ledger("B1").attempts) == 2
+    finally:
+        s.close()

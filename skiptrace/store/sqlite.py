@@ -36,7 +36,8 @@ from skiptrace.store.base import (
 
 _SQL_TYPE = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "INTEGER", "json": "TEXT"}
 _ATTEMPT_COLS = ["attempt_id", "borrower_id", "channel", "at", "target_phone",
-                 "target_role", "connected", "outcome"]
+                 "target_role", "connected", "outcome", "script", "propensity"]
+_ATTEMPT_TYPES = {"script": "str", "propensity": "float"}  # optional columns added since layout 2
 _PAYMENT_COLS = ["borrower_id", "paid_at", "amount"]
 _ATTEMPT_CONFLICT = (" ON CONFLICT (attempt_id) DO UPDATE SET "
                      + ", ".join(f"{c} = coalesce(excluded.{c}, {c})" for c in _ATTEMPT_COLS[1:]))
@@ -193,7 +194,8 @@ class SQLiteStore(GraphStore):
                 CREATE INDEX IF NOT EXISTS edge_dst ON edge (type, dst, src);
                 CREATE TABLE IF NOT EXISTS attempt (attempt_id TEXT PRIMARY KEY,
                     borrower_id TEXT NOT NULL, channel TEXT NOT NULL, at TEXT NOT NULL,
-                    target_phone TEXT, target_role TEXT, connected INTEGER, outcome TEXT);
+                    target_phone TEXT, target_role TEXT, connected INTEGER, outcome TEXT,
+                    script TEXT, propensity REAL);
                 CREATE INDEX IF NOT EXISTS attempt_borrower ON attempt (borrower_id, at);
                 CREATE TABLE IF NOT EXISTS payment (borrower_id TEXT NOT NULL,
                     paid_at TEXT NOT NULL, amount REAL NOT NULL,
@@ -201,6 +203,7 @@ class SQLiteStore(GraphStore):
             """)
             self._add_missing_columns("node", self._node_cols, self._node_types)
             self._add_missing_columns("edge", self._edge_cols, self._edge_types)
+            self._add_missing_columns("attempt", list(_ATTEMPT_TYPES), _ATTEMPT_TYPES)
             for key, want in (("schema_version", str(self.schema["version"])),
                               ("sqlite_layout", LAYOUT)):
                 row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
