@@ -1,0 +1,237 @@
+"""evaluate plan: the response oracle, the independent compliance checker, the evaluator."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from skiptrace.evaluate.plan_check import PACK_RULES, check_plans, read_borrowers, read_plans
+from skiptrace.evaluate.plan_truth import PlanTruth
+from skiptrace.store import open_store
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "fixtures" / "demo"
+
+
+# -- the oracle ----------------------------------------------------------------
+def _response_rows(world: Path) -> list[dict]:
+    with open(world / "truth" / "response.csv", encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_oracle_reproduces_every_truth_row():
+    truth = PlanTruth.read(DEMO)
+    rows = _response_rows(DEMO)
+    assert rows and len(truth.borrowers) == len({r["borrower_id"] for r in rows})
+    costs = truth.costs
+    for r in rows:
+        phone, script = r["target_phone"] or None, r.get("script") or None
+        p = truth.p(r["borrower_id"], r["channel"], r["target_role"], phone, script)
+        assert p == pytest.approx(float(r["p_pay_30d"]), abs=1e-9)
+        v = truth.value(r["borrower_id"], r["channel"], r["target_role"], phone, script)
+        assert v == pytest.approx(float(r["expected_amount"]) - costs[r["channel"]], abs=0.02)
+        assert truth.p(r["borrower_id"], None) == pytest.approx(float(r["p_pay_30d_baseline"]))
+
+
+def test_oracle_best_is_at_least_every_action_and_no_action():
+    truth = PlanTruth.read(DEMO)
+    for bid in list(truth.borrowers)[:40]:
+        a, _, v = truth.best(bid)
+        assert v >= truth.no_action(bid) - 1e-9
+        for c in truth.candidates(bid):
+            assert v >= truth.value(bid, c.channel, c.target_role, c.target_phone, c.script, 12) - 1e-9
+        if a is not None:
+            assert v > truth.no_action(bid)
+        # forbidding everything leaves the no-action value
+        assert truth.best(bid, lambda act: [])[2] == pytest.approx(truth.no_action(bid))
+
+
+def _v2_world(tmp_path: Path) -> Path:
+    t = tmp_path / "truth"
+    t.mkdir(parents=True)
+    (t / "costs.csv").write_text("channel,cost\nsms,0.05\nai_call,0.3\n", encoding="utf-8")
+    (t / "hour_effect.csv").write_text(
+        "channel,local_hour,multiplier\n" + "".join(f"ai_call,{h},{2.0 if h == 19 else 0.5}\n"
+                                                     for h in range(24)), encoding="utf-8")
+    cols = ["borrower_id", "channel", "target_role", "p_pay_30d", "expected_amount", "target_phone",
+            "p_pay_30d_baseline", "segment", "script", "reach", "p_pay_if_reached", "amount_if_paid"]
+    rows = [["B1", "sms", "borrower", "", "", "+8613800000001", "0.1", "B", "", "0.8", "0.2", "1000"],
+            ["B1", "ai_call", "borrower", "", "", "+8613800000001", "0.1", "B", "negotiation", "0.4",
+             "0.5", "1000"]]
+    for r in rows:  # the neutral-hour p and expected amount as INTERFACES.md defines them
+        p = 1 - (1 - float(r[6])) * (1 - float(r[9]) * float(r[10]))
+        r[3], r[4] = f"{p:.6f}", f"{p * float(r[11]):.4f}"
+    with open(t / "response.csv", "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        w.writerows(rows)
+    return tmp_path
+
+
+def test_oracle_v2_hour_effect_and_missing_rows(tmp_path):
+    truth = PlanTruth.read(_v2_world(tmp_path))
+    assert truth.version == "v2"
+    ph = "+8613800000001"
+    # neutral (no hour): the row's own p
+    assert truth.p("B1", "sms", "borrower", ph) == pytest.approx(1 - 0.9 * (1 - 0.16))
+    # 19h doubles the ai_call reach, capped at 1; other hours halve it
+    assert truth.p("B1", "ai_call", "borrower", ph, "negotiation", 19) == pytest.approx(1 - 0.9 * (1 - 0.8 * 0.5))
+    assert truth.p("B1", "ai_call", "borrower", ph, "negotiation", 3) == pytest.approx(1 - 0.9 * (1 - 0.2 * 0.5))
+    # no row (other script, other phone): reach 0, the baseline
+    assert truth.p("B1", "ai_call", "borrower", ph, "reminder", 19) == pytest.approx(0.1)
+    assert truth.p("B1", "sms", "borrower", "+8613800000002") == pytest.approx(0.1)
+    assert truth.value("B1", "ai_call", "borrower", ph, "negotiation", 19) == pytest.approx(
+        (1 - 0.9 * 0.6) * 1000 - 0.3)
+    a, _, v = truth.best("B1")
+    assert (a.channel, a.script) == ("ai_call", "negotiation") and v == pytest.approx(0.46 * 1000 - 0.3)
+    # the ceiling follows what is allowed: without 19h the sms wins
+    a, _, _ = truth.best("B1", lambda act: [(h, None) for h in range(8, 18)])
+    assert a.channel == "sms"
+
+
+# -- the checker -----------------------------------------------------------------
+P = {"b1": "+8613800000001", "c1": "+8613800000011", "c2": "+8613800000012",
+     "b2": "+8613800000002", "c3": "+8613800000013",
+     "b3": "+12125550103", "b4": "+13125550104", "b5": "+12125550105",
+     "b6": "+13105550106", "c6": "+13105550116", "b7": "+12125550107"}
+
+
+def _write(path: Path, header: str, rows: list[str]) -> None:
+    path.write_text(header + "\n" + "".join(r + "\n" for r in rows), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def rules_store(tmp_path_factory):
+    """A hand-written world whose ledgers set up every rule, loaded into a real SQLite store."""
+    from skiptrace.ingest import load
+
+    d = tmp_path_factory.mktemp("rules")
+    _write(d / "borrowers.csv",
+           "borrower_id,full_name,status,days_past_due,balance,currency,opened_at,timezone,region,"
+           "attorney_known,cease_requested",
+           ["B1,A,delinquent,40,1000,CNY,2025-01-01,Asia/Shanghai,CN,false,false",
+            "B2,B,delinquent,90,1000,CNY,2025-01-01,Asia/Shanghai,CN,false,false",
+            "B3,C,delinquent,40,1000,USD,2025-01-01,America/New_York,US,false,true",
+            "B4,D,delinquent,40,1000,USD,2025-01-01,America/Chicago,US,true,false",
+            "B5,E,delinquent,40,1000,USD,2025-01-01,,US,false,false",
+            "B6,F,delinquent,40,1000,USD,2025-01-01,America/Los_Angeles,US,false,false",
+            "B7,G,delinquent,40,1000,USD,2025-01-01,America/New_York,US,false,false"])
+    _write(d / "borrower_phones.csv", "borrower_id,phone,role,first_seen,last_seen,verified",
+           [f"B{i},{P['b' + str(i)]},primary,2025-01-01,2026-06-01,true" for i in range(1, 8)])
+    _write(d / "phone_status.csv", "phone,status,status_at", [f"{P['b2']},disconnected,2026-05-01"])
+    _write(d / "emergency_contacts.csv", "borrower_id,contact_phone,contact_name,relation,listed_at",
+           [f"B1,{P['c1']},X,parent,2025-01-01", f"B1,{P['c2']},Y,friend,2025-01-01",
+            f"B2,{P['c3']},Z,sibling,2025-01-01", f"B6,{P['c6']},W,parent,2025-01-01"])
+    att = [
+        # B1: 3 connected calls on 2026-06-30 local, and a third party (c2) who refused
+        *(f"A1{h},B1,ai_call,2026-06-30T{h:02d}:00:00+08:00,{P['b1']},borrower,true,reached_borrower,reminder"
+          for h in (9, 10, 11)),
+        f"A14,B1,human_call,2026-06-01T10:00:00+08:00,{P['c2']},third_party,true,refused,lost_contact_check",
+        # B6: 7 calls in the last week (one a conversation), an sms opt-out, a third party reached once
+        *(f"A6{i},B6,ai_call,2026-06-{23 + i}T10:00:00-07:00,{P['b6']},borrower,{str(i == 3).lower()},"
+          f"{'reached_borrower' if i == 3 else 'no_answer'},reminder" for i in range(7)),
+        f"A69,B6,sms,2026-06-10T10:00:00-07:00,{P['b6']},borrower,true,opted_out,",
+        f"A70,B6,ai_call,2026-06-05T10:00:00-07:00,{P['c6']},third_party,true,reached_third_party,"
+        "lost_contact_check",
+    ]
+    _write(d / "contact_attempts.csv",
+           "attempt_id,borrower_id,channel,at,target_phone,target_role,connected,outcome,script", att)
+    st = open_store(str(d.parent / (d.name + ".db")), create=True)
+    load(st, d)
+    yield st
+    st.close()
+
+
+def _plan(bid, pol, channel, when, role="borrower", phone=None, script=None, until=None):
+    a = {"channel": channel, "target_role": role, "target_phone": phone, "script": script,
+         "not_before": when}
+    if until:
+        a["not_after"] = until
+    return {"borrower_id": bid, "policy": pol, "actions": [a]}
+
+
+CN, US = "CN-NIFA-2024", "US-RegF"
+BAD = [  # (plan, pack, the rule it must trip)
+    (_plan("B1", CN, "ai_call", "2026-07-01T10:00:00+08:00", "third_party", P["c1"], "negotiation"), "CN-1"),
+    (_plan("B1", CN, "letter", "2026-07-01T10:00:00+08:00", "third_party"), "CN-1"),
+    (_plan("B1", CN, "sms", "2026-07-01T10:00:00+08:00", "third_party", P["c1"]), "CN-2"),
+    (_plan("B2", CN, "ai_call", "2026-07-01T10:00:00+08:00", "third_party", "+8613800000099",
+           "lost_contact_check"), "CN-3"),
+    (_plan("B2", CN, "human_call", "2026-07-01T10:00:00+08:00", "third_party", P["c3"], "reminder"), "CN-4"),
+    (_plan("B1", CN, "sms", "2026-07-01T10:00:00+08:00", "borrower", P["c2"]), "CN-5"),
+    (_plan("B1", CN, "human_call", "2026-06-30T15:00:00+08:00", "borrower", P["b1"], "reminder"), "CN-6"),
+    (_plan("B1", CN, "sms", "2026-07-01T07:30:00+08:00", "borrower", P["b1"]), "CN-7"),
+    (_plan("B1", CN, "sms", "2026-07-01T21:00:00+08:00", "borrower", P["b1"],
+           until="2026-07-01T23:00:00+08:00"), "CN-7"),
+    (_plan("B7", US, "sms", "2026-07-01T21:30:00-04:00", "borrower", P["b7"]), "RF-1"),
+    (_plan("B5", US, "sms", "2026-07-01T09:00:00-04:00", "borrower", P["b5"]), "RF-1"),  # unknown tz: Hawaii is 03:00
+    (_plan("B6", US, "ai_call", "2026-06-30T09:00:00-07:00", "borrower", P["b6"], "reminder"), "RF-2"),
+    (_plan("B6", US, "human_call", "2026-06-30T10:00:00-07:00", "borrower", P["b6"], "negotiation"), "RF-3"),
+    (_plan("B6", US, "sms", "2026-07-01T10:00:00-07:00", "borrower", P["b6"]), "RF-4"),
+    (_plan("B3", US, "email", "2026-07-01T10:00:00-04:00"), "RF-5"),
+    (_plan("B4", US, "letter", "2026-07-01T10:00:00-05:00"), "RF-6"),
+    (_plan("B6", US, "ai_call", "2026-07-08T10:00:00-07:00", "third_party", P["c6"], "lost_contact_check"), "RF-7"),
+    (_plan("B7", US, "human_call", "2026-07-08T10:00:00-04:00", "third_party", "+12125550199", "negotiation"),
+     "RF-7"),
+]
+CLEAN = [
+    _plan("B1", CN, "sms", "2026-07-01T10:00:00+08:00", "borrower", P["b1"], until="2026-07-01T21:59:00+08:00"),
+    _plan("B1", CN, "human_call", "2026-07-01T10:00:00+08:00", "borrower", P["b1"], "negotiation"),
+    _plan("B2", CN, "ai_call", "2026-07-01T10:00:00+08:00", "third_party", P["c3"], "lost_contact_check"),
+    _plan("B2", CN, "legal_letter", "2026-07-01T09:00:00+08:00"),
+    _plan("B6", US, "email", "2026-07-01T10:00:00-07:00"),
+    _plan("B6", US, "ai_call", "2026-07-08T10:00:00-07:00", "borrower", P["b6"], "reminder"),
+    _plan("B7", US, "ai_call", "2026-07-01T10:00:00-04:00", "borrower", P["b7"], "reminder"),
+    _plan("B7", US, "sms", "2026-07-01T10:00:00-04:00", "third_party", "+12125550199"),
+    _plan("B5", US, "sms", "2026-07-01T15:00:00-04:00", "borrower", P["b5"]),  # 09:00 in Hawaii
+]
+
+
+def test_checker_reads_the_raw_ledger(rules_store):
+    bs = read_borrowers(rules_store, ["B1", "B2", "B6", "B9"])
+    assert set(bs) == {"B1", "B2", "B6"}
+    assert bs["B1"].listed == {P["c1"], P["c2"]}
+    assert bs["B2"].registered == {P["b2"]: "disconnected"}
+    assert len(bs["B6"].attempts) == 9 and bs["B6"].timezone == "America/Los_Angeles"
+    assert [a["t"] for a in bs["B6"].attempts] == sorted(a["t"] for a in bs["B6"].attempts)
+
+
+@pytest.mark.parametrize("plan,rule", BAD, ids=[f"{r}-{i}" for i, (_, r) in enumerate(BAD)])
+def test_checker_catches_each_rule(rules_store, plan, rule):
+    pack = CN if rule.startswith("CN") else US
+    rep = check_plans(rules_store, [plan], pack=pack)[pack]
+    assert rep.by_rule[rule] >= 1, rep.as_dict(reveal=True)
+    assert set(rep.by_rule) == set(PACK_RULES[pack])
+
+
+def test_every_rule_of_both_packs_is_exercised():
+    assert {r for _, r in BAD} == set(PACK_RULES[CN]) | set(PACK_RULES[US])
+
+
+def test_clean_plans_pass(rules_store):
+    reps = check_plans(rules_store, CLEAN)
+    assert set(reps) == {CN, US}
+    for rep in reps.values():
+        assert rep.total == 0, rep.as_dict(reveal=True)
+        assert rep.actions > 0
+
+
+def test_checker_masks_phones_and_reads_jsonl(rules_store, tmp_path):
+    f = tmp_path / "plans.jsonl"
+    f.write_text("\n".join(json.dumps(p) for p, _ in BAD[:3]) + "\n", encoding="utf-8")
+    plans = list(read_plans(f))
+    rep = check_plans(rules_store, plans, pack=CN)[CN]
+    text = json.dumps(rep.as_dict())
+    assert rep.total >= 3 and P["c1"] not in text and "****" in text
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"borrower_id": "B1"}\nnot json\n', encoding="utf-8")
+    from skiptrace.errors import SkiptraceError
+    with pytest.raises(SkiptraceError, match="bad.jsonl:2"):
+        list(read_plans(bad))
+
+
+def test_checker_is_independent_of_the_policy_room():
+    src = (REPO / "skiptrace" / "evaluate" / "plan_check.py").read_text(encoding="utf-8")
+    assert "skiptrace.policy" not in src.replace("does not import :mod:`skiptrace.policy`", "")
