@@ -235,3 +235,37 @@ def test_checker_masks_phones_and_reads_jsonl(rules_store, tmp_path):
 def test_checker_is_independent_of_the_policy_room():
     src = (REPO / "skiptrace" / "evaluate" / "plan_check.py").read_text(encoding="utf-8")
     assert "skiptrace.policy" not in src.replace("does not import :mod:`skiptrace.policy`", "")
+
+
+# -- the evaluator -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory):
+    from skiptrace.evaluate.find import load_world
+
+    st = open_store(str(tmp_path_factory.mktemp("demo") / "demo.db"), create=True)
+    load_world(st, DEMO)
+    yield st
+    st.close()
+
+
+def test_ips_of_the_logging_policy_on_its_own_logs_is_the_logged_mean(demo_store):
+    from skiptrace.evaluate import plan as ep
+
+    truth = PlanTruth.read(DEMO)
+    bs = ep._read(demo_store, sorted(truth.borrowers), ep._world_as_of(DEMO))
+    rows, _ = ep._logged_rows(demo_store, DEMO, bs, truth.costs)
+    assert rows and all(r[4] and 0 < r[4] <= 1 for r in rows)  # every attempt has its propensity
+    mix = ep._mix(rows)
+    starts = {b.bid: b.start for b in bs.values()}
+    est, logged = ep.off_policy(rows, {"logging": lambda b, k: mix.get(k, {}),
+                                       "push": lambda b, k: {("push", "borrower", None): 1.0}},
+                                as_of_of=starts, window_days=400, bootstrap=100)
+    by = {e.name: e for e in est}
+    log_e = by["logging"]
+    assert log_e.attempts > 500
+    assert abs(log_e.ips - logged) < 0.1 * abs(logged)
+    assert abs(log_e.snips - logged) < 0.1 * abs(logged)
+    lo, hi = log_e.ci["ips"]
+    assert lo < logged < hi
+    # a policy the logs rarely follow matches only its share of the attempts
+    assert by["push"].matched < 0.2 * by["push"].attempts

@@ -233,8 +233,11 @@ def _read(store: GraphStore, ids: Sequence[str], as_of: str) -> dict[str, _Borro
     return out
 
 
-def _known_lost(b: _Borrower, t: float, upto: int | None = None) -> bool:
-    """Can the lender see, at ``t``, that contact is lost? (see the module docstring)"""
+def _known_lost(b: _Borrower, t: float, phone: list[dict] | None = None) -> bool:
+    """Can the lender see, at ``t``, that contact is lost? (see the module docstring)
+
+    ``phone``: the borrower's phone attempts before ``t`` when the caller keeps them.
+    """
     if b.phones:
         dead = 0
         for ph in b.phones.values():
@@ -246,15 +249,18 @@ def _known_lost(b: _Borrower, t: float, upto: int | None = None) -> bool:
             dead += st in ("disconnected", "reassigned") and seen
         if dead == len(b.phones):
             return True
-    atts = b.attempts if upto is None else b.attempts[:upto]
-    phone = [a for a in atts if a.get("target_role", "borrower") == "borrower"
-             and a.get("channel") in PHONE_CHANNELS and a["t"] < t]
+    if phone is None:
+        phone = [a for a in b.attempts if _phone_attempt(a) and a["t"] < t]
     if not phone:
         return False
     if phone[-1].get("outcome") == "wrong_number":
         return True
     last = phone[-3:]
     return len(last) == 3 and not any(_bool(a.get("connected")) for a in last)
+
+
+def _phone_attempt(a: dict) -> bool:
+    return a.get("target_role", "borrower") == "borrower" and a.get("channel") in PHONE_CHANNELS
 
 
 def _bucket(dpd: float, lost: bool) -> int:
@@ -385,7 +391,8 @@ def _logged_rows(store: GraphStore, world: Path, bs: dict[str, _Borrower], costs
     for b in bs.values():
         dpd_now = float(b.props.get("days_past_due") or 0)
         t_pay, c_pay = pay[b.bid]
-        for i, a in enumerate(b.attempts):
+        hist: list[dict] = []
+        for a in b.attempts:
             ch = a.get("channel")
             role = a.get("target_role") or "borrower"
             script = (a.get("script") or None) if has_script and ch in CALL_CHANNELS else None
@@ -394,8 +401,10 @@ def _logged_rows(store: GraphStore, world: Path, bs: dict[str, _Borrower], costs
             t = a["t"]
             lo, hi = np.searchsorted(t_pay, t, "right"), np.searchsorted(t_pay, t + HORIZON_DAYS, "right")
             reward = float(c_pay[hi] - c_pay[lo]) - costs.get(ch, 0.0)
-            bucket = _bucket(dpd_now - (b.start - t), _known_lost(b, t, i))
+            bucket = _bucket(dpd_now - (b.start - t), _known_lost(b, t, hist[-3:]))
             rows.append((b.bid, t, (ch, role, script), bucket, p, reward))
+            if _phone_attempt(a):
+                hist.append(a)
     return rows, has_script
 
 
