@@ -269,3 +269,55 @@ def test_ips_of_the_logging_policy_on_its_own_logs_is_the_logged_mean(demo_store
     assert lo < logged < hi
     # a policy the logs rarely follow matches only its share of the attempts
     assert by["push"].matched < 0.2 * by["push"].attempts
+
+
+needs_policy = pytest.mark.skipif(
+    __import__("importlib").util.find_spec("skiptrace.policy") is None,
+    reason="the policy room (branch policy) is not merged")
+
+
+@pytest.fixture(scope="module")
+def demo_eval(demo_store):
+    from skiptrace.evaluate.plan import evaluate_plan
+
+    return {pack: evaluate_plan(demo_store, DEMO, policy=pack, planner=None, bootstrap=50)
+            for pack in (CN, US)}
+
+
+@needs_policy
+def test_ceiling_bounds_every_policy_per_borrower(demo_eval):
+    for ev in demo_eval.values():
+        vals = {v.name: v for v in ev.values}
+        ceiling = vals["ceiling"]
+        assert ev.borrowers == len(ceiling.by_borrower) > 50
+        for name, v in vals.items():
+            assert set(v.by_borrower) == set(ceiling.by_borrower)
+            for bid, x in v.by_borrower.items():
+                assert ceiling.by_borrower[bid] >= x - 1e-6, (ev.policy, name, bid)
+        assert ceiling.total > vals["no_action"].total
+        assert min(vals[n].total for n in ("textbook", "cheapest")) < ceiling.total
+
+
+@needs_policy
+def test_baselines_respect_the_pack(demo_eval, demo_store):
+    """Every baseline's first action goes through skiptrace.policy; the independent checker agrees."""
+    for pack, ev in demo_eval.items():
+        rep = ev.baseline_violations[pack]
+        assert rep["actions"] > 50
+        assert rep["violations"] == 0, rep
+
+
+@needs_policy
+def test_evaluation_reports_off_policy_estimates(demo_eval):
+    ev = demo_eval[CN]
+    d = ev.as_dict()
+    names = {e["policy"] for e in d["off_policy"]}
+    assert {"textbook", "best_static", "cheapest", "logging"} <= names
+    for e in d["off_policy"]:
+        for k in ("ips", "snips", "dr"):
+            lo, hi = e["ci95"][k]
+            if lo is not None and e[k] is not None and e["matched"] >= 20:
+                assert lo <= e[k] <= hi or abs(e[k] - lo) < 1e-6
+    from skiptrace.evaluate.plan import render_text
+    text = render_text(d)
+    assert "ceiling" in text and "textbook" in text and "+86" not in text

@@ -5,8 +5,9 @@ world (the borrowers of ``truth/response.csv``), the true expected net
 recovery (:mod:`skiptrace.evaluate.plan_truth`) of each policy's first
 action, taken at its ``not_before`` local hour (no action: the borrower's
 baseline repayment, no cost). Every policy is restricted, through
-:mod:`skiptrace.policy`, to actions its pack allows from ``as_of`` (the
-world's date, local midnight) over a 24-hour horizon, so all are judged by
+:mod:`skiptrace.policy`, to actions its pack allows from one decision
+instant (the world's ``as_of`` date at the latest local midnight of its
+borrowers, after every logged attempt) over a 24-hour horizon, so all are judged by
 the same rules:
 
 - ``learned``: ``skiptrace.plan`` (``actions[0]``); an action the pack does not
@@ -75,7 +76,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from skiptrace.contacts.clock import parse_as_of, to_days
+from skiptrace.contacts.clock import iso, parse_as_of, to_days
 from skiptrace.errors import SkiptraceError
 from skiptrace.evaluate.plan_truth import CALL_CHANNELS, PHONE_CHANNELS, PlanTruth, TruthAction
 from skiptrace.store.base import GraphStore, Ledger, node_id
@@ -107,6 +108,11 @@ class PolicyValue:
     borrowers: int
     disallowed: int = 0
     mix: dict[str, int] = field(default_factory=dict)
+    by_borrower: dict[str, float] = field(default_factory=dict, repr=False)
+
+    def add(self, borrower_id: str, value: float) -> None:
+        self.total += value
+        self.by_borrower[borrower_id] = value
 
     def as_dict(self) -> dict:
         return {"policy": self.name, "total": round(self.total, 2),
@@ -553,6 +559,13 @@ def evaluate_plan(store: GraphStore, world: str | Path, *, policy: str = "auto",
     say(f"reading {len(ids)} delinquent borrowers")
     bs = _read(store, ids, as_of)
     ids = [b for b in ids if b in bs]
+    if not ids:
+        raise SkiptraceError(f"none of {world}'s delinquent borrowers is in the store")
+    # one decision instant for every policy: the world's date at the latest local midnight of
+    # its borrowers (after every logged attempt, whatever the zone)
+    start = max(b.start for b in bs.values())
+    for b in bs.values():
+        b.start = start
     notes: list[str] = []
 
     rows, has_script = _logged_rows(store, world, bs, truth.costs)
@@ -571,7 +584,7 @@ def evaluate_plan(store: GraphStore, world: str | Path, *, policy: str = "auto",
         learned = {p["borrower_id"]: p for p in plans}
     elif planner:
         say("planning")
-        res = planner(store, ids, policy=policy, as_of=as_of)
+        res = planner(store, ids, policy=policy, as_of=iso(start))
         learned = {d["borrower_id"]: d for d in map(_as_dict, res)}
 
     say("valuing every policy's choices")
@@ -583,15 +596,14 @@ def evaluate_plan(store: GraphStore, world: str | Path, *, policy: str = "auto",
     def credit(name: str, b: _Borrower, key: Key | None, phone, nb):
         v = vals[name]
         if key is None:
-            v.total += truth.no_action(b.bid)
+            v.add(b.bid, truth.no_action(b.bid))
             return
         ch, role, script = key
-        v.total += truth.value(b.bid, ch, role, phone, script, _hour(nb, b.zone))
+        v.add(b.bid, truth.value(b.bid, ch, role, phone, script, _hour(nb, b.zone)))
         v.acted += 1
         v.mix[f"{ch}/{role}" + (f"/{script}" if script else "")] = v.mix.get(
             f"{ch}/{role}" + (f"/{script}" if script else ""), 0) + 1
 
-    from skiptrace.contacts.clock import iso
     for n_done, bid in enumerate(ids):
         if n_done and n_done % 1000 == 0:
             say(f"{n_done}/{len(ids)} borrowers")
@@ -642,18 +654,18 @@ def evaluate_plan(store: GraphStore, world: str | Path, *, policy: str = "auto",
             ev += q * truth.value(bid, key[0], key[1], phone, key[2], _hour(nb, b.zone))
         v = vals["logging"]
         if tot > 0:
-            v.total += ev / tot
+            v.add(bid, ev / tot)
             v.acted += 1
         else:
-            v.total += truth.no_action(bid)
+            v.add(bid, truth.no_action(bid))
         # ceiling and no action
         a, when, value = truth.best(bid, j.slots)
-        vals["ceiling"].total += value
+        vals["ceiling"].add(bid, value)
         if a is not None:
             vals["ceiling"].acted += 1
             k = f"{a.channel}/{a.target_role}" + (f"/{a.script}" if a.script else "")
             vals["ceiling"].mix[k] = vals["ceiling"].mix.get(k, 0) + 1
-        vals["no_action"].total += truth.no_action(bid)
+        vals["no_action"].add(bid, truth.no_action(bid))
 
     base = [vals[n] for n in BASELINES]
     best = max(base, key=lambda v: v.total)

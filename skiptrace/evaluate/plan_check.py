@@ -149,30 +149,28 @@ class CheckReport:
 
 
 # -- time zones ------------------------------------------------------------------
-@lru_cache(maxsize=1)
-def _zone_tab() -> dict[str, tuple[str, ...]]:
-    for base in zoneinfo.TZPATH:
-        path = Path(base) / "zone.tab"
-        if path.exists():
-            out: dict[str, list[str]] = {}
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if line.startswith("#") or not line.strip():
-                    continue
-                parts = line.split("\t")
-                if len(parts) >= 3:
-                    out.setdefault(parts[0].upper(), []).append(parts[2])
-            return {k: tuple(v) for k, v in out.items()}
-    try:  # the tzdata wheel ships the same table
-        from importlib.resources import files
-        text = files("tzdata").joinpath("zoneinfo", "zone.tab").read_text(encoding="utf-8")
-    except Exception:  # pragma: no cover - no tz database at all
-        return {}
-    out2: dict[str, list[str]] = {}
+def _parse_zone_tab(text: str) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
     for line in text.splitlines():
         parts = line.split("\t")
         if not line.startswith("#") and len(parts) >= 3:
-            out2.setdefault(parts[0].upper(), []).append(parts[2])
-    return {k: tuple(v) for k, v in out2.items()}
+            out.setdefault(parts[0].upper(), []).append(parts[2])
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+@lru_cache(maxsize=1)
+def _zone_tab() -> dict[str, tuple[str, ...]]:
+    """ISO 3166 region -> its IANA zones (tz database zone.tab: the tzdata wheel, else the system's)."""
+    try:
+        from importlib.resources import files
+        return _parse_zone_tab(files("tzdata").joinpath("zoneinfo", "zone.tab").read_text(encoding="utf-8"))
+    except (ModuleNotFoundError, FileNotFoundError):
+        pass
+    for base in zoneinfo.TZPATH:
+        path = Path(base) / "zone.tab"
+        if path.exists():
+            return _parse_zone_tab(path.read_text(encoding="utf-8"))
+    return {}  # pragma: no cover - no tz database at all
 
 
 @lru_cache(maxsize=4096)
