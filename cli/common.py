@@ -53,3 +53,26 @@ def emit_json(obj: Any) -> None:
 
 def is_terminal() -> bool:
     return sys.stderr.isatty()
+
+
+def _check_policy(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from skiptrace.policy import get_policy, names
+
+    if value == "auto":
+        return value
+    try:
+        get_policy(value)
+    except ValueError:
+        raise click.BadParameter(f"unknown policy {value!r}; one of {', '.join(names())}") from None
+    return value
+
+
+def policy_option(default: str = "baseline") -> Callable[[Callable[..., Any]], Any]:
+    """``--policy NAME``: a compliance pack (baseline, CN-NIFA-2024, US-RegF, or auto: per
+    borrower by region); an unknown name is a usage error (exit 2) listing the names."""
+    return click.option("--policy", "policy", default=default, show_default=True,
+                        metavar="NAME", callback=_check_policy,
+                        help="Compliance pack: baseline, CN-NIFA-2024, US-RegF, or auto (by the "
+                             "borrower's region; other regions get both packs' rules).")

@@ -10,7 +10,7 @@ import click
 from skiptrace.contacts import find as find_lib
 from skiptrace.contacts import find_many
 from skiptrace.contacts.ego import MAX_FANOUT
-from skiptrace_cli.common import emit_json, format_option, store_options
+from skiptrace_cli.common import emit_json, format_option, policy_option, store_options
 
 _CSV_COLUMNS = ["borrower_id", "as_of", "rank", "phone", "name", "relation", "target_role", "score",
                 "last_seen", "eligible", "blocked_by", "why"]
@@ -73,13 +73,15 @@ model_option = click.option(
               help="A file of borrower ids, one per line ('-' for stdin), for many at once.")
 @click.option("--reveal", is_flag=True, help="Show phone numbers and names unmasked.")
 @model_option
+@policy_option()
 @format_option("table", "json", "jsonl", "csv")
 def find(borrower_id, store, limit, max_hops, max_fanout, as_of, borrowers_file, reveal, scorer,
-         fmt):
+         policy, fmt):
     """Rank the phones most likely to reach BORROWER_ID now, with evidence and eligibility."""
     if bool(borrower_id) == bool(borrowers_file):
         raise click.UsageError("give a BORROWER_ID or --borrowers-file, not both or neither")
-    kwargs = dict(limit=limit, max_hops=max_hops, as_of=as_of, scorer=scorer, max_fanout=max_fanout)
+    kwargs = dict(limit=limit, max_hops=max_hops, as_of=as_of, scorer=scorer, max_fanout=max_fanout,
+                  policy=policy)
     if borrowers_file:
         with click.open_file(borrowers_file, encoding="utf-8") as f:
             ids = [line.strip() for line in f if line.strip() and not line.startswith("#")]

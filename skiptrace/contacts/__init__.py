@@ -4,7 +4,7 @@
 explained, eligibility-checked candidates; ``find_many`` does it for many.
 Modules, one concern each: ``ego`` (the one store read), ``features``,
 ``ranking.walk`` (personalised PageRank), ``ranking.model`` (scores),
-``evidence``, ``eligibility``, ``find``.
+``evidence``, ``find`` (eligibility: :mod:`skiptrace.policy`).
 """
 from skiptrace.contacts.find import Candidate, FindResult, find, find_many
 

@@ -4,21 +4,22 @@ One store read (the ego graph and the ledger, :mod:`skiptrace.contacts.ego`),
 then features (:mod:`~skiptrace.contacts.features`), a score
 (:mod:`~skiptrace.contacts.ranking.model`), evidence
 (:mod:`~skiptrace.contacts.evidence`) and eligibility
-(:mod:`~skiptrace.contacts.eligibility`), all in process. Candidates are
+(the "who" rules of a :mod:`skiptrace.policy` pack), all in process. Candidates are
 ordered by score, ties by phone number, so both stores rank identically.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from skiptrace.contacts import clock
 from skiptrace.contacts.ego import MAX_FANOUT, Ego, fetch
-from skiptrace.contacts.eligibility import DEFAULT_RULES, Context, Rule, blocked_by
 from skiptrace.contacts.evidence import Evidence, Text, summary
 from skiptrace.contacts.features import FEATURES, Candidate0, Features, extract
 from skiptrace.contacts.ranking.model import LinearScorer
+# a module import: skiptrace.policy reads skiptrace.contacts.clock, so either may load first
+import skiptrace.policy as policy_room
 from skiptrace.privacy import mask_name, mask_phone
 from skiptrace.store.base import GraphStore
 
@@ -75,7 +76,7 @@ class FindResult:
 
 def find(store: GraphStore, borrower_id: str, *, limit: int | None = 20, max_hops: int = 3,
          as_of: object = None, scorer: LinearScorer | None = None,
-         rules: Sequence[Rule] = DEFAULT_RULES, max_fanout: int = MAX_FANOUT) -> FindResult:
+         policy: "str | policy_room.Policy" = "baseline", max_fanout: int = MAX_FANOUT) -> FindResult:
     """Rank the phones most likely to reach ``borrower_id`` now, with evidence and eligibility.
 
     Parameters
@@ -93,7 +94,10 @@ def find(store: GraphStore, borrower_id: str, *, limit: int | None = 20, max_hop
         recency is measured back from it.
     scorer : the scoring model (default: :class:`LinearScorer` defaults, or
         one learned by :class:`~skiptrace.contacts.ranking.model.AttemptModel`).
-    rules : eligibility rules (default: the baseline pack).
+    policy : the compliance pack whose "who" rules decide eligibility: "baseline"
+        (default), "CN-NIFA-2024", "US-RegF", a :class:`~skiptrace.policy.Policy`, or
+        "auto" (per borrower, :func:`~skiptrace.policy.policy_for`). Each candidate is
+        checked as ``Action(channel=None, target_role, phone, listed)``.
 
     Cost: ``2 * max_hops + 2`` store queries, then O(E) work on the ego graph.
 
@@ -107,8 +111,10 @@ def find(store: GraphStore, borrower_id: str, *, limit: int | None = 20, max_hop
         raise ValueError(f"limit must be at least 1 (or None for all), not {limit}")
     if max_hops < 1:
         raise ValueError(f"max_hops must be at least 1, not {max_hops}")
+    if policy != policy_room.registry.AUTO:
+        policy = policy_room.get_policy(policy)  # an unknown name fails before the store is read
     ego = fetch(store, borrower_id, max_hops=max_hops, as_of=as_of, max_fanout=max_fanout)
-    return rank(ego, limit=limit, scorer=scorer, rules=rules)
+    return rank(ego, limit=limit, scorer=scorer, policy=policy)
 
 
 def find_many(store: GraphStore, borrower_ids: Iterable[str], **kwargs) -> Iterator[FindResult]:
@@ -118,8 +124,9 @@ def find_many(store: GraphStore, borrower_ids: Iterable[str], **kwargs) -> Itera
 
 
 def rank(ego: Ego, *, limit: int | None = 20, scorer: LinearScorer | None = None,
-         rules: Sequence[Rule] = DEFAULT_RULES, feats: Features | None = None) -> FindResult:
-    """Score, order, explain and check the candidates of an ego graph."""
+         policy: "str | policy_room.Policy" = "baseline", feats: Features | None = None) -> FindResult:
+    """Score, order, explain and check the candidates of an ego graph (``policy`` as in
+    :func:`find`)."""
     scorer = scorer or LinearScorer()
     feats = feats or extract(ego)
     tz = ego.timezone
@@ -129,7 +136,9 @@ def rank(ego: Ego, *, limit: int | None = 20, scorer: LinearScorer | None = None
         return res
     scores = scorer.predict_proba(feats.X)
     order = sorted(range(len(feats.candidates)), key=lambda i: (-scores[i], feats.candidates[i].phone))
-    ctx = Context.build(ego.borrower, ego.ledger)
+    pol = (policy_room.policy_for(ego.borrower) if policy == policy_room.registry.AUTO
+           else policy_room.get_policy(policy))
+    ctx = policy_room.Context.from_ego(ego)
     for r, i in enumerate(order if limit is None else order[:limit], start=1):
         c0 = feats.candidates[i]
         contrib = scorer.contributions(feats.X[i])
@@ -137,7 +146,8 @@ def rank(ego: Ego, *, limit: int | None = 20, scorer: LinearScorer | None = None
         cand = Candidate(r, c0.phone, c0.name, c0.relation or "network", c0.target_role,
                          float(scores[i]), ev, _last_seen(ego, c0), True, [],
                          {f: float(v) for f, v in zip(FEATURES, feats.X[i]) if v})
-        cand.blocked_by = blocked_by(cand, ctx, rules)
+        act = policy_room.Action(None, cand.target_role, cand.phone, listed=cand.phone in ctx.listed)
+        cand.blocked_by = [b.rule for b in pol.blocks(act, ctx)]
         cand.eligible = not cand.blocked_by
         res.candidates.append(cand)
     return res
