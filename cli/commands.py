@@ -13,6 +13,7 @@ from skiptrace_cli.common import emit_json, format_option, is_terminal, store_op
 from skiptrace_cli.evaluate import evaluate
 from skiptrace_cli.find import find, train
 from skiptrace_cli.generate import generate
+from skiptrace_cli.plan import plan
 from skiptrace_cli.rings import rings
 
 
@@ -160,4 +161,4 @@ def export(store, fmt, output, types, reveal):
         click.echo(f"wrote {n} nodes and {m} relationships to {output}", err=True)
 
 
-ALL = [load, stats, schema, export, generate, find, rings, evaluate, train]
+ALL = [load, stats, schema, export, generate, find, rings, evaluate, train, plan]

@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 
 from skiptrace.errors import InputError, SkiptraceError, StoreError  # noqa: E402
 from skiptrace.contacts import FindResult, find, find_many  # noqa: E402
+from skiptrace.plan import PlanResult, plan, plan_many, plan_one  # noqa: E402
 
-__all__ = ["__version__", "FindResult", "InputError", "SkiptraceError", "StoreError",
-           "find", "find_many"]
+__all__ = ["__version__", "FindResult", "InputError", "PlanResult", "SkiptraceError",
+           "StoreError", "find", "find_many", "plan", "plan_many", "plan_one"]

@@ -1,0 +1,479 @@
+"""``plan``: the next best allowed actions for delinquent borrowers, with their time windows.
+
+For each borrower: ``find`` once (the ego graph, ranked candidates and the
+policy context), then for each action of the catalogue
+(:data:`~skiptrace.plan.channels.CATALOGUE`) on its target (the borrower's
+best live phone for borrower phone actions; the top two third-party
+candidates for third-party actions; no phone for push, email and letters):
+
+1. ``Policy.decide(action, ctx, start=as_of, end=as_of + horizon)``: a
+   forbidden action goes to ``blocked`` with the rule id and its why;
+2. an allowed one is scored at each whole local hour of its legal window:
+   ``EV = P(pay within 30 days | action, state, hour) x expected amount - cost``
+   (:mod:`~skiptrace.plan.uplift`; cost from :mod:`~skiptrace.plan.channels`),
+   and its best hour becomes ``not_before``;
+3. ``actions`` keeps the allowed actions whose EV beats doing nothing
+   (``P(pay | no action) x expected amount``), best EV first, at most
+   ``max_actions``; the others are counted in ``unprofitable``.
+
+``c_score``, ``segment`` and ``p_repay_30d`` come from a C-score model when
+one is given (``cscore=``). Without one, ``c_score`` and ``segment`` are
+null and ``p_repay_30d`` is the response model's probability of payment
+within 30 days with no action; ``scored_by`` says which.
+
+A batch shares everything that does not depend on the borrower: the
+policy pack, the response model (fitted once from the ledger, or loaded),
+the cost table, and one model prediction per chunk of borrowers.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from skiptrace.contacts import clock
+from skiptrace.contacts.ego import UnknownBorrower, fetch
+from skiptrace.errors import SkiptraceError
+from skiptrace.plan.channels import CATALOGUE, ActionKind, CostTable, load_costs
+from skiptrace.plan.uplift import (N_STATE, Account, ResponseModel, action_vector, data_end, learn,
+                                   load_response_model, local_hour)
+from skiptrace.privacy import mask_phone
+from skiptrace.store.base import GraphStore, Props
+
+log = logging.getLogger(__name__)
+
+_DEAD = frozenset({"disconnected", "reassigned"})
+_HOUR_COL = 13  # STATE index of local_hour
+MAX_THIRD_PARTIES = 2
+
+
+@dataclass
+class PlannedAction:
+    """An allowed action with its window (day numbers) and value."""
+
+    channel: str
+    target_role: str
+    target_phone: str | None
+    script: str | None
+    not_before: float
+    not_after: float
+    expected_value: float
+    p_pay: float
+    cost: float
+    why: str
+
+    def to_dict(self, tz: str | None, reveal: bool = False) -> dict:
+        return {"channel": self.channel,
+                "target_phone": _phone(self.target_phone, reveal),
+                "target_role": self.target_role, "script": self.script,
+                "not_before": clock.iso(self.not_before, tz),
+                "not_after": clock.iso(self.not_after, tz),
+                "expected_value": round(self.expected_value, 2),
+                "p_pay_30d": round(self.p_pay, 4), "cost": self.cost, "why": self.why}
+
+
+@dataclass
+class BlockedAction:
+    """A forbidden action and the first rule that forbids it."""
+
+    channel: str
+    target_role: str
+    target_phone: str | None
+    script: str | None
+    rule: str
+    why: str
+
+    def to_dict(self, reveal: bool = False) -> dict:
+        return {"channel": self.channel, "target_phone": _phone(self.target_phone, reveal),
+                "target_role": self.target_role, "script": self.script, "rule": self.rule,
+                "why": self.why}
+
+
+@dataclass
+class PlanResult:
+    """The plan of one borrower (see the module docstring)."""
+
+    borrower_id: str
+    as_of: float
+    timezone: str | None
+    policy: str
+    c_score: int | None
+    segment: str | None
+    p_repay_30d: float | None
+    scored_by: str
+    p_no_action: float
+    actions: list[PlannedAction] = field(default_factory=list)
+    blocked: list[BlockedAction] = field(default_factory=list)
+    unprofitable: int = 0
+
+    def to_dict(self, reveal: bool = False) -> dict:
+        """The contract's ``plan`` JSON object (phones masked unless ``reveal``), plus
+        ``as_of``, ``scored_by``, ``p_no_action`` and ``unprofitable``."""
+        tz = self.timezone
+        return {"borrower_id": self.borrower_id, "as_of": clock.iso(self.as_of, tz),
+                "c_score": self.c_score, "segment": self.segment,
+                "p_repay_30d": None if self.p_repay_30d is None else round(self.p_repay_30d, 4),
+                "scored_by": self.scored_by, "policy": self.policy,
+                "p_no_action": round(self.p_no_action, 4),
+                "actions": [a.to_dict(tz, reveal) for a in self.actions],
+                "blocked": [b.to_dict(reveal) for b in self.blocked],
+                "unprofitable": self.unprofitable}
+
+
+def _phone(p: str | None, reveal: bool) -> str | None:
+    return p if p is None or reveal else mask_phone(p)
+
+
+# ---------------------------------------------------------------- targets
+@dataclass
+class Target:
+    phone: str | None
+    role: str
+    listed: bool
+    how: str        # a plain description for ``why`` (no phone number in it)
+    status: Props
+
+
+def _targets(ego: Any, res: Any, ctx: Any) -> tuple[Target | None, list[Target]]:
+    """The borrower's best live phone and up to two third parties, by find's ranking.
+
+    A live borrower phone is a registered one whose known status (as of ``as_of``) is not
+    disconnected/reassigned, or the new number find discovered. Eligible candidates come
+    first; an ineligible one is kept only when there is no eligible one, so ``blocked``
+    can name the rule.
+    """
+    phones = ctx.borrower_phones
+    new = getattr(res, "new_number", None)
+    own_best: list[tuple[bool, Any]] = []
+    tps: list[Any] = []
+    for c in res.candidates:
+        if c.target_role == "borrower":
+            st = phones.get(c.phone)
+            live = (st is not None and st.get("status") not in _DEAD) or c.phone == new
+            if live:
+                own_best.append((c.eligible, c))
+        elif c.target_role == "third_party":
+            tps.append(c)
+    own = None
+    pick = [c for ok, c in own_best if ok] or [c for _, c in own_best]
+    if pick:
+        c = pick[0]
+        how = ("a new number find discovered" if c.phone == new and c.phone not in phones
+               else "the borrower's registered number")
+        own = Target(c.phone, "borrower", False, how, _status(ego, c.phone))
+    chosen = [c for c in tps if c.eligible][:MAX_THIRD_PARTIES]
+    if len(chosen) < MAX_THIRD_PARTIES:
+        chosen += [c for c in tps if not c.eligible][:MAX_THIRD_PARTIES - len(chosen)]
+    third = [Target(c.phone, "third_party", c.phone in ctx.listed,
+                    f"a third party ({c.relation}, find rank {c.rank})", _status(ego, c.phone))
+             for c in chosen]
+    return own, third
+
+
+def _status(ego: Any, phone: str) -> Props:
+    node = ego.sub.nodes.get(f"Phone:{phone}", {})
+    return {"status": node.get("status"), "status_at": node.get("status_at")}
+
+
+# ---------------------------------------------------------------- the shared parts
+def _resolve_model(store: GraphStore, model: Any, cut: float | None) -> ResponseModel:
+    if model is None:
+        return learn(store, as_of=cut)
+    if isinstance(model, (str, Path)):
+        return load_response_model(model)
+    if not hasattr(model, "predict_proba") or not hasattr(model, "predict_amount"):
+        raise SkiptraceError("model must be a fitted ResponseModel or the path of a saved one")
+    return model
+
+
+def _resolve_cscore(cscore: Any) -> Any:
+    if cscore is None or not isinstance(cscore, (str, Path)):
+        return cscore
+    try:
+        from skiptrace.scoring import load_cscore
+    except ImportError:  # pragma: no cover - the scoring room is not installed
+        raise SkiptraceError("a C-score model needs skiptrace.scoring") from None
+    return load_cscore(cscore)
+
+
+def _policy_of(policy: Any) -> Callable[[Props], Any]:
+    """A function borrower -> Policy; "auto" picks the pack by region."""
+    from skiptrace.policy import get_policy, policy_for
+
+    if policy == "auto":
+        return policy_for
+    pol = get_policy(policy)  # unknown name: UnknownPolicy (a SkiptraceError) right away
+    return lambda _b: pol
+
+
+def _rank(ego: Any, pol: Any) -> Any:
+    """find's ranking of the ego graph under ``pol`` (eligibility by the pack's who-rules)."""
+    from skiptrace.contacts.find import rank
+
+    try:
+        return rank(ego, policy=pol)
+    except TypeError:  # a find without policy packs: eligibility by its baseline rules
+        return rank(ego)
+
+
+# ---------------------------------------------------------------- one borrower, before scoring
+@dataclass
+class _Pending:
+    borrower_id: str
+    as_of: float
+    tz: str | None
+    region: str | None
+    policy: str
+    find: Any
+    state: np.ndarray
+    account: Account
+    allowed: list[tuple[ActionKind, Target | None, Any, list[float]]]  # kind, target, decision, times
+    blocked: list[BlockedAction]
+    row0: int = 0   # first row of this borrower in the chunk's matrix
+
+
+def _prepare(store: GraphStore, b: str, *, as_of: float, horizon: float, policy_of, costs,
+             max_hours: int) -> _Pending:
+    from skiptrace.policy import Action, Context
+
+    ego = fetch(store, b, as_of=clock.iso(as_of))
+    pol = policy_of(ego.borrower)
+    res = _rank(ego, pol)
+    ctx = Context.from_ego(ego)
+    own, third = _targets(ego, res, ctx)
+    acc = Account.build(ego.borrower, ego.ledger.attempts, ego.ledger.payments, ref=as_of,
+                        registered={p: -math.inf for p in ctx.borrower_phones})
+    state = acc.state(np.array([as_of]))[0]
+    allowed, blocked = [], []
+    end = as_of + horizon
+    for kind in CATALOGUE:
+        if kind.target_role == "borrower":
+            tgts = [own] if kind.needs_phone else [None]
+            if kind.needs_phone and own is None:
+                continue  # no live number to send it to
+        else:
+            tgts = third
+        for tg in tgts:
+            act = Action(kind.channel, kind.target_role, tg.phone if tg else None, kind.script,
+                         listed=bool(tg and tg.listed))
+            d = pol.decide(act, ctx, as_of, end)
+            if not d.allowed:
+                blk = d.blocks[0]
+                blocked.append(BlockedAction(kind.channel, kind.target_role,
+                                             tg.phone if tg else None, kind.script, blk.rule,
+                                             blk.why))
+                continue
+            allowed.append((kind, tg, d, _hours(d.not_before, d.not_after, acc.tz, max_hours)))
+    return _Pending(b, as_of, ego.timezone, ego.borrower.get("region"), pol.name, res, state, acc,
+                    allowed, blocked)
+
+
+def _hours(lo: float, hi: float, tz: str | None, max_hours: int) -> list[float]:
+    """Candidate start times in ``[lo, hi)``: ``lo`` and each following local whole hour."""
+    out = [lo]
+    h = local_hour(lo, tz)
+    t = lo + (math.floor(h) + 1 - h) / 24.0
+    while t < hi - 1e-9 and len(out) < max_hours:
+        out.append(t)
+        t += 1.0 / 24.0
+    return out
+
+
+# ---------------------------------------------------------------- the batch
+def plan_many(store: GraphStore, borrower_ids: Iterable[str], *, policy: Any = "auto",
+              as_of: Any = None, cscore: Any = None, model: Any = None,
+              costs: CostTable | str | Path | None = None, horizon_hours: float = 24,
+              max_actions: int = 5, chunk: int = 256, max_hours: int = 24,
+              progress: Callable[[int, int], None] | None = None) -> Iterator[PlanResult]:
+    """:func:`plan`, lazily: yields each borrower's :class:`PlanResult` in order, scoring a
+    chunk of borrowers at a time (same parameters as :func:`plan`)."""
+    ids = list(borrower_ids)
+    if max_actions < 0:
+        raise ValueError(f"max_actions must be at least 0, not {max_actions}")
+    if not horizon_hours > 0:
+        raise ValueError(f"horizon_hours must be positive, not {horizon_hours}")
+    policy_of = _policy_of(policy)
+    missing = set(ids) - store.existing_keys("Borrower", ids) if ids else set()
+    if missing:
+        raise UnknownBorrower(f"no borrower {sorted(missing)[0]!r} in the store"
+                              + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+    if not isinstance(costs, CostTable):
+        costs = load_costs(costs) if costs is not None else CostTable()
+    cut = clock.parse_as_of(as_of) if as_of is not None else None
+    mdl = _resolve_model(store, model, cut)
+    if cut is None:
+        cut = getattr(mdl, "data_end_", None) if model is None else None
+        cut = cut if cut is not None else data_end(store)
+        if cut is None:
+            raise SkiptraceError("no as_of given and the store's ledger is empty")
+    cs = _resolve_cscore(cscore)
+    horizon = horizon_hours / 24.0
+    done = 0
+    for lo in range(0, len(ids), chunk):
+        part = ids[lo:lo + chunk]
+        pend = []
+        for b in part:
+            pend.append(_prepare(store, b, as_of=cut, horizon=horizon, policy_of=policy_of,
+                                 costs=costs, max_hours=max_hours))
+        yield from _score(pend, mdl, cs, store, costs, max_actions)
+        done += len(part)
+        if progress is not None:
+            progress(done, len(ids))
+
+
+def _score(pend: list[_Pending], mdl: ResponseModel, cs: Any, store: GraphStore,
+           costs: CostTable, max_actions: int) -> Iterator[PlanResult]:
+    """Predict every candidate row of a chunk at once, then assemble each borrower's plan."""
+    rows: list[np.ndarray] = []
+    n = 0
+    for p in pend:
+        p.row0 = n
+        x0 = np.concatenate([p.state, np.zeros(len(_target0())), action_vector(None, None)])
+        rows.append(x0)   # the no-action row
+        n += 1
+        for kind, tg, _d, times in p.allowed:
+            tvec = (p.account.target(tg.phone, tg.role, p.as_of, tg.status) if tg
+                    else p.account.target(None, kind.target_role, p.as_of, None))
+            avec = action_vector(kind.channel, kind.script)
+            base = np.concatenate([p.state, tvec, avec])
+            for t in times:
+                x = base.copy()
+                x[_HOUR_COL] = local_hour(t, p.account.tz)
+                rows.append(x)
+            n += len(times)
+    X = np.vstack(rows) if rows else np.zeros((0, 1))
+    prob = mdl.predict_proba(X)[:, 1] if len(rows) else np.zeros(0)
+    amount = mdl.predict_amount(np.vstack([p.state for p in pend])) if pend else np.zeros(0)
+    scores = _cscores(cs, store, pend)
+    for i, p in enumerate(pend):
+        amt = float(amount[i])
+        p0 = float(prob[p.row0])
+        ev0 = p0 * amt
+        k = p.row0 + 1
+        planned = []
+        unprofitable = 0
+        for kind, tg, d, times in p.allowed:
+            ps = prob[k:k + len(times)]
+            j = int(np.argmax(ps))
+            k += len(times)
+            pa = float(ps[j])
+            cost = costs.cost(kind.channel, p.region)
+            ev = pa * amt - cost
+            if ev <= ev0:
+                unprofitable += 1
+                continue
+            hour = local_hour(times[j], p.account.tz)
+            planned.append(PlannedAction(kind.channel, kind.target_role, tg.phone if tg else None,
+                                         kind.script, times[j], d.not_after, ev, pa, cost,
+                                         _why(kind, tg, pa, p0, amt, cost, hour)))
+        planned.sort(key=lambda a: (-a.expected_value, a.channel, a.script or "",
+                                    a.target_phone or ""))
+        cscore, segment, prepay, by = scores.get(p.borrower_id) or (
+            None, None, p0, "no C-score model given: p_repay_30d is the response model's "
+                            "P(pay within 30 days | no action)")
+        yield PlanResult(p.borrower_id, p.as_of, p.tz, p.policy, cscore, segment, prepay, by, p0,
+                         planned[:max_actions], p.blocked, unprofitable)
+
+
+def _target0():
+    from skiptrace.plan.uplift import TARGET
+
+    return TARGET
+
+
+def _why(kind: ActionKind, tg: Target | None, pa: float, p0: float, amt: float, cost: float,
+         hour: float) -> str:
+    what = kind.channel.replace("_", " ")
+    if kind.script:
+        what += f" ({kind.script.replace('_', ' ')})"
+    to = tg.how if tg else "the borrower"
+    return (f"{what} to {to} from {int(hour):02d}:00 local: P(pay within 30 days) {pa:.2f} vs "
+            f"{p0:.2f} with no action, expected payment {amt:,.0f}, cost {cost:g}")
+
+
+def _cscores(cs: Any, store: GraphStore, pend: list[_Pending]) -> dict[str, tuple]:
+    """C-score, segment and P(repay within 30 days) per borrower from a C-score model."""
+    if cs is None or not pend:
+        return {}
+    from skiptrace.scoring import account_features, reachability_features
+
+    ids = [p.borrower_id for p in pend]
+    as_of = pend[0].as_of
+    results = {p.borrower_id: p.find for p in pend}
+    reach = reachability_features(store, ids, as_of=clock.iso(as_of), results=results)
+    acct = account_features(store, ids, as_of=clock.iso(as_of))
+    X = acct.join(reach, how="left")
+    cols = getattr(cs, "features_", None) or getattr(cs, "feature_names_in_", None)
+    if cols is not None:
+        X = X.reindex(columns=list(cols))
+    proba = cs.predict_proba(X)[:, 1]
+    points = cs.score_points(X) if hasattr(cs, "score_points") else [None] * len(ids)
+    segs = cs.segment(X) if hasattr(cs, "segment") else [None] * len(ids)
+    name = f"C-score model {getattr(cs, 'version_', '') or ''}".strip()
+    return {b: (None if pt is None else int(round(float(pt))), None if sg is None else str(sg),
+                float(pr), name)
+            for b, pr, pt, sg in zip(X.index, proba, points, segs)}
+
+
+def plan(store: GraphStore, borrower_ids: str | Sequence[str], *, policy: Any = "auto",
+         as_of: Any = None, cscore: Any = None, model: Any = None,
+         costs: CostTable | str | Path | None = None, horizon_hours: float = 24,
+         max_actions: int = 5, progress: Callable[[int, int], None] | None = None
+         ) -> list[PlanResult]:
+    """The next best allowed actions for each borrower, with time windows and what blocks the rest.
+
+    Parameters
+    ----------
+    store : the graph store.
+    borrower_ids : one id or a sequence of ids (unknown ids: :class:`UnknownBorrower`
+        before any work).
+    policy : "auto" (the pack of the borrower's region), a pack name ("baseline",
+        "CN-NIFA-2024", "US-RegF") or a :class:`~skiptrace.policy.Policy`.
+    as_of : the decision time (ISO string, date or datetime; naive = UTC). Default: the
+        newest time stamp in the store's ledger.
+    cscore : a C-score model (or the path of a saved one) for c_score / segment /
+        p_repay_30d; None: those come from the response model (see ``scored_by``).
+    model : a fitted :class:`~skiptrace.plan.uplift.ResponseModel` or its path; None:
+        learned once from the store's ledger (:func:`~skiptrace.plan.uplift.learn`).
+    costs : a :class:`~skiptrace.plan.channels.CostTable` or a ``channel,cost`` CSV path
+        (default: the lender's default table).
+    horizon_hours : actions must be possible within this many hours from ``as_of``.
+    max_actions : at most this many actions per borrower, best expected value first.
+    progress : called as ``progress(done, total)`` after each chunk of borrowers.
+
+    Cost: one ``find`` per borrower (its ego graph, about ``4 * max_hops + 1`` store
+    queries), one model fit (or load) and one prediction per chunk for the whole batch.
+
+    Example
+    -------
+    >>> [r.to_dict() for r in plan(store, ["B1"], policy="CN-NIFA-2024")]   # doctest: +SKIP
+    """
+    ids = [borrower_ids] if isinstance(borrower_ids, str) else list(borrower_ids)
+    return list(plan_many(store, ids, policy=policy, as_of=as_of, cscore=cscore, model=model,
+                          costs=costs, horizon_hours=horizon_hours, max_actions=max_actions,
+                          progress=progress))
+
+
+def plan_one(store: GraphStore, borrower_id: str, **kwargs: Any) -> PlanResult:
+    """:func:`plan` for one borrower."""
+    return plan(store, [borrower_id], **kwargs)[0]
+
+
+def delinquent_ids(store: GraphStore) -> list[str]:
+    """Every borrower in collections: status delinquent (or, with no status, days past due > 0),
+    in id order. What ``plan --all`` plans for."""
+    out = []
+    for ch in store.stream_node_columns("Borrower", ["status", "days_past_due"]):
+        for nid, st, dpd in zip(ch.ids, ch.props["status"], ch.props["days_past_due"]):
+            if st == "delinquent" or (st is None and (dpd or 0) > 0):
+                out.append(nid.split(":", 1)[1])
+    return out
+
+
+__all__ = ["BlockedAction", "PlanResult", "PlannedAction", "delinquent_ids", "plan", "plan_many",
+           "plan_one"]

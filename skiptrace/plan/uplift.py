@@ -1,0 +1,521 @@
+"""The response model of ``plan``: P(pay within 30 days | action, account state), learned from the logs.
+
+Training rows come from the store's own ledger, nothing else (no truth labels):
+
+- one row per logged contact attempt at time ``t``: the account's state at
+  ``t`` (:data:`STATE`), the target (:data:`TARGET`) and the action
+  (:data:`ACTION`: channel and call script, one-hot);
+- "no action" rows: per borrower with attempts, a sample of days of their
+  collection window (from their first attempt to the data end) on which no
+  attempt was made, at a random daytime hour, with every target and action
+  column 0. They give the no-action probability.
+
+**Label.** ``y = 1`` when the borrower made a payment in ``(t, t + 30 days]``.
+Rows whose 30 days run past the data end (the newest time stamp in the
+ledger) are censored and left out. Other attempts made in the same 30 days
+are part of what follows any action, so P(pay | a) - P(pay | none) is the
+effect of one more action on top of the usual routine. **Amount.** For the
+rows with ``y = 1``, the first payment in the window; a regression of it on
+the state gives the expected amount if paid.
+
+**Weighting.** The logging policy chose actions by account state, so an
+action's rows over-represent the states it was used in. Each attempt row is
+weighted by ``1 / propensity`` (the logged ``propensity`` column: the logging
+policy's probability of the action it took), **clipped** at ``clip``
+(default 20, i.e. propensities below 0.05 count as 0.05) and then
+**self-normalised** within each action (weights of an action's rows average
+1), so each action's rows stand for the whole state population and no action
+outweighs another by being logged more. No-action rows weigh 1. When the
+ledger has no propensity column (older data), the logging propensity is
+estimated with a multinomial logistic regression of the logged action on the
+state, and :attr:`ResponseModel.propensity_source_` says ``"estimated"``.
+
+The estimator is a gradient-boosted classifier (scikit-learn's
+HistGradientBoosting) over state x target x action, so it can learn that a
+call helps only when the number is alive, that a legal letter works on some
+balances and not others, that 3 a.m. is a bad hour.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import pickle
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from skiptrace.contacts import clock
+from skiptrace.errors import SkiptraceError
+from skiptrace.plan.channels import CHANNELS, SCRIPTS
+from skiptrace.store.base import GraphStore, Props
+
+log = logging.getLogger(__name__)
+
+HORIZON_DAYS = 30.0
+#: the account's state at time t (from the borrower record and the ledger before t)
+STATE = ("dpd", "log_balance", "att_7d", "att_30d", "conn_30d", "log_prev_attempts",
+         "prev_reached", "prev_refused", "prev_promise", "prev_opted_out", "prev_wrong",
+         "days_since_payment", "log_paid_30d", "local_hour", "days_since_connected")
+#: the target of the action
+TARGET = ("tgt_phone", "tgt_third_party", "tgt_registered", "tgt_dead", "tgt_status_known",
+          "tgt_prev_attempts", "tgt_prev_connected")
+#: the action: channel and call script, one-hot (all 0: no action)
+ACTION = tuple(f"ch_{c}" for c in CHANNELS) + tuple(f"script_{s}" for s in SCRIPTS)
+FEATURES = STATE + TARGET + ACTION
+N_STATE, N_TARGET = len(STATE), len(TARGET)
+_IDX = {f: i for i, f in enumerate(FEATURES)}
+_REACHED = frozenset({"reached_borrower", "promise_to_pay", "paid"})
+_DEAD = frozenset({"disconnected", "reassigned"})
+_CAP_DAYS = 365.0
+
+
+# ---------------------------------------------------------------- local time
+@lru_cache(maxsize=None)
+def _zone(tz: str | None) -> dt.tzinfo:
+    if tz:
+        try:
+            return ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return dt.timezone.utc
+
+
+@lru_cache(maxsize=1_000_000)
+def _offset_days(tz: str | None, day: int) -> float:
+    """UTC offset of ``tz`` (in days) at noon UTC of day number ``day``."""
+    t = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(days=day, hours=12)
+    off = t.astimezone(_zone(tz)).utcoffset()
+    return off.total_seconds() / 86400.0 if off is not None else 0.0
+
+
+def local_hour(t: float, tz: str | None) -> float:
+    """The local hour (0-24, fractional) of day number ``t`` in zone ``tz`` (UTC when unknown)."""
+    x = t + _offset_days(tz, math.floor(t))
+    return (x - math.floor(x)) * 24.0
+
+
+# ---------------------------------------------------------------- account state
+@dataclass
+class Account:
+    """What the state features need of one borrower: record fields and a sorted ledger."""
+
+    dpd: float               # days past due at ``ref`` (the borrower record's date)
+    ref: float               # the day number the record's days_past_due refers to
+    balance: float
+    tz: str | None
+    att_t: np.ndarray        # attempt times, sorted
+    att_conn: np.ndarray     # bool
+    att_out: list[str]       # outcome per attempt ('' when missing)
+    att_phone: list[str]     # target phone per attempt ('' when none)
+    pay_t: np.ndarray        # payment times, sorted
+    pay_amt: np.ndarray
+    registered: dict[str, float]  # the borrower's registered phones -> first seen (day; -inf unknown)
+
+    @classmethod
+    def build(cls, borrower: Props, attempts: Iterable[Props], payments: Iterable[Props], *,
+              ref: float, registered: dict[str, float] | None = None) -> "Account":
+        att = sorted(((clock.to_days(a["at"]), a) for a in attempts if a.get("at")),
+                     key=lambda x: x[0])
+        pay = sorted((clock.to_days(p["paid_at"]), float(p.get("amount") or 0.0)) for p in payments
+                     if p.get("paid_at"))
+        return cls(dpd=float(borrower.get("days_past_due") or 0.0), ref=ref,
+                   balance=float(borrower.get("balance") or 0.0), tz=borrower.get("timezone"),
+                   att_t=np.array([t for t, _ in att], float),
+                   att_conn=np.array([bool(a.get("connected")) for _, a in att], bool),
+                   att_out=[a.get("outcome") or "" for _, a in att],
+                   att_phone=[a.get("target_phone") or "" for _, a in att],
+                   pay_t=np.array([t for t, _ in pay], float),
+                   pay_amt=np.array([a for _, a in pay], float),
+                   registered=dict(registered or {}))
+
+    def state(self, times: np.ndarray) -> np.ndarray:
+        """:data:`STATE` at each time (strictly before it), shape ``(len(times), N_STATE)``."""
+        times = np.asarray(times, float)
+        X = np.zeros((len(times), N_STATE))
+        at = self.att_t
+        k = np.searchsorted(at, times, side="left")          # attempts strictly before t
+        k7 = np.searchsorted(at, times - 7.0, side="left")
+        k30 = np.searchsorted(at, times - 30.0, side="left")
+        X[:, 0] = np.maximum(self.dpd - (self.ref - times), 0.0)
+        X[:, 1] = math.log1p(max(self.balance, 0.0))
+        X[:, 2] = k - k7
+        X[:, 3] = k - k30
+        conn_c = np.concatenate([[0], np.cumsum(self.att_conn)])
+        X[:, 4] = conn_c[k] - conn_c[k30]
+        X[:, 5] = np.log1p(k)
+        for col, kinds in ((6, _REACHED), (7, ("refused",)), (8, ("promise_to_pay",)),
+                           (9, ("opted_out",)), (10, ("wrong_number",))):
+            c = np.concatenate([[0], np.cumsum([o in kinds for o in self.att_out])])
+            X[:, col] = c[k]
+        pt = self.pay_t
+        j = np.searchsorted(pt, times, side="left")
+        last_pay = np.where(j > 0, pt[np.maximum(j - 1, 0)] if len(pt) else 0.0, -np.inf)
+        X[:, 11] = np.minimum(times - last_pay, _CAP_DAYS)
+        amt_c = np.concatenate([[0.0], np.cumsum(self.pay_amt)])
+        j30 = np.searchsorted(pt, times - 30.0, side="left")
+        X[:, 12] = np.log1p(amt_c[j] - amt_c[j30])
+        X[:, 13] = [local_hour(t, self.tz) for t in times]
+        conn_idx = np.flatnonzero(self.att_conn)
+        if len(conn_idx):
+            ct = at[conn_idx]
+            m = np.searchsorted(ct, times, side="left")
+            last = np.where(m > 0, ct[np.maximum(m - 1, 0)], -np.inf)
+            X[:, 14] = np.minimum(times - last, _CAP_DAYS)
+        else:
+            X[:, 14] = _CAP_DAYS
+        return X
+
+    def target(self, phone: str | None, role: str, t: float, status: Props | None) -> np.ndarray:
+        """:data:`TARGET` for an action on ``phone`` (None: no phone) in ``role`` at ``t``."""
+        x = np.zeros(N_TARGET)
+        x[1] = role == "third_party"
+        if not phone:
+            return x
+        x[0] = 1.0
+        first = self.registered.get(phone)
+        x[2] = first is not None and first <= t
+        st = status or {}
+        s_at = st.get("status_at")
+        known = bool(st.get("status")) and (not s_at or clock.to_days(s_at) <= t)
+        x[3] = known and st.get("status") in _DEAD
+        x[4] = known
+        k = int(np.searchsorted(self.att_t, t, side="left"))
+        idx = [i for i in range(k) if self.att_phone[i] == phone]
+        x[5] = math.log1p(len(idx))
+        x[6] = any(self.att_conn[i] for i in idx)
+        return x
+
+
+def action_vector(channel: str | None, script: str | None) -> np.ndarray:
+    """:data:`ACTION` one-hot for a channel and script (None, None: no action)."""
+    x = np.zeros(len(ACTION))
+    if channel:
+        x[CHANNELS.index(channel)] = 1.0
+    if script:
+        x[len(CHANNELS) + SCRIPTS.index(script)] = 1.0
+    return x
+
+
+# ---------------------------------------------------------------- training frame
+@dataclass
+class AttemptFrame:
+    """Training rows built from the ledger (see the module docstring)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    amount: np.ndarray       # first payment in the window (nan when y == 0)
+    action: np.ndarray       # action code (index into ``actions``), -1 for no action
+    propensity: np.ndarray   # logged propensity (nan when not logged or no action)
+    actions: list[tuple[str, str, str | None]]  # (channel, role, script) per code
+    data_end: float
+    n_attempts: int
+    n_censored: int
+
+
+def data_end(store: GraphStore) -> float | None:
+    """The newest time stamp in the store's ledger (one pass over both tables), or None."""
+    best = None
+    for a in store.stream_ledger("contact_attempts"):
+        v = a.get("at")
+        if v and (best is None or v > best):
+            best = v
+    for p in store.stream_ledger("payments"):
+        v = p.get("paid_at")
+        if v and (best is None or v > best):
+            best = v
+    return clock.to_days(best) if best else None
+
+
+def attempt_frame(store: GraphStore, *, as_of: float | None = None, none_per_attempt: float = 0.25,
+                  max_rows: int | None = 400_000, seed: int = 0) -> AttemptFrame:
+    """Training rows for :class:`ResponseModel` from the store's ledger (one pass over it).
+
+    Parameters
+    ----------
+    store : the graph store (its ledger tables, the borrowers, their registered phones and
+        the targeted phones' status are read once each).
+    as_of : ignore attempts and payments after this day number (default: none ignored); the
+        data end is the newest remaining time stamp.
+    none_per_attempt : no-action rows per attempt row (sampled per borrower).
+    max_rows : keep at most this many attempt rows (a uniform sample; None: all).
+    seed : the sampling seed.
+
+    Cost: O(A + P) over the ledger's A attempts and P payments, plus one read of the
+    borrowers, the HAS_PHONE relationships and the targeted phones.
+    """
+    rng = np.random.default_rng(seed)
+    att: dict[str, list[Props]] = defaultdict(list)
+    pays: dict[str, list[Props]] = defaultdict(list)
+    end = None
+    for a in store.stream_ledger("contact_attempts"):
+        if not a.get("at"):
+            continue
+        if as_of is not None and clock.to_days(a["at"]) > as_of:
+            continue
+        att[a["borrower_id"]].append(a)
+        end = a["at"] if end is None or a["at"] > end else end
+    for p in store.stream_ledger("payments"):
+        if as_of is not None and clock.to_days(p["paid_at"]) > as_of:
+            continue
+        pays[p["borrower_id"]].append(p)
+        end = p["paid_at"] if end is None or p["paid_at"] > end else end
+    if end is None:
+        raise SkiptraceError("the store's ledger is empty: no contact attempts to learn "
+                             "responses from")
+    T = clock.to_days(end) if as_of is None else min(as_of, clock.to_days(end))
+    ids = sorted(att)
+    borrowers = store.get_nodes([f"Borrower:{b}" for b in ids])
+    registered: dict[str, dict[str, float]] = defaultdict(dict)
+    for ch in store.stream_edge_columns(["HAS_PHONE"], ["first_seen"]):
+        for s, d, f in zip(ch.src, ch.dst, ch.props["first_seen"]):
+            if s.startswith("Borrower:"):
+                registered[s[9:]][d[6:]] = clock.to_days(f) if f else -math.inf
+    phones = {a.get("target_phone") for rows in att.values() for a in rows if a.get("target_phone")}
+    status = {k[6:]: v for k, v in store.get_nodes(f"Phone:{p}" for p in phones).items()}
+    codes: dict[tuple[str, str, str | None], int] = {}
+    Xs, ys, amts, acts, props = [], [], [], [], []
+    n_att = n_cens = 0
+    has_prop = False
+    for b in ids:
+        rec = borrowers.get(f"Borrower:{b}", {})
+        acc = Account.build(rec, att[b], pays[b], ref=T, registered=registered.get(b))
+        rows = sorted(att[b], key=lambda a: a["at"])
+        times = np.array([clock.to_days(a["at"]) for a in rows])
+        keep = times <= T - HORIZON_DAYS
+        n_att += len(rows)
+        n_cens += int((~keep).sum())
+        # no-action days: days of the window with no attempt
+        lo = math.floor(times.min()) if len(times) else math.floor(T)
+        days = np.arange(lo, math.floor(T - HORIZON_DAYS) + 1)
+        busy = set(np.floor(times).astype(int).tolist())
+        free = np.array([d for d in days if d not in busy], float)
+        n_none = min(len(free), rng.poisson(none_per_attempt * max(int(keep.sum()), 1)))
+        none_t = (rng.choice(free, n_none, replace=False) if n_none else np.zeros(0))
+        none_t = none_t + (8.5 + 12 * rng.random(len(none_t))) / 24 - acc_offset(acc)
+        qt = np.concatenate([times[keep], none_t])
+        if not len(qt):
+            continue
+        S = acc.state(qt)
+        kept_rows = [a for a, k in zip(rows, keep) if k]
+        T_ = np.zeros((len(qt), N_TARGET))
+        A_ = np.zeros((len(qt), len(ACTION)))
+        for i, a in enumerate(kept_rows):
+            ph = a.get("target_phone")
+            T_[i] = acc.target(ph, a.get("target_role") or "borrower", qt[i],
+                               status.get(ph) if ph else None)
+            ch, sc = a.get("channel"), a.get("script")
+            sc = sc if sc in SCRIPTS else None
+            A_[i] = action_vector(ch, sc)
+            key = (ch, a.get("target_role") or "borrower", sc)
+            acts.append(codes.setdefault(key, len(codes)))
+            pr = a.get("propensity")
+            has_prop |= pr is not None
+            props.append(float(pr) if pr is not None else math.nan)
+        acts.extend([-1] * len(none_t))
+        props.extend([math.nan] * len(none_t))
+        Xs.append(np.hstack([S, T_, A_]))
+        # labels: first payment in (t, t + 30]
+        pt = acc.pay_t
+        j0 = np.searchsorted(pt, qt, side="right")
+        j1 = np.searchsorted(pt, qt + HORIZON_DAYS, side="right")
+        y = j1 > j0
+        ys.append(y)
+        amts.append(np.where(y, acc.pay_amt[np.minimum(j0, len(pt) - 1)] if len(pt) else 0.0,
+                             np.nan))
+    X = np.vstack(Xs) if Xs else np.zeros((0, len(FEATURES)))
+    y = np.concatenate(ys).astype(np.int8) if ys else np.zeros(0, np.int8)
+    amount = np.concatenate(amts) if amts else np.zeros(0)
+    action = np.array(acts, np.int64)
+    propensity = np.array(props, float)
+    if max_rows is not None:
+        is_att = np.flatnonzero(action >= 0)
+        if len(is_att) > max_rows:
+            drop_share = 1 - max_rows / len(is_att)
+            keep = rng.random(len(action)) >= drop_share  # the same share of no-action rows too
+            X, y, amount, action, propensity = (X[keep], y[keep], amount[keep], action[keep],
+                                                propensity[keep])
+    if not has_prop:
+        propensity[:] = math.nan
+    inv = sorted(codes, key=codes.get)
+    return AttemptFrame(X, y, amount, action, propensity, inv, T, n_att, n_cens)
+
+
+def acc_offset(acc: Account) -> float:
+    """The borrower's UTC offset in days now (to put no-action rows at a local daytime hour)."""
+    return _offset_days(acc.tz, math.floor(acc.ref))
+
+
+# ---------------------------------------------------------------- the estimator
+class ResponseModel(BaseEstimator, ClassifierMixin):
+    """P(pay within 30 days | action, state) and the expected amount if paid.
+
+    Parameters
+    ----------
+    clip : the largest inverse-propensity weight (weights are clipped, then self-normalised
+        within each action; see the module docstring).
+    max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization : of the
+        gradient-boosted classifier (and the amount regression).
+    random_state : seed.
+
+    Fitted attributes: ``classifier_``, ``amount_model_``, ``amount_default_``,
+    ``propensity_source_`` ("logged" | "estimated"), ``weights_`` (summary of the
+    weights: clip share, effective sample size), ``classes_``, ``n_features_in_``,
+    ``feature_names_``, ``data_end_`` (set by :func:`learn`), ``n_rows_``.
+
+    Example
+    -------
+    >>> m = learn(store)                                        # doctest: +SKIP
+    >>> m.predict_proba(X)[:, 1]                                # doctest: +SKIP
+    """
+
+    def __init__(self, clip: float = 20.0, max_iter: int = 150, learning_rate: float = 0.08,
+                 max_leaf_nodes: int = 31, min_samples_leaf: int = 40,
+                 l2_regularization: float = 1.0, random_state: int = 0) -> None:
+        self.clip = clip
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_samples_leaf = min_samples_leaf
+        self.l2_regularization = l2_regularization
+        self.random_state = random_state
+
+    def _weights(self, X: np.ndarray, action: np.ndarray, propensity: np.ndarray) -> np.ndarray:
+        is_att = action >= 0
+        p = propensity.copy()
+        if is_att.any() and np.isnan(p[is_att]).any():
+            from sklearn.linear_model import LogisticRegression
+
+            self.propensity_source_ = "estimated"
+            idx = np.flatnonzero(is_att)
+            S = X[idx, :N_STATE]
+            mu, sd = S.mean(axis=0), S.std(axis=0) + 1e-9
+            clf = LogisticRegression(max_iter=300)
+            clf.fit((S - mu) / sd, action[idx])
+            proba = clf.predict_proba((S - mu) / sd)
+            col = np.searchsorted(clf.classes_, action[idx])
+            p[idx] = proba[np.arange(len(idx)), col]
+            log.info("no logged propensity: estimated the logging policy with a multinomial "
+                     "logistic regression of the action on the state")
+        else:
+            self.propensity_source_ = "logged"
+        w = np.ones(len(action))
+        floor = 1.0 / self.clip
+        raw = 1.0 / np.maximum(p[is_att], 1e-12)
+        clipped = float((raw > self.clip).mean()) if len(raw) else 0.0
+        w[is_att] = 1.0 / np.maximum(p[is_att], floor)
+        for a in np.unique(action[is_att]):
+            m = action == a
+            w[m] /= w[m].mean()
+        ess = float(w[is_att].sum() ** 2 / max((w[is_att] ** 2).sum(), 1e-12)) if is_att.any() else 0.0
+        self.weights_ = {"clip": self.clip, "clipped_share": round(clipped, 4),
+                         "normalisation": "self-normalised within each action",
+                         "effective_sample_size": round(ess, 1), "attempt_rows": int(is_att.sum())}
+        return w
+
+    def fit(self, X: np.ndarray, y: np.ndarray, *, action: np.ndarray | None = None,
+            propensity: np.ndarray | None = None, amount: np.ndarray | None = None
+            ) -> "ResponseModel":
+        """Fit on rows of :data:`FEATURES`; ``action`` codes (-1: no action) and logged
+        ``propensity`` (nan: unknown) give the weights; ``amount`` (nan when unpaid) the
+        amount regression."""
+        from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+        X = np.asarray(X, float)
+        y = np.asarray(y).astype(int)
+        n = len(y)
+        if action is None:
+            action = np.zeros(n, np.int64)
+        if propensity is None:
+            propensity = np.full(n, np.nan)
+        w = self._weights(X, np.asarray(action), np.asarray(propensity, float))
+        self.classifier_ = HistGradientBoostingClassifier(
+            max_iter=self.max_iter, learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes, min_samples_leaf=self.min_samples_leaf,
+            l2_regularization=self.l2_regularization, early_stopping=False,
+            random_state=self.random_state)
+        self.classifier_.fit(X, y, sample_weight=w)
+        self.classes_ = self.classifier_.classes_
+        self.n_features_in_ = X.shape[1]
+        self.feature_names_ = FEATURES
+        self.n_rows_ = n
+        paid = y == 1
+        if amount is not None:
+            amount = np.asarray(amount, float)
+            paid &= ~np.isnan(amount)
+        self.amount_default_ = float(np.nanmedian(amount[paid])) if amount is not None and paid.any() else 0.0
+        self.amount_model_ = None
+        if amount is not None and paid.sum() >= 50:
+            # the amount depends on the account, not on which action prompted it
+            self.amount_model_ = HistGradientBoostingRegressor(
+                loss="poisson", max_iter=100, learning_rate=0.1, min_samples_leaf=40,
+                random_state=self.random_state)
+            self.amount_model_.fit(X[paid, :N_STATE], amount[paid])
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """``(n, 2)``: P(no payment), P(payment within 30 days)."""
+        return self.classifier_.predict_proba(np.asarray(X, float))
+
+    def predict_amount(self, X: np.ndarray) -> np.ndarray:
+        """Expected amount of the first payment, if the borrower pays."""
+        X = np.asarray(X, float)
+        if self.amount_model_ is None:
+            return np.full(len(X), self.amount_default_)
+        return np.maximum(self.amount_model_.predict(X[:, :N_STATE]), 0.0)
+
+    def describe(self) -> str:
+        """One line on how the model was learned (for the plan output and logs)."""
+        return (f"response model: {self.n_rows_} log rows, propensities {self.propensity_source_}, "
+                f"weights clipped at {self.clip:g} and self-normalised per action")
+
+    def save(self, path: str | Path) -> None:
+        """Pickle the fitted model (with its feature list) to ``path``."""
+        with open(path, "wb") as f:
+            pickle.dump({"kind": "skiptrace.plan.ResponseModel", "features": FEATURES,
+                         "model": self}, f)
+
+
+def load_response_model(path: str | Path) -> ResponseModel:
+    """Load a model written by :meth:`ResponseModel.save`; its features must match this version."""
+    try:
+        with open(path, "rb") as f:
+            obj = pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError) as exc:
+        raise SkiptraceError(f"{path}: not a response model ({exc})") from None
+    if not isinstance(obj, dict) or obj.get("kind") != "skiptrace.plan.ResponseModel":
+        raise SkiptraceError(f"{path}: not a response model")
+    if tuple(obj.get("features", ())) != FEATURES:
+        raise SkiptraceError(f"{path}: the model's features differ from this version's; refit it")
+    return obj["model"]
+
+
+def learn(store: GraphStore, *, as_of: float | None = None, max_rows: int | None = 400_000,
+          seed: int = 0, **params) -> ResponseModel:
+    """Build the training rows from the store's ledger and fit a :class:`ResponseModel`.
+
+    Cost: one pass over the ledger (:func:`attempt_frame`) and a boosted-tree fit,
+    O(rows x features x iterations).
+    """
+    frame = attempt_frame(store, as_of=as_of, max_rows=max_rows, seed=seed)
+    if not len(frame.y) or len(np.unique(frame.y)) < 2:
+        raise SkiptraceError("too few uncensored contact attempts (or no payments) in the ledger "
+                             "to learn responses from")
+    model = ResponseModel(random_state=seed, **params)
+    model.fit(frame.X, frame.y, action=frame.action, propensity=frame.propensity,
+              amount=frame.amount)
+    model.data_end_ = frame.data_end
+    model.actions_ = frame.actions
+    log.info("%s; %d attempts, %d censored", model.describe(), frame.n_attempts, frame.n_censored)
+    return model
+
+
+__all__ = ["ACTION", "Account", "AttemptFrame", "FEATURES", "HORIZON_DAYS", "ResponseModel",
+           "STATE", "TARGET", "action_vector", "attempt_frame", "data_end", "learn",
+           "load_response_model", "local_hour"]
