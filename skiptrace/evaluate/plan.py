@@ -367,8 +367,16 @@ def _resolve(j: _Judge, key: Key) -> tuple[str | None, float | None]:
     return phone, j.first(ch, role, phone, script)
 
 
+def _call_script(key: Key) -> Key:
+    """A call without a script (logs that carry none) gets the default one of its role."""
+    ch, role, script = key
+    if ch in CALL_CHANNELS and not script:
+        return (ch, role, "lost_contact_check" if role == "third_party" else "reminder")
+    return key
+
+
 def _choose(j: _Judge, prefs: Iterable[Key]) -> tuple[Key, str | None, float] | None:
-    for key in prefs:
+    for key in map(_call_script, prefs):
         phone, nb = _resolve(j, key)
         if nb is not None:
             return key, phone, nb
@@ -647,6 +655,7 @@ def evaluate_plan(store: GraphStore, world: str | Path, *, policy: str = "auto",
         dist = mix.get(bucket, {})
         tot, ev = 0.0, 0.0
         for key, q in dist.items():
+            key = _call_script(key)
             phone, nb = _resolve(j, key)
             if nb is None:
                 continue
