@@ -226,6 +226,9 @@ def evaluate_plan_cmd(world, store, policy, both_packs, plans_file, no_plan, sam
         raise _BadInput(f"--bootstrap must be at least 0, got {bootstrap}")
     if plans_file and not Path(plans_file).is_file():
         raise _BadInput(f"{plans_file}: no such file")
+    for name in ("response.csv", "costs.csv"):
+        if not (Path(world) / "truth" / name).is_file():
+            raise _BadInput(f"{Path(world) / 'truth' / name}: no such file (not a generated world)")
     packs = ["CN-NIFA-2024", "US-RegF"] if both_packs else [policy]
     try:
         plans = list(read_plans(plans_file)) if plans_file else None
