@@ -5,16 +5,14 @@ from functools import lru_cache
 
 from skiptrace.errors import SkiptraceError
 from skiptrace.policy.baseline import BASELINE
+from skiptrace.policy.cn import CN_NIFA_2024
 from skiptrace.policy.core import Policy
+from skiptrace.policy.us import US_REGF
 from skiptrace.store.base import Props
 
-PACKS: dict[str, Policy] = {BASELINE.name: BASELINE}
+PACKS: dict[str, Policy] = {p.name: p for p in (BASELINE, CN_NIFA_2024, US_REGF)}
 #: what ``find --policy`` / ``plan --policy`` accept besides the pack names
 AUTO = "auto"
-
-
-def _register(p: Policy) -> None:
-    PACKS[p.name] = p
 
 
 class UnknownPolicy(SkiptraceError, ValueError):
