@@ -27,6 +27,7 @@ import phonenumbers
 import pytest
 
 from skiptrace.generate import Knobs, world
+from skiptrace.generate.response import ARMS, N_ARMS, SCRIPTS, arm_names, logging_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = tomllib.loads((ROOT / "graph_schema" / "schema.toml").read_text("utf-8"))
@@ -125,7 +126,7 @@ def test_same_seed_is_byte_identical_and_other_seeds_differ(tmp_path):
     world(250, 43, c)
     da, db, dc = digest(a), digest(b), digest(c)
     assert da == db
-    assert len(da) == 11 + 9  # 11 input files, 8 truth tables + world.json
+    assert len(da) == 11 + 10  # 11 input files, 9 truth tables (hour_effect with the observable model) + world.json
     changed = [k for k in da if da[k] != dc[k] and k != "truth/world.json"]
     assert "calls.csv" in changed and "borrowers.csv" in changed and "phonebook.csv" in changed
 
@@ -692,7 +693,15 @@ def test_reach_truth_is_informative_but_not_the_listed_order(cn):
     assert stale
 
 
-def test_response_truth_covers_every_delinquent_borrower_and_action(cn):
+@pytest.fixture(scope="module")
+def cn_segment(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("cn_segment")
+    world(600, 11, out, response_model="segment")
+    return out
+
+
+def test_response_truth_covers_every_delinquent_borrower_and_action(cn_segment):
+    cn = cn_segment  # the segment model: one row per borrower and action
     delinquent = {r["borrower_id"] for r in read(cn / "borrowers.csv") if r["status"] in ("delinquent", "written_off")}
     rows = read(cn / "truth" / "response.csv")
     by_b = defaultdict(set)
@@ -788,3 +797,196 @@ def test_demo_fixture_is_what_the_generator_writes(tmp_path):
     meta = json.loads((demo / "truth" / "world.json").read_text("utf-8"))
     world(meta["n_borrowers"], meta["seed"], tmp_path, region=meta["region"], as_of=meta["as_of"], **meta["knobs"])
     assert digest(tmp_path) == digest(demo), "regenerate fixtures/demo (see docs/generator.md)"
+
+
+
+# ------------------------------------------------------------------ the observable response model (issue 8)
+
+# sha256 prefixes of what the generator before the observable response model (main at 122d2f4) wrote for
+# world(250, 42, out) at its default knobs: the segment model reproduces every file
+SEGMENT_DIGESTS = {
+    "borrower_addresses.csv": "ebe19d72b7fde7aa",
+    "borrower_devices.csv": "3300aad1eaa7a5ac",
+    "borrower_employers.csv": "e8490f4d6eb2f3c7",
+    "borrower_phones.csv": "3b6b4e9b531d1ac9",
+    "borrowers.csv": "b35fe4c665f7102e",
+    "calls.csv": "b04c5274ce0bd053",
+    "contact_attempts.csv": "cb0ba4876c0aa8bd",
+    "emergency_contacts.csv": "3d16d291695d5cd8",
+    "payments.csv": "e2eba3ad6fd5a3b0",
+    "phone_status.csv": "3014c26a834b1a91",
+    "phonebook.csv": "29a888fcecd3ae80",
+    "truth/attempt_propensity.csv": "66f6a64ce1ba99b8",
+    "truth/benign_groups.csv": "3eb3c045fe577c85",
+    "truth/churn.csv": "7a39ab8ea7e4b54b",
+    "truth/costs.csv": "7ab21631942c899a",
+    "truth/lost_contact.csv": "e1fc6abf3d13f1f7",
+    "truth/reachable.csv": "dbb70d92743517cd",
+    "truth/response.csv": "ee887bbe9f9ad047",
+    "truth/rings.csv": "fba6a4fbb622d329",
+}
+
+
+def test_segment_response_model_reproduces_the_older_generator(tmp_path):
+    world(250, 42, tmp_path, response_model="segment")
+    got = {k: v[:16] for k, v in digest(tmp_path).items() if k != "truth/world.json"}
+    assert got == SEGMENT_DIGESTS
+    # and the observable default changes the history and the truth, nothing else
+    world(250, 42, tmp_path / "obs")
+    obs = {k: v[:16] for k, v in digest(tmp_path / "obs").items() if k != "truth/world.json"}
+    changed = {k for k in SEGMENT_DIGESTS if obs[k] != SEGMENT_DIGESTS[k]}
+    assert changed == {"contact_attempts.csv", "payments.csv", "truth/attempt_propensity.csv", "truth/response.csv"}
+    assert set(obs) - set(SEGMENT_DIGESTS) == {"truth/hour_effect.csv"}
+
+
+def test_logging_policy_is_a_distribution_per_state():
+    for explore in (0.0, 0.3, 1.0):
+        buckets = [0, 1, 2, 3, 4] * 2
+        has_tp = [True] * 5 + [False] * 5
+        pr = logging_policy(buckets, has_tp, explore)
+        assert pr.shape == (10, N_ARMS)
+        assert abs(pr.sum(axis=1) - 1).max() < 1e-12
+        tp = [a[2] == 1 for a in ARMS]
+        assert (pr[5:][:, tp] == 0).all()  # no listed third party: no third-party arm
+        if explore > 0:  # exploration reaches every available arm
+            assert (pr[:5] > 0).all() and (pr[5:][:, [not x for x in tp]] > 0).all()
+    # the rule part differs by state (early: reminders and sms; lost: third parties)
+    pr = logging_policy([0, 4], [True, True], 0.0)
+    names = arm_names()
+    assert pr[0, names.index("sms/borrower")] > pr[1, names.index("sms/borrower")]
+    assert pr[1, names.index("human_call/third_party/lost_contact_check")] > 0.2
+
+
+def _day(text: str) -> float:
+    t = dt.datetime.fromisoformat(text)
+    return (t - dt.datetime(1970, 1, 1)).total_seconds() / 86400
+
+
+def test_logged_scripts_and_propensities_are_the_logging_policys(cn):
+    meta = json.loads((cn / "truth" / "world.json").read_text("utf-8"))
+    T = _day(meta["as_of"] + "T00:00:00")
+    dpd = {r["borrower_id"]: int(r["days_past_due"]) for r in read(cn / "borrowers.csv")}
+    since = {r["borrower_id"]: _day(r["since"] + "T00:00:00") for r in read(cn / "truth" / "lost_contact.csv")}
+    has_tp = {r["borrower_id"] for r in read(cn / "emergency_contacts.csv")}
+    names = arm_names()
+    prop = {r["attempt_id"]: float(r["propensity"]) for r in read(cn / "truth" / "attempt_propensity.csv")}
+    attempts = read(cn / "contact_attempts.csv")
+    checked = 0
+    for a in attempts:
+        p = float(a["propensity"])
+        assert 0 < p <= 1 and p == prop[a["attempt_id"]]
+        call = a["channel"] in ("ai_call", "human_call")
+        assert (a["script"] in SCRIPTS) if call else a["script"] == ""
+        t = _day(a["at"])
+        d = dpd[a["borrower_id"]] - (T - t)
+        lost_at = since.get(a["borrower_id"], 1e18) + 10
+        if min(abs(d - x) for x in (15, 60, 120)) < 1.5 or abs(t - lost_at) < 1.5:
+            continue  # the state's edge is a fraction of a day the file rounds away
+        bucket = 4 if t >= lost_at else sum(d >= x for x in (15, 60, 120))
+        arm = "/".join([a["channel"], a["target_role"]] + ([a["script"]] if a["script"] else []))
+        want = logging_policy([bucket], [a["borrower_id"] in has_tp], meta["knobs"]["explore_share"])[0]
+        assert p == pytest.approx(want[names.index(arm)], rel=1e-12), a
+        checked += 1
+    assert checked > 0.8 * len(attempts)
+    scripts = Counter(a["script"] for a in attempts if a["target_role"] == "third_party" and a["script"])
+    assert scripts.most_common(1)[0][0] == "lost_contact_check" and len(scripts) == 3  # bad practice is logged too
+
+
+def test_response_truth_rows_satisfy_the_interface(cn):
+    delinquent = {r["borrower_id"] for r in read(cn / "borrowers.csv") if r["status"] in ("delinquent", "written_off")}
+    with open(cn / "truth" / "response.csv", encoding="utf-8", newline="") as f:
+        header = next(csv.reader(f))
+    assert header[:12] == ["borrower_id", "channel", "target_role", "p_pay_30d", "expected_amount", "target_phone",
+                           "p_pay_30d_baseline", "segment", "script", "reach", "p_pay_if_reached", "amount_if_paid"]
+    rows = read(cn / "truth" / "response.csv")
+    arms = defaultdict(set)
+    per_b = defaultdict(set)
+    for r in rows:
+        base, reach, q = float(r["p_pay_30d_baseline"]), float(r["reach"]), float(r["p_pay_if_reached"])
+        p, amount = float(r["p_pay_30d"]), float(r["amount_if_paid"])
+        assert 0 <= base <= p <= 1 and 0 <= reach <= 1 and 0 < q < 1 and amount >= 0  # (a few rows owe 0.00)
+        assert abs(p - (1 - (1 - base) * (1 - reach * q))) < 1e-12
+        assert abs(float(r["expected_amount"]) - p * amount) <= 0.005 + 1e-9
+        call = r["channel"] in ("ai_call", "human_call")
+        assert (r["script"] in SCRIPTS) if call else r["script"] == ""
+        assert bool(r["target_phone"]) == (r["channel"] in ("sms", "ai_call", "human_call"))
+        arms[r["borrower_id"]].add((r["channel"], r["target_role"], r["script"]))
+        per_b[r["borrower_id"]].add((base, amount, r["segment"]))
+    assert set(arms) == delinquent
+    assert all(len(v) == 1 for v in per_b.values())  # baseline, amount and segment are the borrower's
+    borrower_arms = {a for a in map(lambda n: tuple(n.split("/")), arm_names()) if a[1] == "borrower"}
+    for b, got in arms.items():
+        mine = {(c, r, s) for c, r, s in got if r == "borrower"}
+        assert {(c, r, *([s] if s else [])) for c, r, s in mine} == borrower_arms, b
+        assert len(got) in (11, N_ARMS)  # third-party arms exactly when some third party relays
+    # rows for every phone: the unknown new number of a lost borrower answers, the dead registered one does not
+    lost = {r["borrower_id"]: r["mechanism"] for r in read(cn / "truth" / "lost_contact.csv")}
+    churn = {r["borrower_id"]: r for r in read(cn / "truth" / "churn.csv")}
+    phones_hit = 0
+    for b, mech in lost.items():
+        if b not in delinquent or mech != "dead" or b not in churn:
+            continue
+        c = churn[b]
+        hc = {r["target_phone"]: float(r["reach"]) for r in rows
+              if r["borrower_id"] == b and r["channel"] == "human_call" and r["target_role"] == "borrower"
+              and r["script"] == "reminder"}
+        assert hc[c["old_phone"]] == 0
+        assert hc[c["new_phone"]] > 0
+        phones_hit += 1
+    assert phones_hit
+    # third parties: every emergency contact of a lost borrower that reaches them has rows
+    reachable = defaultdict(dict)
+    for r in read(cn / "truth" / "reachable.csv"):
+        if r["mechanism"] in ("family", "friend", "colleague", "workplace"):
+            reachable[r["borrower_id"]][r["phone"]] = float(r["reach_probability"])
+    tp_rows = defaultdict(dict)
+    for r in rows:
+        if r["target_role"] == "third_party" and r["channel"] == "human_call":
+            tp_rows[r["borrower_id"]][(r["target_phone"], r["script"])] = float(r["reach"])
+    for b, phones in reachable.items():
+        if b not in delinquent:
+            continue
+        for ph in phones:
+            lcc, neg = tp_rows[b][(ph, "lost_contact_check")], tp_rows[b][(ph, "negotiation")]
+            assert lcc > 0 and neg < lcc  # only a lost-contact check gets passed on
+    hours = read(cn / "truth" / "hour_effect.csv")
+    assert {(r["channel"], int(r["local_hour"])) for r in hours} == {(c, h) for c in ("sms", "ai_call", "human_call")
+                                                                      for h in range(24)}
+    m = {(r["channel"], int(r["local_hour"])): float(r["multiplier"]) for r in hours}
+    assert m[("human_call", 12)] > 1 > m[("human_call", 10)] and m[("human_call", 19)] > 1
+
+
+def test_best_action_is_heterogeneous_within_cells(big, cn_segment):
+    r = json.loads((big / "truth" / "world.json").read_text("utf-8"))["realised"]
+    assert r["best_action_modal_share"] <= 0.6
+    assert 0.05 < r["best_action_legal_letter_share"] < 0.5
+    cells = r["best_action_cells"]
+    assert sum(c["borrowers"] for c in cells.values()) == sum(
+        1 for b in read(big / "borrowers.csv") if b["status"] in ("delinquent", "written_off"))
+    big_cells = [c for c in cells.values() if c["borrowers"] >= 40]
+    assert big_cells and all(c["modal_share"] < 0.75 for c in big_cells)
+    seg = json.loads((cn_segment / "truth" / "world.json").read_text("utf-8"))["realised"]
+    assert seg["best_action_modal_share"] > r["best_action_modal_share"] + 0.2  # the lookup table it replaces
+
+
+def test_anti_collection_members_pay_less_through_the_knob(tmp_path):
+    kw = dict(anti_rings_per_100k=300, anti_ring_size=(9, 12))
+    world(800, 3, tmp_path / "a", **kw)
+    world(800, 3, tmp_path / "b", anti_ring_pay_effect=0.0, **kw)
+    members = {r["borrower_id"] for r in read(tmp_path / "a" / "truth" / "rings.csv")
+               if r["typology"] == "anti_collection" and r["borrower_id"]}
+    base = {d: {r["borrower_id"]: float(r["p_pay_30d_baseline"]) for r in read(tmp_path / d / "truth" / "response.csv")}
+            for d in ("a", "b")}
+    assert members & set(base["a"])
+    for b, v in base["a"].items():
+        if b in members:
+            assert v < base["b"][b]
+        else:
+            assert v == base["b"][b]
+
+
+def test_observable_knobs_are_checked(tmp_path):
+    with pytest.raises(ValueError, match="response_model"):
+        world(300, 1, tmp_path, response_model="lookup")
+    with pytest.raises(ValueError, match="fatigue_per_attempt"):
+        world(300, 1, tmp_path, fatigue_per_attempt=-1)

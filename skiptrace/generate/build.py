@@ -12,6 +12,7 @@ import numpy as np
 
 from skiptrace.generate import groups as groups_mod
 from skiptrace.generate import population as pop_mod
+from skiptrace.generate import response as response_mod
 from skiptrace.generate.calls import Calls, activity, split
 from skiptrace.generate.clock import Clock
 from skiptrace.generate.calls import cut
@@ -33,7 +34,8 @@ DEFAULT_AS_OF = dt.date(2026, 6, 30)
 _TF = ["false", "true"]
 # random streams (SeedSequence spawn keys); the realism knobs draw only from S_LOGS, S_REAL, S_BB_REAL, S_STATS,
 # the harder-ring knobs only from S_RINGS, so the legacy knobs leave every other stream, and so every file, as it was
-S_POP, S_NUMBERING, S_BORROWER, S_CHUNK, S_BB, S_HUB, S_LOGS, S_REAL, S_BB_REAL, S_STATS, S_RINGS = range(11)
+# the observable response model draws only from S_RESP
+S_POP, S_NUMBERING, S_BORROWER, S_CHUNK, S_BB, S_HUB, S_LOGS, S_REAL, S_BB_REAL, S_STATS, S_RINGS, S_RESP = range(12)
 
 
 @dataclass
@@ -78,6 +80,8 @@ class _Ctx:
         self.list_b_sorted = groups.list_b[self.list_order]
         self.sw_order = np.argsort(groups.sw_b, kind="stable")
         self.sw_b_sorted = groups.sw_b[self.sw_order]
+        self.best: list[tuple] = []  # per chunk: the true best action per delinquent borrower (see response.py)
+        self.seed = seed
 
 
 class _Fmt:
@@ -163,7 +167,8 @@ def world(n_borrowers: int, seed: int, out_dir: str | Path, *, region: str = "CN
     ids = Identities(region, salt=seed * 7919 + 11)
     ctx = _Ctx(pop, grp, phones, ids, seed)
     fmt = _Fmt(ctx, clock)
-    sink = Sink(out)
+    observable = kn.response_model == "observable"
+    sink = Sink(out, observable)
     try:
         seq = 0
         for c, lo in enumerate(range(0, n, CHUNK)):
@@ -178,7 +183,9 @@ def world(n_borrowers: int, seed: int, out_dir: str | Path, *, region: str = "CN
         sink.close()
     counts = {(k if k in INPUT_FILES else f"truth/{k}"): v for k, v in sink.counts.items()}
     ctx.stats.call_rows = counts["calls"]
-    realised = {**ctx.stats.as_dict(_rng(seed, S_STATS), pop.has_pb), **grp.realised}
+    realised = {**ctx.stats.as_dict(_rng(seed, S_STATS), pop.has_pb), **grp.realised,
+                **response_mod.best_summary(ctx.best, response_mod.arm_names() if observable
+                                            else [f"{c}/{r}" for c, r in ACTIONS])}
     summary = WorldSummary(str(out), seed, region, as_of.isoformat(), n, kn.as_dict(), counts,
                            rings=len(grp.rings), benign_groups=len(grp.benign), lost_contact=int(pop.lost.sum()),
                            realised=realised)
@@ -187,7 +194,8 @@ def world(n_borrowers: int, seed: int, out_dir: str | Path, *, region: str = "CN
             "rings": [{"ring_id": g.group_id, "typology": g.kind, "size": int(len(g.members)), "agents": int(len(g.agents))}
                       for g in grp.rings],
             "benign_groups": [{"group_id": g.group_id, "kind": g.kind, "size": int(len(g.members))} for g in grp.benign],
-            "actions": [{"channel": c, "target_role": r} for c, r in ACTIONS]}
+            "actions": [{"channel": c, "target_role": r} for c, r in ACTIONS],
+            "response_model": kn.response_model}
     (out / "truth" / "world.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return summary
 
@@ -436,25 +444,54 @@ def _write_chunk(ctx: _Ctx, fmt: _Fmt, sink: Sink, lo: int, hi: int, rng: np.ran
         relay = np.where(p.lost[ec.b], 0.0, relay)
     relay = np.where(np.isin(t.kind[ec.tie], [AGENT, FRAUDPH]), 0.02, relay)
     relay = np.where(fake, 0.0, relay)
-    hist = simulate(ctx, lo, hi, ThirdParties(ec.b, ec.phone, ec.stale, relay), rng)
+    third = ThirdParties(ec.b, ec.phone, ec.stale, relay)
+    observable = p.knobs.response_model == "observable"
+    if observable:
+        hist = response_mod.simulate_observable(ctx, lo, hi, third, reach, _rng(ctx.seed, S_RESP, lo // CHUNK))
+    else:
+        hist = simulate(ctx, lo, hi, third, rng)
     a = hist.attempts
     na = len(a["b"])
     aid = [f"A{i:09d}" for i in range(seq + 1, seq + na + 1)]
     roles = ["borrower", "third_party"]
-    sink.write("contact_attempts", [aid, fmt.bid(a["b"]), [CHANNELS[c] for c in a["channel"].tolist()],
-                                    ck.naive(a["t"]), fmt.opt_phones(a["target"], rng),
-                                    [roles[r] for r in a["target_role"].tolist()],
-                                    [_TF[x] for x in a["connected"].tolist()], [OUTCOMES[o] for o in a["outcome"].tolist()]])
-    sink.write("attempt_propensity", [aid, fmt.prob(a["propensity"]), [_TF[x] for x in a["explored"].tolist()]])
+    cols = [aid, fmt.bid(a["b"]), [CHANNELS[c] for c in a["channel"].tolist()],
+            ck.naive(a["t"]), fmt.opt_phones(a["target"], rng),
+            [roles[r] for r in a["target_role"].tolist()],
+            [_TF[x] for x in a["connected"].tolist()], [OUTCOMES[o] for o in a["outcome"].tolist()]]
+    if observable:
+        cols += [_scripts(a["script"]), _props(a["propensity"])]
+    sink.write("contact_attempts", cols)
+    sink.write("attempt_propensity", [aid, _props(a["propensity"]) if observable else fmt.prob(a["propensity"]),
+                                      [_TF[x] for x in a["explored"].tolist()]])
     pay = hist.payments
     o = np.lexsort((pay["t"], pay["b"]))
     sink.write("payments", [fmt.bid(pay["b"][o]), ck.naive(pay["t"][o]), fmt.money(pay["amount"][o])])
     rs = hist.response
     tgt = rs["target"]
+    if observable:
+        ctx.best.append(rs["best"])
+        arm = rs["arm"]
+        sink.write("response", [fmt.bid(rs["b"]), [CHANNELS[c] for c in response_mod.ARM_CH[arm].tolist()],
+                                [roles[r] for r in response_mod.ARM_TP[arm].astype(int).tolist()],
+                                _props(rs["p"]), fmt.money(rs["expected"]), _opt_e164(ph, tgt), _props(rs["baseline"]),
+                                [SEGMENTS[s] for s in rs["segment"].tolist()], _scripts(response_mod.ARM_SCRIPT[arm]),
+                                _props(rs["reach"]), _props(rs["q"]), fmt.money(rs["amount"])])
+        return seq + na
+    ctx.best.append(response_mod.segment_best(p, rs, p.region))
     sink.write("response", [fmt.bid(rs["b"]), [ACTIONS[x][0] for x in rs["action"].tolist()],
                             [ACTIONS[x][1] for x in rs["action"].tolist()], fmt.prob(rs["p"]), fmt.money(rs["expected"]),
                             _opt_e164(ph, tgt), fmt.prob(rs["baseline"]), [SEGMENTS[s] for s in rs["segment"].tolist()]])
     return seq + na
+
+
+def _scripts(x: np.ndarray) -> list[str]:
+    names = response_mod.SCRIPTS
+    return ["" if s < 0 else names[s] for s in np.asarray(x).tolist()]
+
+
+def _props(x: np.ndarray) -> list[str]:
+    """Probabilities exactly (shortest round-trip repr), so that formulas over them hold to float precision."""
+    return [repr(v) for v in np.asarray(x, float).tolist()]
 
 
 def _member(x: np.ndarray, pool: np.ndarray) -> np.ndarray:
@@ -564,6 +601,10 @@ def _write_truth_tables(ctx: _Ctx, fmt: _Fmt, sink: Sink) -> None:
             ident = ph.e164(np.array([ph.switch + key]))[0]
         sink.write("benign_groups", [[grp.group_id] * len(m), [grp.kind] * len(m), fmt.bid(m), [ident] * len(m)])
     sink.write("costs", [[c for c, _ in costs(p.region)], [f"{v:g}" for _, v in costs(p.region)]])
+    if p.knobs.response_model == "observable":
+        he = response_mod.HOUR_EFFECT
+        sink.write("hour_effect", [[c for c in he for _ in range(24)], [str(h) for _ in he for h in range(24)],
+                                   [f"{m:g}" for c in he for m in he[c]]])
     ch = np.flatnonzero(p.switch < INF)
     sink.write("churn", [fmt.bid(ch), ph.e164(ch.astype(np.int64)), ph.e164(ph.new + ch), ck.dates(p.switch[ch]),
                          [PHONE_STATUS[s] for s in p.old_status[ch].tolist()], ck.dates(p.old_status_at[ch]),

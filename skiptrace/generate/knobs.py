@@ -43,7 +43,11 @@ LEGACY.update({
     "promotions_per_100k": 0.0,
     "agent_honest_listers": 0.0,
 })
+# The response model of the generator before issue 8 (a segment x action lookup, logs without scripts).
+_RESPONSE = ("response_model",)
+LEGACY["response_model"] = "segment"
 PRESETS = ("default", "legacy")
+RESPONSE_MODELS = ("observable", "segment")
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,13 @@ class Knobs:
     attempts_per_day: float = 0.3
     explore_share: float = 0.30  # attempts whose action was drawn uniformly at random
     installments: bool = True
+    # response model (issue 8): "observable" (responses depend on balance, days past due, contact state, hour,
+    # fatigue, script, graph structure and per-borrower slopes) or "segment" (the older segment x action lookup)
+    response_model: str = "observable"
+    response_slope_sd: float = 0.8  # sd of the per-borrower random slopes (logit) by channel group, channel, script
+    fatigue_per_attempt: float = 0.15  # each attempt in the previous 7 days: reach x exp(-f), pay logit - f
+    family_pay_effect: float = 0.2  # pay logit per active, closely tied relative (centred at 1.5, capped at 4)
+    anti_ring_pay_effect: float = 0.6  # pay logit lost by anti-collection ring members (coached)
     local_notation_share: float = 0.10
     address_variant_share: float = 0.20
     # rings
@@ -168,6 +179,10 @@ class Knobs:
             raise ValueError("family_joint_open_days and promotion_window_days must be >= 0")
         if self.fraud_subset_size[0] < 2:
             raise ValueError("fraud_subset_size must start at 2 or more (a shared identifier has two users)")
+        if self.response_model not in RESPONSE_MODELS:
+            raise ValueError(f"response_model must be one of {', '.join(RESPONSE_MODELS)}, got {self.response_model!r}")
+        if min(self.response_slope_sd, self.fatigue_per_attempt, self.family_pay_effect, self.anti_ring_pay_effect) < 0:
+            raise ValueError("response_slope_sd, fatigue_per_attempt, family_pay_effect and anti_ring_pay_effect must be >= 0")
         if self.friend_group_size == 1:
             raise ValueError("friend_group_size must be 0 (no groups) or >= 2")
 
@@ -183,7 +198,7 @@ class Knobs:
     @property
     def hard_rings(self) -> bool:
         """Whether any harder-ring knob is off its legacy value (then they draw from a stream of their own)."""
-        return any(getattr(self, k) != v for k, v in LEGACY.items() if k not in _CALL_REALISM)
+        return any(getattr(self, k) != v for k, v in LEGACY.items() if k not in _CALL_REALISM + _RESPONSE)
 
     @classmethod
     def preset(cls, name: str = "default", **overrides: Any) -> Knobs:

@@ -31,18 +31,34 @@ TRUTH_FILES: dict[str, list[str]] = {
 }
 
 
-class Sink:
-    """All output tables of one world; counts rows per table."""
+# the observable response model (issue 8) adds columns and a file; the segment model writes the layout above
+OBSERVABLE_EXTRA: dict[str, list[str]] = {
+    "contact_attempts": ["script", "propensity"],
+    "response": ["script", "reach", "p_pay_if_reached", "amount_if_paid"],
+    "hour_effect": ["channel", "local_hour", "multiplier"],
+}
 
-    def __init__(self, out_dir: Path):
+
+class Sink:
+    """All output tables of one world; counts rows per table.
+
+    ``observable``: the layout of the observable response model (extra
+    columns of :data:`OBSERVABLE_EXTRA` and truth/hour_effect.csv).
+    """
+
+    def __init__(self, out_dir: Path, observable: bool = False):
         self.dir = Path(out_dir)
         (self.dir / "truth").mkdir(parents=True, exist_ok=True)
         self.files: dict[str, IO[str]] = {}
         self.counts: dict[str, int] = {}
+        extra = OBSERVABLE_EXTRA if observable else {}
         for name, cols in INPUT_FILES.items():
-            self._open(name, self.dir / f"{name}.csv", cols)
-        for name, cols in TRUTH_FILES.items():
-            self._open(name, self.dir / "truth" / f"{name}.csv", cols)
+            self._open(name, self.dir / f"{name}.csv", cols + extra.get(name, []))
+        truth = {**TRUTH_FILES, "hour_effect": []} if observable else TRUTH_FILES
+        if not observable:  # a file of ours from an earlier observable world in this directory
+            (self.dir / "truth" / "hour_effect.csv").unlink(missing_ok=True)
+        for name, cols in truth.items():
+            self._open(name, self.dir / "truth" / f"{name}.csv", cols + extra.get(name, []))
 
     def _open(self, name: str, path: Path, cols: list[str]) -> None:
         f = open(path, "w", encoding="utf-8", newline="")
