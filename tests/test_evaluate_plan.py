@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -170,7 +171,9 @@ BAD = [  # (plan, pack, the rule it must trip)
     (_plan("B6", US, "ai_call", "2026-06-30T09:00:00-07:00", "borrower", P["b6"], "reminder"), "RF-2"),
     (_plan("B6", US, "human_call", "2026-06-30T10:00:00-07:00", "borrower", P["b6"], "negotiation"), "RF-3"),
     (_plan("B6", US, "sms", "2026-07-01T10:00:00-07:00", "borrower", P["b6"]), "RF-4"),
+    (_plan("B6", US, "ai_call", "2026-07-02T20:00:00-07:00", "borrower", P["b6"], "reminder"), "RF-3"),
     (_plan("B3", US, "email", "2026-07-01T10:00:00-04:00"), "RF-5"),
+    (_plan("B3", US, "letter", "2026-07-01T10:00:00-04:00"), "RF-5"),
     (_plan("B4", US, "letter", "2026-07-01T10:00:00-05:00"), "RF-6"),
     (_plan("B6", US, "ai_call", "2026-07-08T10:00:00-07:00", "third_party", P["c6"], "lost_contact_check"), "RF-7"),
     (_plan("B7", US, "human_call", "2026-07-08T10:00:00-04:00", "third_party", "+12125550199", "negotiation"),
@@ -186,6 +189,9 @@ CLEAN = [
     _plan("B7", US, "ai_call", "2026-07-01T10:00:00-04:00", "borrower", P["b7"], "reminder"),
     _plan("B7", US, "sms", "2026-07-01T10:00:00-04:00", "third_party", "+12125550199"),
     _plan("B5", US, "sms", "2026-07-01T15:00:00-04:00", "borrower", P["b5"]),  # 09:00 in Hawaii
+    _plan("B6", US, "ai_call", "2026-07-03T08:30:00-07:00", "borrower", P["b6"], "reminder"),  # day 8
+    _plan("B3", US, "legal_letter", "2026-07-01T10:00:00-04:00"),  # notice of a remedy after cease
+    _plan("B1", CN, "letter", "2026-07-01T23:30:00+08:00"),  # the post delivers it, not at 23:30
 ]
 
 
@@ -304,7 +310,21 @@ def test_baselines_respect_the_pack(demo_eval, demo_store):
     for pack, ev in demo_eval.items():
         rep = ev.baseline_violations[pack]
         assert rep["actions"] > 50
-        assert rep["violations"] == 0, rep
+        # CN-2, the one reading that differs: skiptrace.policy deems the debtor unreachable once the
+        # last 3 phone attempts to the borrower failed; the checker also wants every other
+        # registered number dead or failed. Every CN-2 flag must be exactly that case.
+        assert {r: n for r, n in rep["by_rule"].items() if r != "CN-2"} == dict.fromkeys(
+            [r for r in PACK_RULES[pack] if r != "CN-2"], 0), rep
+        if rep["by_rule"].get("CN-2"):
+            from skiptrace.evaluate.plan_check import PHONE
+            flagged = {v.borrower_id for v in ev.baseline_violation_list if v.rule == "CN-2"}
+            bs = read_borrowers(demo_store, flagged)
+            for b in bs.values():
+                start = max(a["t"] for a in b.attempts)
+                last = [a for a in b.attempts if a.get("channel") in PHONE
+                        and a.get("target_role") == "borrower" and a["t"] > start - 30][-3:]
+                assert len(last) == 3 and not any(a.get("connected") for a in last)
+                assert any(s not in ("disconnected", "reassigned") for s in b.registered.values())
 
 
 @needs_policy
@@ -320,7 +340,7 @@ def test_evaluation_reports_off_policy_estimates(demo_eval):
                 assert lo <= e[k] <= hi or abs(e[k] - lo) < 1e-6
     from skiptrace.evaluate.plan import render_text
     text = render_text(d)
-    assert "ceiling" in text and "textbook" in text and "+86" not in text
+    assert "ceiling" in text and "textbook" in text and not re.search(r"\+86\d{11}", text)
 
 
 def _packs() -> set:
@@ -344,7 +364,7 @@ def test_cli_evaluate_plan(tmp_path):
     names = [v["policy"] for v in d["values"]]
     assert names == ["textbook", "best_static", "cheapest", "logging", "ceiling", "no_action"]
     assert d["borrowers"] > 50 and d["policy"] == pack
-    assert "+86" not in r.stdout
+    assert not re.search(r"\+86\d{11}", r.stdout)  # phones masked
     # the store now holds the world: the table form reuses it
     r = run("evaluate", "plan", "--world", str(DEMO), "--db", str(tmp_path / "w.db"), "--policy", pack,
             "--no-plan", "--bootstrap", "0", cwd=tmp_path)

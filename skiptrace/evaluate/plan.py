@@ -157,6 +157,8 @@ class PlanEvaluation:
     baseline_violations: dict
     notes: list[str]
     seconds: float
+    violation_list: list = field(default_factory=list, repr=False)
+    baseline_violation_list: list = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict:
         return {"world": self.world, "policy": self.policy, "truth_version": self.truth_version,
@@ -685,11 +687,11 @@ def evaluate_plan(store: GraphStore, world: str | Path, *, policy: str = "auto",
     # violations, by the independent checker
     say("checking compliance")
     cb = read_borrowers(store, ids)
-    violations = ({k: r.as_dict() for k, r in check_plans(store, list(learned.values()), pack=_pack_arg(policy),
-                                                          borrowers=cb).items()}
-                  if learned else {})
-    bviol = {k: r.as_dict() for k, r in check_plans(store, base_plans, pack=_pack_arg(policy),
-                                                    borrowers=cb).items()}
+    lrep = (check_plans(store, list(learned.values()), pack=_pack_arg(policy), borrowers=cb)
+            if learned else {})
+    brep = check_plans(store, base_plans, pack=_pack_arg(policy), borrowers=cb)
+    violations = {k: r.as_dict() for k, r in lrep.items()}
+    bviol = {k: r.as_dict() for k, r in brep.items()}
 
     # off-policy estimates
     say("off-policy estimates")
@@ -711,7 +713,9 @@ def evaluate_plan(store: GraphStore, world: str | Path, *, policy: str = "auto",
     values = list(vals.values())
     return PlanEvaluation(str(world), policy, truth.version, len(ids), values,
                           best.name, margin, ope, logged_mean, violations, bviol, notes,
-                          time.perf_counter() - t_start)
+                          time.perf_counter() - t_start,
+                          [v for r in lrep.values() for v in r.violations],
+                          [v for r in brep.values() for v in r.violations])
 
 
 def _pack_arg(policy: str) -> str | None:

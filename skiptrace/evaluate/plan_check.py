@@ -12,6 +12,8 @@ is before the plan).
 
 Readings of the rule text (each the stricter one where the text allows two):
 
+- *time of day* binds the channels that reach the person when sent (sms,
+  push, email, calls); a letter arrives when the post delivers it.
 - *local time*: the borrower's IANA ``timezone``; an unknown or invalid one
   means every zone of its ``region`` (the tz database's zone.tab), and no
   region every zone: a window is legal only if it is legal in all of them.
@@ -48,11 +50,13 @@ US-RegF:
 - RF-2 at most 7 calls in 7 days: a call to the debtor when 7 calls to the
   debtor were placed in the 7 days before ``not_before``.
 - RF-3 none within 7 days after a telephone conversation: a call to the
-  debtor within 7 days after one.
+  debtor on a local date within the 7-day period that starts on the date of
+  one (1006.14(b)(2)(ii): that date is day 1).
 - RF-4 opt-outs per medium: an attempt that ended ``opted_out`` closes its
   medium (sms, email, push, telephone calls, mail) to the same address (its
   phone; for push/email/letters the borrower).
-- RF-5 cease communication: any action once ``cease_requested``.
+- RF-5 cease communication: any action once ``cease_requested``, except a
+  legal letter to the borrower (the notice of a remedy 1006.6(c)(2) allows).
 - RF-6 only the attorney once one is known: any action once ``attorney_known``.
 - RF-7 third parties only for location information, once each: a
   third-party action that is not a lost-contact check, or to a phone that
@@ -87,6 +91,8 @@ log = logging.getLogger(__name__)
 
 CALLS = frozenset({"ai_call", "human_call"})
 PHONE = frozenset({"sms", "ai_call", "human_call"})
+#: channels that reach the person when sent (a letter arrives when the post delivers it)
+TIMED = frozenset({"sms", "push", "email", "ai_call", "human_call"})
 MEDIUM = {"sms": "sms", "email": "email", "push": "push", "ai_call": "telephone",
           "human_call": "telephone", "letter": "mail", "legal_letter": "mail"}
 CN_RULES = ("CN-1", "CN-2", "CN-3", "CN-4", "CN-5", "CN-6", "CN-7")
@@ -334,7 +340,7 @@ def _check_cn(b: CheckBorrower, act: dict, t0: float, t1: float | None) -> list[
             if n >= 3:
                 out.append(("CN-6", f"{n} connected calls on {day} local ({z})"))
                 break
-    why = _outside_hours(t0, t1, zones, 8, 22)
+    why = _outside_hours(t0, t1, zones, 8, 22) if ch in TIMED else None
     if why:
         out.append(("CN-7", why))
     return out
@@ -345,15 +351,20 @@ def _check_us(b: CheckBorrower, act: dict, t0: float, t1: float | None) -> list[
     ch, phone, script = act.get("channel"), act.get("target_phone"), act.get("script")
     tp = act.get("target_role") == "third_party"
     zones = region_zones(b.timezone, b.region)
-    why = _outside_hours(t0, t1, zones, 8, 21)
+    why = _outside_hours(t0, t1, zones, 8, 21) if ch in TIMED else None
     if why:
         out.append(("RF-1", why))
     if ch in CALLS and not tp:
         week = [a for a in b.attempts if a.get("channel") in CALLS and not _is_tp(a) and t0 - 7 < a["t"] <= t0]
         if len(week) >= 7:
             out.append(("RF-2", f"{len(week)} calls in the 7 days before"))
-        if any(_conversation(a) for a in week):
-            out.append(("RF-3", "a telephone conversation in the 7 days before"))
+        for z in zones:
+            day = _local(t0, z).date()
+            talk = [a for a in week if _conversation(a) and (day - _local(a["t"], z).date()).days < 7]
+            if talk:
+                out.append(("RF-3", f"a telephone conversation on {_local(talk[-1]['t'], z).date()} "
+                                    f"local ({z}), within the 7-day period"))
+                break
     medium = MEDIUM.get(ch or "", ch)
     for a in b.attempts:
         if a.get("outcome") != "opted_out" or MEDIUM.get(a.get("channel", ""), "") != medium:
@@ -362,7 +373,7 @@ def _check_us(b: CheckBorrower, act: dict, t0: float, t1: float | None) -> list[
         if same:
             out.append(("RF-4", f"opted out of {medium} here"))
             break
-    if b.cease:
+    if b.cease and not (ch == "legal_letter" and not tp):
         out.append(("RF-5", "the borrower asked to cease communication"))
     if b.attorney:
         out.append(("RF-6", "the borrower is represented by an attorney"))
