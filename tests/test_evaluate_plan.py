@@ -384,3 +384,64 @@ def test_cli_evaluate_plan_bad_input(tmp_path):
     assert r.returncode == 2 and "p.jsonl:1" in r.stderr and "Traceback" not in r.stderr
     r = run("evaluate", "plan", "--world", str(tmp_path), "--db", str(tmp_path / "w.db"), cwd=tmp_path)
     assert r.returncode == 2 and "response.csv" in r.stderr
+
+
+# -- a small world with the response truth of INTERFACES.md section 2 (v2) ----------
+@pytest.fixture(scope="module")
+def v2_world(tmp_path_factory):
+    from skiptrace.evaluate.find import load_world
+    from skiptrace.generate import world
+
+    d = tmp_path_factory.mktemp("v2")
+    world(600, 3, d / "w")
+    st = open_store(str(d / "w.db"), create=True)
+    load_world(st, d / "w")
+    yield d / "w", st
+    st.close()
+
+
+def test_oracle_reproduces_v2_truth_rows_at_the_neutral_hour(v2_world):
+    w, _ = v2_world
+    truth = PlanTruth.read(w)
+    if truth.version != "v2":
+        pytest.skip("this generator writes the older response truth")
+    rows = _response_rows(w)
+    for r in rows:
+        phone, script = r["target_phone"] or None, r["script"] or None
+        p = truth.p(r["borrower_id"], r["channel"], r["target_role"], phone, script)
+        assert p == pytest.approx(float(r["p_pay_30d"]), abs=1e-6)
+        assert truth.amount(r["borrower_id"], r["channel"], r["target_role"], phone, script) == \
+            pytest.approx(float(r["amount_if_paid"]))
+    # the hour effect moves p where the multiplier is not 1 (and only there)
+    for ch, mult in truth.hour_effect.items():
+        h = max(range(24), key=lambda x: abs(mult[x] - 1))
+        r = next(r for r in rows if r["channel"] == ch and 0 < float(r["reach"]) * mult[h] < 1
+                 and float(r["p_pay_if_reached"]) > 0)
+        args = (r["borrower_id"], ch, r["target_role"], r["target_phone"] or None, r["script"] or None)
+        assert (truth.p(*args, hour=h) > truth.p(*args)) == (mult[h] > 1)
+
+
+@needs_policy
+def test_learned_plans_are_valued_and_checked(v2_world):
+    """Plans fed to the evaluator: the textbook's own choices as plans value exactly like the
+    textbook; an action at 03:00 is disallowed (no action) and the checker counts it."""
+    from skiptrace.evaluate.plan import evaluate_plan
+
+    w, st = v2_world
+    first = evaluate_plan(st, w, policy=CN, planner=None, bootstrap=0)
+    plans = [p for p in first.baseline_plans if p["source"] == "textbook"]
+    assert len(plans) > 20
+    ev = evaluate_plan(st, w, policy=CN, plans=plans, bootstrap=0)
+    vals = {v.name: v for v in ev.values}
+    assert vals["learned"].total == pytest.approx(vals["textbook"].total)
+    assert vals["learned"].disallowed == 0
+    assert ev.violations[CN]["by_rule"]["CN-7"] == 0
+    bad = [dict(p, actions=[dict(p["actions"][0], channel="sms", target_role="borrower", script=None,
+                                 not_before=p["actions"][0]["not_before"][:11] + "03:00:00+08:00")])
+           for p in plans if p["actions"] and p["actions"][0]["target_phone"]][:5]
+    assert bad
+    ev = evaluate_plan(st, w, policy=CN, plans=bad, bootstrap=0)
+    vals = {v.name: v for v in ev.values}
+    assert vals["learned"].disallowed == len(bad)
+    assert ev.violations[CN]["by_rule"]["CN-7"] == len(bad)
+    assert ev.margin_pct is not None and ev.margin_pct < 0

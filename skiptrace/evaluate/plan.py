@@ -159,6 +159,7 @@ class PlanEvaluation:
     seconds: float
     violation_list: list = field(default_factory=list, repr=False)
     baseline_violation_list: list = field(default_factory=list, repr=False)
+    baseline_plans: list = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict:
         return {"world": self.world, "policy": self.policy, "truth_version": self.truth_version,
@@ -648,7 +649,7 @@ def evaluate_plan(store: GraphStore, world: str | Path, *, policy: str = "auto",
             got = _choose(j, pr)
             if got:
                 credit(name, b, got[0], got[1], got[2])
-                base_plans.append({"borrower_id": bid, "policy": j.policy.name, "actions": [
+                base_plans.append({"borrower_id": bid, "policy": j.policy.name, "source": name, "actions": [
                     {"channel": got[0][0], "target_role": got[0][1], "target_phone": got[1],
                      "script": got[0][2], "not_before": iso(got[2], b.zone)}]})
             else:
@@ -715,7 +716,7 @@ def evaluate_plan(store: GraphStore, world: str | Path, *, policy: str = "auto",
                           best.name, margin, ope, logged_mean, violations, bviol, notes,
                           time.perf_counter() - t_start,
                           [v for r in lrep.values() for v in r.violations],
-                          [v for r in brep.values() for v in r.violations])
+                          [v for r in brep.values() for v in r.violations], base_plans)
 
 
 def _pack_arg(policy: str) -> str | None:
