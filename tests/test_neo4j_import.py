@@ -22,7 +22,7 @@ from test_cli import DEMO, run
 
 pytestmark = pytest.mark.neo4j
 
-# the eligibility rules that read the ledger (skiptrace/contacts/eligibility.py)
+# the baseline pack's rules that read the ledger (skiptrace/policy/baseline.py)
 LEDGER_RULES = {"third_party_refused", "location_info_used", "opted_out"}
 
 

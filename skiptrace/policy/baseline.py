@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from skiptrace.policy.core import Action, Context, Policy, Rule
 
-SOURCE = "skiptrace baseline (lender practice; find's eligibility before the policy packs)"
+SOURCE = "skiptrace baseline (lender practice)"
 
 
 def cease_requested(action: Action, ctx: Context) -> str | None:

@@ -95,9 +95,22 @@ class Context:
     zones: tuple[str, ...]
     listed: frozenset[str] = frozenset()
     borrower_phones: dict[str, Props] = field(default_factory=dict)
-    by_phone: dict[str, list[Props]] = field(default_factory=dict, repr=False)
-    #: (attempt, day number), attempts with a time, oldest first
-    timed: list[tuple[Props, float]] = field(default_factory=list, repr=False)
+    #: attempts by target phone, and (attempt, day number) for timed attempts, oldest first;
+    #: derived from the ledger
+    by_phone: dict[str, list[Props]] = field(init=False, repr=False)
+    timed: list[tuple[Props, float]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by: dict[str, list[Props]] = {}
+        timed: list[tuple[Props, float]] = []
+        for a in self.ledger.attempts:
+            if a.get("target_phone"):
+                by.setdefault(a["target_phone"], []).append(a)
+            t = _t(a)
+            if t is not None:
+                timed.append((a, t))
+        timed.sort(key=lambda x: x[1])
+        self.by_phone, self.timed = by, timed
 
     @classmethod
     def build(cls, borrower: Props, ledger: Ledger, *, as_of: float | None = None,
@@ -135,15 +148,6 @@ class Context:
                     if not p.get("paid_at") or clock.to_days(p["paid_at"]) <= cut]
             if len(atts) != len(ledger.attempts) or len(pays) != len(ledger.payments):
                 ledger = Ledger(ledger.borrower_id, atts, pays)
-        by: dict[str, list[Props]] = {}
-        timed: list[tuple[Props, float]] = []
-        for a in ledger.attempts:
-            if a.get("target_phone"):
-                by.setdefault(a["target_phone"], []).append(a)
-            t = _t(a)
-            if t is not None:
-                timed.append((a, t))
-        timed.sort(key=lambda x: x[1])
         phones = {}
         for p, props in (borrower_phones or {}).items():
             props = dict(props)
@@ -153,7 +157,7 @@ class Context:
             phones[p] = props
         return cls(borrower, ledger, float(as_of),
                    zones if zones is not None else candidate_zones(borrower),
-                   frozenset(listed), phones, by, timed)
+                   frozenset(listed), phones)
 
     @classmethod
     def from_ego(cls, ego: Any) -> "Context":
@@ -299,8 +303,9 @@ class Policy:
         forbidden intervals are subtracted from ``[start, end)``; the first
         legal instant is ``not_before`` and the start of the next forbidden
         interval (or ``end``) is ``not_after``. When nothing is left, the
-        decision is blocked by the rule whose interval reaches furthest past
-        the last legal candidate instant (the one that closes the horizon).
+        decision is blocked: ``blocks[0]`` is the rule whose interval carries
+        past ``end`` (the one that closes the horizon), followed by each other
+        rule whose intervals covered an earlier part of it.
 
         Cost: O(rules x attempts + I log I) for I forbidden intervals.
 
@@ -316,14 +321,17 @@ class Policy:
         if blocks:
             return Decision(action, False, blocks, None, None)
         ivs = self.forbidden(action, ctx, start, end)
-        t, closer = start, None
+        t, chain = start, []
         for lo, hi, rid, why in ivs:  # sorted by lo: one pass pushes t past every cover
-            if lo > t:
+            if lo > t or t >= end:
                 break
             if hi > t:
-                t, closer = hi, (rid, why)
+                t = hi
+                chain.append(Block(rid, why))
         if t >= end:
-            rid, why = closer  # type: ignore[misc]
-            return Decision(action, False, [Block(rid, why)], None, None)
+            # the rule that closes the horizon first, then the others that covered part of it
+            closer, seen = chain[-1], {chain[-1].rule}
+            rest = [b for b in chain[:-1] if not (b.rule in seen or seen.add(b.rule))]
+            return Decision(action, False, [closer, *rest], None, None)
         nxt = min((lo for lo, _, _, _ in ivs if lo > t), default=end)
         return Decision(action, True, [], t, min(nxt, end))

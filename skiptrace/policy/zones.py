@@ -13,6 +13,7 @@ instant is legal only if it is legal in every candidate zone.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -118,16 +119,32 @@ def _quiet(zone: str, from_hour: int, to_hour: int, d0: int, d1: int) -> tuple[t
 
 def quiet_intervals(zones: tuple[str, ...], from_hour: int, to_hour: int, start: float,
                     end: float) -> list[tuple[float, float, str]]:
-    """Intervals ``[local from_hour, next local day to_hour)`` in every zone that overlap
-    ``[start, end)``, as ``(lo, hi, zone)``. DST-aware (each boundary is a local wall time).
+    """The union over ``zones`` of the intervals ``[local from_hour, next local day to_hour)``
+    that overlap ``[start, end)``, as ``(lo, hi, where)``: ``where`` is the zone when there is
+    one candidate, else "one of N candidate zones". DST-aware (each boundary is a local wall
+    time).
 
-    Cost: O(len(zones) x days), cached per (zone, hours, day range).
+    Cost: O(len(zones) x days) the first time, cached per (zones, hours, UTC day range).
     """
-    out = []
+    lo_day, hi_day = math.floor(start) - 1, math.ceil(end) + 1
+    got = _quiet_union(tuple(zones), from_hour, to_hour, lo_day, hi_day)
+    return [iv for iv in got if iv[1] > start and iv[0] < end]
+
+
+@lru_cache(maxsize=4096)
+def _quiet_union(zones: tuple[str, ...], from_hour: int, to_hour: int, lo_day: int,
+                 hi_day: int) -> tuple[tuple[float, float, str], ...]:
+    ivs = []
     for z in zones:
-        d0 = local_date(z, start).toordinal() - 1
-        d1 = local_date(z, end).toordinal()
-        for lo, hi in _quiet(z, from_hour, to_hour, d0, d1):
-            if hi > start and lo < end:
-                out.append((lo, hi, z))
-    return out
+        d0 = local_date(z, lo_day).toordinal() - 1
+        d1 = local_date(z, hi_day).toordinal()
+        ivs += [iv for iv in _quiet(z, from_hour, to_hour, d0, d1) if iv[1] > lo_day and iv[0] < hi_day]
+    where = zones[0] if len(zones) == 1 else f"one of {len(zones)} candidate zones"
+    ivs.sort()
+    out: list[list] = []
+    for lo, hi in ivs:
+        if out and lo <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi, where])
+    return tuple((lo, hi, w) for lo, hi, w in out)
