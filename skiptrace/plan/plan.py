@@ -50,6 +50,9 @@ log = logging.getLogger(__name__)
 _DEAD = frozenset({"disconnected", "reassigned"})
 _HOUR_COL = 13  # STATE index of local_hour
 MAX_THIRD_PARTIES = 2
+#: channels whose moment the lender picks (a letter arrives when the post delivers it): their
+#: start is moved to the best local hour of the window
+TIMED_CHANNELS = frozenset({"sms", "push", "email", "ai_call", "human_call"})
 
 
 @dataclass
@@ -107,19 +110,22 @@ class PlanResult:
     p_repay_30d: float | None
     scored_by: str
     p_no_action: float
+    expected_amount: float
     actions: list[PlannedAction] = field(default_factory=list)
     blocked: list[BlockedAction] = field(default_factory=list)
     unprofitable: int = 0
 
     def to_dict(self, reveal: bool = False) -> dict:
         """The contract's ``plan`` JSON object (phones masked unless ``reveal``), plus
-        ``as_of``, ``scored_by``, ``p_no_action`` and ``unprofitable``."""
+        ``as_of``, ``scored_by``, ``p_no_action``, ``expected_amount`` (if paid) and
+        ``unprofitable``."""
         tz = self.timezone
         return {"borrower_id": self.borrower_id, "as_of": clock.iso(self.as_of, tz),
                 "c_score": self.c_score, "segment": self.segment,
                 "p_repay_30d": None if self.p_repay_30d is None else round(self.p_repay_30d, 4),
                 "scored_by": self.scored_by, "policy": self.policy,
                 "p_no_action": round(self.p_no_action, 4),
+                "expected_amount": round(self.expected_amount, 2),
                 "actions": [a.to_dict(tz, reveal) for a in self.actions],
                 "blocked": [b.to_dict(reveal) for b in self.blocked],
                 "unprofitable": self.unprofitable}
@@ -213,12 +219,13 @@ def _policy_of(policy: Any) -> Callable[[Props], Any]:
 
 def _rank(ego: Any, pol: Any) -> Any:
     """find's ranking of the ego graph under ``pol`` (eligibility by the pack's who-rules)."""
+    import inspect
+
     from skiptrace.contacts.find import rank
 
-    try:
+    if "policy" in inspect.signature(rank).parameters:
         return rank(ego, policy=pol)
-    except TypeError:  # a find without policy packs: eligibility by its baseline rules
-        return rank(ego)
+    return rank(ego)  # a find without policy packs: eligibility by its baseline rules
 
 
 # ---------------------------------------------------------------- one borrower, before scoring
@@ -268,7 +275,9 @@ def _prepare(store: GraphStore, b: str, *, as_of: float, horizon: float, policy_
                                              tg.phone if tg else None, kind.script, blk.rule,
                                              blk.why))
                 continue
-            allowed.append((kind, tg, d, _hours(d.not_before, d.not_after, acc.tz, max_hours)))
+            times = (_hours(d.not_before, d.not_after, acc.tz, max_hours)
+                     if kind.channel in TIMED_CHANNELS else [d.not_before])
+            allowed.append((kind, tg, d, times))
     return _Pending(b, as_of, ego.timezone, ego.borrower.get("region"), pol.name, res, state, acc,
                     allowed, blocked)
 
@@ -288,10 +297,11 @@ def _hours(lo: float, hi: float, tz: str | None, max_hours: int) -> list[float]:
 def plan_many(store: GraphStore, borrower_ids: Iterable[str], *, policy: Any = "auto",
               as_of: Any = None, cscore: Any = None, model: Any = None,
               costs: CostTable | str | Path | None = None, horizon_hours: float = 24,
-              max_actions: int = 5, chunk: int = 256, max_hours: int = 24,
-              progress: Callable[[int, int], None] | None = None) -> Iterator[PlanResult]:
+              max_actions: int = 5, chunk: int = 64, max_hours: int = 24,
+              progress: Callable[[int, int], None] | None = None, workers: int = 1
+              ) -> Iterator[PlanResult]:
     """:func:`plan`, lazily: yields each borrower's :class:`PlanResult` in order, scoring a
-    chunk of borrowers at a time (same parameters as :func:`plan`)."""
+    chunk of ``chunk`` borrowers at a time (other parameters as :func:`plan`)."""
     ids = list(borrower_ids)
     if max_actions < 0:
         raise ValueError(f"max_actions must be at least 0, not {max_actions}")
@@ -312,18 +322,70 @@ def plan_many(store: GraphStore, borrower_ids: Iterable[str], *, policy: Any = "
         if cut is None:
             raise SkiptraceError("no as_of given and the store's ledger is empty")
     cs = _resolve_cscore(cscore)
-    horizon = horizon_hours / 24.0
+    job = _Job(cut, horizon_hours / 24.0, policy_of, costs, mdl, cs, max_actions, max_hours)
+    parts = [ids[lo:lo + chunk] for lo in range(0, len(ids), chunk)]
+    path = getattr(store, "path", None)
+    if workers > 1 and len(parts) > 1 and path and path != ":memory:":
+        yield from _parallel(path, parts, job, workers, progress, len(ids))
+        return
+    if workers > 1:
+        log.info("plan: workers need a SQLite file store; planning in this process")
     done = 0
-    for lo in range(0, len(ids), chunk):
-        part = ids[lo:lo + chunk]
-        pend = []
-        for b in part:
-            pend.append(_prepare(store, b, as_of=cut, horizon=horizon, policy_of=policy_of,
-                                 costs=costs, max_hours=max_hours))
-        yield from _score(pend, mdl, cs, store, costs, max_actions)
+    for part in parts:
+        yield from _plan_chunk(store, part, job)
         done += len(part)
         if progress is not None:
             progress(done, len(ids))
+
+
+@dataclass
+class _Job:
+    """What every chunk of a batch shares."""
+
+    as_of: float
+    horizon: float
+    policy_of: Callable[[Props], Any]
+    costs: CostTable
+    model: ResponseModel
+    cscore: Any
+    max_actions: int
+    max_hours: int
+
+
+def _plan_chunk(store: GraphStore, part: list[str], job: _Job) -> list[PlanResult]:
+    pend = [_prepare(store, b, as_of=job.as_of, horizon=job.horizon, policy_of=job.policy_of,
+                     costs=job.costs, max_hours=job.max_hours) for b in part]
+    return list(_score(pend, job.model, job.cscore, store, job.costs, job.max_actions))
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_init(path: str, job: _Job) -> None:
+    from skiptrace.store import SQLiteStore
+
+    _WORKER["store"] = SQLiteStore(path, create=False)
+    _WORKER["job"] = job
+
+
+def _worker_chunk(part: list[str]) -> list[PlanResult]:
+    return _plan_chunk(_WORKER["store"], part, _WORKER["job"])
+
+
+def _parallel(path: str, parts: list[list[str]], job: _Job, workers: int,
+              progress: Callable[[int, int], None] | None, total: int) -> Iterator[PlanResult]:
+    """Chunks in ``workers`` forked processes, each with its own connection to the SQLite
+    file; results come back in order. The model and the policy are inherited, not copied."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    done = 0
+    with ctx.Pool(workers, initializer=_worker_init, initargs=(path, job)) as pool:
+        for part, res in zip(parts, pool.imap(_worker_chunk, parts)):
+            yield from res
+            done += len(part)
+            if progress is not None:
+                progress(done, total)
 
 
 def _score(pend: list[_Pending], mdl: ResponseModel, cs: Any, store: GraphStore,
@@ -377,7 +439,7 @@ def _score(pend: list[_Pending], mdl: ResponseModel, cs: Any, store: GraphStore,
             None, None, p0, "no C-score model given: p_repay_30d is the response model's "
                             "P(pay within 30 days | no action)")
         yield PlanResult(p.borrower_id, p.as_of, p.tz, p.policy, cscore, segment, prepay, by, p0,
-                         planned[:max_actions], p.blocked, unprofitable)
+                         amt, planned[:max_actions], p.blocked, unprofitable)
 
 
 def _target0():
@@ -400,17 +462,18 @@ def _cscores(cs: Any, store: GraphStore, pend: list[_Pending]) -> dict[str, tupl
     """C-score, segment and P(repay within 30 days) per borrower from a C-score model."""
     if cs is None or not pend:
         return {}
-    from skiptrace.scoring import account_features, reachability_features
+    from skiptrace.scoring import REACH_FEATURES, account_features, reachability_features
 
     ids = [p.borrower_id for p in pend]
-    as_of = pend[0].as_of
-    results = {p.borrower_id: p.find for p in pend}
-    reach = reachability_features(store, ids, as_of=clock.iso(as_of), results=results)
-    acct = account_features(store, ids, as_of=clock.iso(as_of))
-    X = acct.join(reach, how="left")
-    cols = getattr(cs, "features_", None) or getattr(cs, "feature_names_in_", None)
-    if cols is not None:
-        X = X.reindex(columns=list(cols))
+    when = clock.iso(pend[0].as_of)
+    cols = list(getattr(cs, "features_", None) or [])
+    X = account_features(store, ids, as_of=when)
+    if not cols or set(cols) & set(REACH_FEATURES):
+        # find already ran for each borrower: the reachability features reuse its results
+        results = {p.borrower_id: p.find for p in pend}
+        X = X.join(reachability_features(store, ids, as_of=when, results=results), how="left")
+    if cols:
+        X = X.reindex(columns=cols)
     proba = cs.predict_proba(X)[:, 1]
     points = cs.score_points(X) if hasattr(cs, "score_points") else [None] * len(ids)
     segs = cs.segment(X) if hasattr(cs, "segment") else [None] * len(ids)
@@ -423,8 +486,8 @@ def _cscores(cs: Any, store: GraphStore, pend: list[_Pending]) -> dict[str, tupl
 def plan(store: GraphStore, borrower_ids: str | Sequence[str], *, policy: Any = "auto",
          as_of: Any = None, cscore: Any = None, model: Any = None,
          costs: CostTable | str | Path | None = None, horizon_hours: float = 24,
-         max_actions: int = 5, progress: Callable[[int, int], None] | None = None
-         ) -> list[PlanResult]:
+         max_actions: int = 5, progress: Callable[[int, int], None] | None = None,
+         workers: int = 1) -> list[PlanResult]:
     """The next best allowed actions for each borrower, with time windows and what blocks the rest.
 
     Parameters
@@ -445,6 +508,8 @@ def plan(store: GraphStore, borrower_ids: str | Sequence[str], *, policy: Any = 
     horizon_hours : actions must be possible within this many hours from ``as_of``.
     max_actions : at most this many actions per borrower, best expected value first.
     progress : called as ``progress(done, total)`` after each chunk of borrowers.
+    workers : plan chunks in this many forked processes (SQLite file stores; others plan
+        in this process). The model is fitted once, before the workers start.
 
     Cost: one ``find`` per borrower (its ego graph, about ``4 * max_hops + 1`` store
     queries), one model fit (or load) and one prediction per chunk for the whole batch.
@@ -456,7 +521,7 @@ def plan(store: GraphStore, borrower_ids: str | Sequence[str], *, policy: Any = 
     ids = [borrower_ids] if isinstance(borrower_ids, str) else list(borrower_ids)
     return list(plan_many(store, ids, policy=policy, as_of=as_of, cscore=cscore, model=model,
                           costs=costs, horizon_hours=horizon_hours, max_actions=max_actions,
-                          progress=progress))
+                          progress=progress, workers=workers))
 
 
 def plan_one(store: GraphStore, borrower_id: str, **kwargs: Any) -> PlanResult:

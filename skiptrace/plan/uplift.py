@@ -363,6 +363,9 @@ class ResponseModel(BaseEstimator, ClassifierMixin):
     max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization : of the
         gradient-boosted classifier (and the amount regression).
     random_state : seed.
+    n_threads : OpenMP threads for fitting and predicting (default 1: on a machine whose
+        cores are shared, OpenMP's spin-waiting made a 1,400-row fit take 35 s instead of
+        1.4 s; a batch runs in parallel processes instead).
 
     Fitted attributes: ``classifier_``, ``amount_model_``, ``amount_default_``,
     ``propensity_source_`` ("logged" | "estimated"), ``weights_`` (summary of the
@@ -377,7 +380,8 @@ class ResponseModel(BaseEstimator, ClassifierMixin):
 
     def __init__(self, clip: float = 20.0, max_iter: int = 150, learning_rate: float = 0.08,
                  max_leaf_nodes: int = 31, min_samples_leaf: int = 40,
-                 l2_regularization: float = 1.0, random_state: int = 0) -> None:
+                 l2_regularization: float = 1.0, random_state: int = 0,
+                 n_threads: int | None = 1) -> None:
         self.clip = clip
         self.max_iter = max_iter
         self.learning_rate = learning_rate
@@ -385,6 +389,12 @@ class ResponseModel(BaseEstimator, ClassifierMixin):
         self.min_samples_leaf = min_samples_leaf
         self.l2_regularization = l2_regularization
         self.random_state = random_state
+        self.n_threads = n_threads
+
+    def _threads(self):
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(limits=self.n_threads, user_api="openmp")
 
     def _weights(self, X: np.ndarray, action: np.ndarray, propensity: np.ndarray) -> np.ndarray:
         is_att = action >= 0
@@ -434,7 +444,14 @@ class ResponseModel(BaseEstimator, ClassifierMixin):
             action = np.zeros(n, np.int64)
         if propensity is None:
             propensity = np.full(n, np.nan)
-        w = self._weights(X, np.asarray(action), np.asarray(propensity, float))
+        with self._threads():
+            return self._fit(X, y, np.asarray(action), np.asarray(propensity, float), amount)
+
+    def _fit(self, X, y, action, propensity, amount) -> "ResponseModel":
+        from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+        n = len(y)
+        w = self._weights(X, action, propensity)
         self.classifier_ = HistGradientBoostingClassifier(
             max_iter=self.max_iter, learning_rate=self.learning_rate,
             max_leaf_nodes=self.max_leaf_nodes, min_samples_leaf=self.min_samples_leaf,
@@ -461,14 +478,16 @@ class ResponseModel(BaseEstimator, ClassifierMixin):
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """``(n, 2)``: P(no payment), P(payment within 30 days)."""
-        return self.classifier_.predict_proba(np.asarray(X, float))
+        with self._threads():
+            return self.classifier_.predict_proba(np.asarray(X, float))
 
     def predict_amount(self, X: np.ndarray) -> np.ndarray:
         """Expected amount of the first payment, if the borrower pays."""
         X = np.asarray(X, float)
         if self.amount_model_ is None:
             return np.full(len(X), self.amount_default_)
-        return np.maximum(self.amount_model_.predict(X[:, :N_STATE]), 0.0)
+        with self._threads():
+            return np.maximum(self.amount_model_.predict(X[:, :N_STATE]), 0.0)
 
     def describe(self) -> str:
         """One line on how the model was learned (for the plan output and logs)."""
