@@ -157,6 +157,7 @@ CN, US = "CN-NIFA-2024", "US-RegF"
 BAD = [  # (plan, pack, the rule it must trip)
     (_plan("B1", CN, "ai_call", "2026-07-01T10:00:00+08:00", "third_party", P["c1"], "negotiation"), "CN-1"),
     (_plan("B1", CN, "letter", "2026-07-01T10:00:00+08:00", "third_party"), "CN-1"),
+    (_plan("B2", CN, "sms", "2026-07-01T10:00:00+08:00", "third_party", P["c3"], "reminder"), "CN-4"),
     (_plan("B1", CN, "sms", "2026-07-01T10:00:00+08:00", "third_party", P["c1"]), "CN-2"),
     (_plan("B2", CN, "ai_call", "2026-07-01T10:00:00+08:00", "third_party", "+8613800000099",
            "lost_contact_check"), "CN-3"),
@@ -183,6 +184,7 @@ CLEAN = [
     _plan("B1", CN, "sms", "2026-07-01T10:00:00+08:00", "borrower", P["b1"], until="2026-07-01T21:59:00+08:00"),
     _plan("B1", CN, "human_call", "2026-07-01T10:00:00+08:00", "borrower", P["b1"], "negotiation"),
     _plan("B2", CN, "ai_call", "2026-07-01T10:00:00+08:00", "third_party", P["c3"], "lost_contact_check"),
+    _plan("B2", CN, "sms", "2026-07-01T10:00:00+08:00", "third_party", P["c3"]),
     _plan("B2", CN, "legal_letter", "2026-07-01T09:00:00+08:00"),
     _plan("B6", US, "email", "2026-07-01T10:00:00-07:00"),
     _plan("B6", US, "ai_call", "2026-07-08T10:00:00-07:00", "borrower", P["b6"], "reminder"),

@@ -19,11 +19,12 @@ Readings of the rule text (each the stricter one where the text allows two):
   region every zone: a window is legal only if it is legal in all of them.
 - *a call*: ``ai_call`` or ``human_call``. *A call to the debtor*: a call
   with ``target_role`` borrower. *A telephone conversation*: a connected call
-  to the debtor whose outcome is not ``wrong_number``.
+  to the debtor whose outcome is neither ``wrong_number`` nor ``no_answer``.
 - *third party*: ``target_role`` third_party. Only phone channels reach one
   (push, email and letters to a third party always disclose the debt). A
-  third-party sms counts as a lost-contact check; a third-party call must
-  carry the ``lost_contact_check`` script.
+  third-party sms without a script counts as a lost-contact check (with a
+  collection script it is collection); a third-party call must carry the
+  ``lost_contact_check`` script.
 
 CN-NIFA-2024:
 
@@ -91,6 +92,7 @@ log = logging.getLogger(__name__)
 
 CALLS = frozenset({"ai_call", "human_call"})
 PHONE = frozenset({"sms", "ai_call", "human_call"})
+COLLECTION = frozenset({"reminder", "negotiation"})
 #: channels that reach the person when sent (a letter arrives when the post delivers it)
 TIMED = frozenset({"sms", "push", "email", "ai_call", "human_call"})
 MEDIUM = {"sms": "sms", "email": "email", "push": "push", "ai_call": "telephone",
@@ -309,7 +311,7 @@ def _is_tp(a: dict) -> bool:
 
 def _conversation(a: dict) -> bool:
     return (a.get("channel") in CALLS and not _is_tp(a) and _bool(a.get("connected"))
-            and a.get("outcome") != "wrong_number")
+            and a.get("outcome") not in ("wrong_number", "no_answer"))
 
 
 def _check_cn(b: CheckBorrower, act: dict, t0: float, t1: float | None) -> list[tuple[str, str]]:
@@ -320,10 +322,10 @@ def _check_cn(b: CheckBorrower, act: dict, t0: float, t1: float | None) -> list[
         if ch not in PHONE:
             out.append(("CN-1", f"{ch} to a third party is collection from a third party"))
             out.append(("CN-4", f"{ch} to a third party discloses the debt"))
-        elif ch in CALLS and script in ("reminder", "negotiation"):
+        elif script in ("reminder", "negotiation"):
             out.append(("CN-1", f"{script} script to a third party"))
-        if ch in CALLS and script != "lost_contact_check":
-            out.append(("CN-4", f"third-party call with script {script!r}, not lost_contact_check"))
+        if (ch in CALLS and script != "lost_contact_check") or (ch == "sms" and script in COLLECTION):
+            out.append(("CN-4", f"third-party {ch} with script {script!r}, not lost_contact_check"))
         if not _unreachable(b, t0):
             out.append(("CN-2", "the debtor is reachable on a registered phone"))
         if not phone or phone not in b.listed:
@@ -378,7 +380,7 @@ def _check_us(b: CheckBorrower, act: dict, t0: float, t1: float | None) -> list[
     if b.attorney:
         out.append(("RF-6", "the borrower is represented by an attorney"))
     if tp:
-        if ch not in PHONE or (ch in CALLS and script != "lost_contact_check"):
+        if ch not in PHONE or (ch in CALLS and script != "lost_contact_check") or script in COLLECTION:
             out.append(("RF-7", "third-party contact not for location information"))
         elif phone and any(a.get("target_phone") == phone and _is_tp(a) and _bool(a.get("connected"))
                            for a in b.attempts):
