@@ -168,6 +168,8 @@ BAD = [  # (plan, pack, the rule it must trip)
     (_plan("B1", CN, "sms", "2026-07-01T21:00:00+08:00", "borrower", P["b1"],
            until="2026-07-01T23:00:00+08:00"), "CN-7"),
     (_plan("B7", US, "sms", "2026-07-01T21:30:00-04:00", "borrower", P["b7"]), "RF-1"),
+    (_plan("B7", US, "sms", "2026-07-01T20:00:00-04:00", "borrower", P["b7"],
+           until="2026-07-01T21:00:01-04:00"), "RF-1"),
     (_plan("B5", US, "sms", "2026-07-01T09:00:00-04:00", "borrower", P["b5"]), "RF-1"),  # unknown tz: Hawaii is 03:00
     (_plan("B6", US, "ai_call", "2026-06-30T09:00:00-07:00", "borrower", P["b6"], "reminder"), "RF-2"),
     (_plan("B6", US, "human_call", "2026-06-30T10:00:00-07:00", "borrower", P["b6"], "negotiation"), "RF-3"),
@@ -181,7 +183,7 @@ BAD = [  # (plan, pack, the rule it must trip)
      "RF-7"),
 ]
 CLEAN = [
-    _plan("B1", CN, "sms", "2026-07-01T10:00:00+08:00", "borrower", P["b1"], until="2026-07-01T21:59:00+08:00"),
+    _plan("B1", CN, "sms", "2026-07-01T10:00:00+08:00", "borrower", P["b1"], until="2026-07-01T22:00:00+08:00"),
     _plan("B1", CN, "human_call", "2026-07-01T10:00:00+08:00", "borrower", P["b1"], "negotiation"),
     _plan("B2", CN, "ai_call", "2026-07-01T10:00:00+08:00", "third_party", P["c3"], "lost_contact_check"),
     _plan("B2", CN, "sms", "2026-07-01T10:00:00+08:00", "third_party", P["c3"]),

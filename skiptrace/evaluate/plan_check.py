@@ -214,10 +214,10 @@ def _outside_hours(t0: float, t1: float | None, zones: tuple[str, ...], open_h: 
         ha = a.hour + a.minute / 60 + a.second / 3600
         if not open_h <= ha < close_h:
             return f"{a.strftime('%H:%M')} local ({z}) is outside {open_h:02d}:00-{close_h:02d}:00"
-        if t1 is not None and t1 > t0:
-            b = _local(t1 - 1e-6, z)
-            hb = b.hour + b.minute / 60
-            if b.date() != a.date() or not open_h <= hb < close_h:
+        if t1 is not None and t1 > t0:  # the window is [t0, t1): t1 itself may be the close
+            b = _local(t1, z)
+            hb = b.hour + b.minute / 60 + b.second / 3600
+            if b.date() != a.date() or not open_h < hb <= close_h:
                 return (f"window runs to {_local(t1, z).strftime('%H:%M')} local ({z}), "
                         f"past {close_h:02d}:00")
     return None
