@@ -228,6 +228,15 @@ def test_clean_plans_pass(rules_store):
         assert rep.actions > 0
 
 
+def test_checker_takes_each_pack_of_a_combination_and_auto_by_region(rules_store):
+    night = _plan("B1", "CN-NIFA-2024+US-RegF", "sms", "2026-07-01T21:30:00+08:00", "borrower", P["b1"])
+    reps = check_plans(rules_store, [night])
+    assert reps[CN].total == 0 and reps[US].by_rule["RF-1"] == 1
+    auto = _plan("B7", "auto", "sms", "2026-07-01T21:30:00-04:00", "borrower", P["b7"])
+    reps = check_plans(rules_store, [auto])
+    assert set(reps) == {US} and reps[US].by_rule["RF-1"] == 1
+
+
 def test_checker_masks_phones_and_reads_jsonl(rules_store, tmp_path):
     f = tmp_path / "plans.jsonl"
     f.write_text("\n".join(json.dumps(p) for p, _ in BAD[:3]) + "\n", encoding="utf-8")

@@ -395,6 +395,8 @@ def _pack_of(plan: dict, pack: str | None, b: CheckBorrower) -> list[str]:
     name = pack or plan.get("policy") or "auto"
     if name in _CHECKS:
         return [name]
+    if "+" in name:  # a combination of packs (the stricter reading of several): check each
+        return [n for n in name.split("+") if n in _CHECKS]
     if name == "auto":
         region = (b.region or "").upper()
         return ["CN-NIFA-2024"] if region == "CN" else ["US-RegF"] if region == "US" else list(_CHECKS)
