@@ -69,3 +69,6 @@ def generate(n: int, seed: int, out: str, region: str, as_of: dt.datetime, prese
                f"{r['fraud_largest_identifier_cover_share']} of a ring, agent listings by ring members "
                f"{r['agent_listings_by_ring_members_share']}, families opening together {r['families_opening_together']}, "
                f"promotion members {r['promotion_members']}")
+    click.echo(f"  response model {summary.knobs['response_model']}: best action = its (segment, state) cell's most "
+               f"common for {r['best_action_modal_share']} of delinquent borrowers, a legal letter for "
+               f"{r['best_action_legal_letter_share']}")

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import importlib.util
 import json
+import math
 import re
 import os
 import statistics
@@ -990,3 +991,42 @@ def test_observable_knobs_are_checked(tmp_path):
         world(300, 1, tmp_path, response_model="lookup")
     with pytest.raises(ValueError, match="fatigue_per_attempt"):
         world(300, 1, tmp_path, fatigue_per_attempt=-1)
+
+
+def test_close_family_shifts_repayment_by_the_documented_logit(tmp_path):
+    world(600, 5, tmp_path / "a")
+    world(600, 5, tmp_path / "b", family_pay_effect=0.0)
+    logit = lambda x: math.log(x / (1 - x))  # noqa: E731
+    base = {d: {r["borrower_id"]: float(r["p_pay_30d_baseline"]) for r in read(tmp_path / d / "truth" / "response.csv")}
+            for d in ("a", "b")}
+    allowed = [0.2 * (f - 1.5) for f in range(5)]  # 0..4 active close relatives, centred at 1.5
+    seen = Counter()
+    for b, v in base["a"].items():
+        shift = logit(v) - logit(base["b"][b])
+        k = min(range(5), key=lambda i: abs(allowed[i] - shift))
+        assert abs(allowed[k] - shift) < 1e-6, (b, shift)
+        seen[k] += 1
+    assert len(seen) >= 3 and seen[0] < sum(seen.values()) / 2  # most have some close family, not all the same
+
+
+def test_logs_show_the_hour_effect_and_the_third_party_script(big):
+    # the logs are drawn from the truth's model: calls connect more at lunch and in the early evening,
+    # and only a lost-contact check gets a third party to pass the message on
+    rate = defaultdict(lambda: [0, 0])
+    relay = defaultdict(lambda: [0, 0])
+    for a in read(big / "contact_attempts.csv"):
+        if a["channel"] not in ("ai_call", "human_call"):
+            continue
+        if a["target_role"] == "borrower":
+            h = int(a["at"][11:13])
+            key = "peak" if h in (12, 13, 18, 19) else "work" if h in (9, 10, 14, 15) else None
+            if key:
+                rate[key][0] += 1
+                rate[key][1] += a["connected"] == "true"
+        else:
+            relay[a["script"] == "lost_contact_check"][0] += 1
+            relay[a["script"] == "lost_contact_check"][1] += a["outcome"] == "reached_third_party"
+    share = lambda v: v[1] / v[0]  # noqa: E731
+    assert min(rate["peak"][0], rate["work"][0]) > 300
+    assert share(rate["peak"]) > share(rate["work"]) + 0.1
+    assert share(relay[True]) > share(relay[False]) + 0.08

@@ -196,6 +196,9 @@ def world(n_borrowers: int, seed: int, out_dir: str | Path, *, region: str = "CN
             "benign_groups": [{"group_id": g.group_id, "kind": g.kind, "size": int(len(g.members))} for g in grp.benign],
             "actions": [{"channel": c, "target_role": r} for c, r in ACTIONS],
             "response_model": kn.response_model}
+    if observable:
+        meta["arms"] = [dict(zip(("channel", "target_role", "script"), (a.split("/") + [""])[:3]))
+                        for a in response_mod.arm_names()]
     (out / "truth" / "world.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return summary
 
