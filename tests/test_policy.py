@@ -219,6 +219,9 @@ def test_cn6_daily_call_cap():
     assert pol.decide(Action("sms", "borrower", P), ctx, NOW, NOW + 1).not_before == NOW
     two = ctx_of(CN_BORROWER, calls[:2] + [att(at("2026-01-28T13:00:00"))] * 3, as_of=NOW)
     assert pol.decide(CALL_B, two, NOW, NOW + 1).not_before == NOW
+    # an attempt without a target_role is the borrower's (the contract's default)
+    anon = ctx_of(CN_BORROWER, calls[:2] + [dict(calls[2], target_role=None)], as_of=NOW)
+    assert pol.decide(CALL_B, anon, NOW, NOW + 1).not_before > NOW
     # three connected calls yesterday do not cap today
     old = ctx_of(CN_BORROWER, calls, as_of=NOW + 1)
     assert pol.decide(CALL_B, old, NOW + 1, NOW + 2).not_before == NOW + 1

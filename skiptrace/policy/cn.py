@@ -41,7 +41,7 @@ def debtor_unreachable(ctx: Context) -> bool:
         return True
     recent = [a for a, t in ctx.timed
               if t > ctx.as_of - UNREACHABLE_DAYS and a.get("channel") in PHONE_CHANNELS
-              and a.get("target_role", "borrower") == "borrower"]
+              and (a.get("target_role") or "borrower") == "borrower"]
     last = recent[-UNREACHABLE_ATTEMPTS:]
     return len(last) == UNREACHABLE_ATTEMPTS and all(
         not a.get("connected") or a.get("outcome") == "wrong_number" for a in last)
@@ -91,7 +91,7 @@ def refused_never_again(action: Action, ctx: Context) -> str | None:
 
 def _connected_calls(ctx: Context) -> list[float]:
     return [t for a, t in ctx.timed if a.get("channel") in CALLS and a.get("connected")
-            and a.get("target_role", "borrower") == "borrower"]
+            and (a.get("target_role") or "borrower") == "borrower"]
 
 
 def daily_call_cap(action: Action, ctx: Context, start: float, end: float) -> list[tuple[float, float, str]]:

@@ -195,7 +195,7 @@ class Context:
         """The attempt ``a`` reached for the same person as ``action``: any borrower-targeted
         attempt for the borrower, an attempt on the same number for a third party."""
         if action.target_role == "borrower":
-            return a.get("target_role", "borrower") == "borrower"
+            return (a.get("target_role") or "borrower") == "borrower"
         return a.get("target_role") == "third_party" and a.get("target_phone") == action.target_phone
 
 

@@ -57,7 +57,7 @@ def is_conversation(action: Action, a) -> bool:
     out = a.get("outcome")
     if action.target_role == "borrower":
         return out in _BORROWER_SPOKE or (
-            out in _TARGET_SPOKE and a.get("target_role", "borrower") == "borrower")
+            out in _TARGET_SPOKE and (a.get("target_role") or "borrower") == "borrower")
     if a.get("target_phone") != action.target_phone:
         return False
     return out == "reached_third_party" or (out in _TARGET_SPOKE and a.get("target_role") == "third_party")
@@ -84,7 +84,7 @@ def opted_out_media(action: Action, ctx: Context) -> set[str]:
     borrower: any borrower-targeted attempt; a third party: attempts on that number) that
     ended ``opted_out``."""
     if action.target_role == "borrower":
-        rows = (a for a in ctx.ledger.attempts if a.get("target_role", "borrower") == "borrower")
+        rows = (a for a in ctx.ledger.attempts if (a.get("target_role") or "borrower") == "borrower")
     else:
         rows = (a for a in ctx.attempts_to(action.target_phone) if a.get("target_role") == "third_party")
     return {MEDIUM[a["channel"]] for a in rows
