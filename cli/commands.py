@@ -15,6 +15,7 @@ from skiptrace_cli.find import find, train
 from skiptrace_cli.generate import generate
 from skiptrace_cli.plan import plan
 from skiptrace_cli.rings import rings
+from skiptrace_cli.score import score
 
 
 @contextmanager
@@ -161,4 +162,4 @@ def export(store, fmt, output, types, reveal):
         click.echo(f"wrote {n} nodes and {m} relationships to {output}", err=True)
 
 
-ALL = [load, stats, schema, export, generate, find, rings, evaluate, train, plan]
+ALL = [load, stats, schema, export, generate, find, rings, evaluate, train, score, plan]

@@ -90,12 +90,14 @@ def _read_ids(path: str) -> list[str]:
 @click.option("-o", "--out", type=click.Path(dir_okay=False), default=None,
               help="Write here (default stdout); written whole or not at all.")
 @click.option("--reveal", is_flag=True, help="Show phone numbers unmasked.")
+@click.option("--drop-unprofitable", is_flag=True,
+              help="Leave out actions whose expected value does not beat doing nothing.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Plan in this many processes (a SQLite store file).")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar with --all (default: when stderr is a terminal).")
 def plan(borrower_id, store, all_, borrowers_file, policy, as_of, cscore, model, costs,
-         horizon_hours, max_actions, fmt, out, reveal, workers, progress):
+         horizon_hours, max_actions, fmt, out, reveal, drop_unprofitable, workers, progress):
     """The next best allowed actions for BORROWER_ID (or --all), with time windows, expected
     values and the rules that block the rest."""
     from skiptrace.plan import delinquent_ids, plan_many
@@ -114,7 +116,8 @@ def plan(borrower_id, store, all_, borrowers_file, policy, as_of, cscore, model,
         fmt = fmt or "table"
     show = bool(all_) and (is_terminal() if progress is None else progress)
     kwargs = dict(policy=policy, as_of=as_of, cscore=cscore, model=model, costs=costs,
-                  horizon_hours=horizon_hours, max_actions=max_actions, workers=workers)
+                  horizon_hours=horizon_hours, max_actions=max_actions, workers=workers,
+                  drop_unprofitable=drop_unprofitable)
     with _output(out) as stream, _progress_bar(show, len(ids)) as cb:
         results = plan_many(store, ids, progress=cb, **kwargs)
         if fmt == "jsonl":

@@ -81,10 +81,10 @@ def test_demo_plans_contract_order_rules_and_masking(demo, demo_model):
         n_blocked += len(d["blocked"])
         for a in d["actions"] + d["blocked"]:
             assert a["target_phone"] is None or "****" in a["target_phone"]
-        # every allowed action beats doing nothing after its cost
         for a in r.actions:
             assert a.expected_value == pytest.approx(a.p_pay * r.expected_amount - a.cost)
-            assert a.expected_value > r.p_no_action * r.expected_amount
+        assert r.unprofitable == sum(a.expected_value <= r.p_no_action * r.expected_amount
+                                     for a in r.actions) or len(r.actions) == 5
         # CN-1/CN-4: nothing but a lost-contact check ever goes to a third party
         assert all(a.script in (None, "lost_contact_check") for a in r.actions
                    if a.target_role == "third_party")
@@ -94,6 +94,10 @@ def test_demo_plans_contract_order_rules_and_masking(demo, demo_model):
             if a.target_phone:
                 assert a.target_phone in revealed and a.target_phone not in masked
     assert n_actions > 0 and n_blocked > 0
+    # drop_unprofitable: every action left beats doing nothing after its cost
+    for r in skiptrace.plan(demo, ids[:25], policy="CN-NIFA-2024", model=model,
+                            drop_unprofitable=True):
+        assert all(a.expected_value > r.p_no_action * r.expected_amount for a in r.actions)
 
 
 def test_cease_attorney_and_auto_policy(demo, demo_model):
@@ -140,7 +144,14 @@ def test_both_stores_same_plan(store, demo_model):
     d1 = b1.to_dict()
     _check_contract(d1, {r.id for r in get_policy("CN-NIFA-2024").rules})
     assert b1.policy == "CN-NIFA-2024" and b3.policy == "US-RegF"
-    assert b3.actions == [] and b3.blocked and all(b.rule == "RF-5" for b in b3.blocked)
+    # B3 asked to cease: RF-5 blocks everything but the notice of a remedy (a legal letter)
+    assert {a.channel for a in b3.actions} <= {"legal_letter"}
+    assert b3.blocked and all(b.rule == "RF-5" for b in b3.blocked)
+    assert len([b for b in b3.blocked if b.target_role == "borrower"]) == len(
+        [k for k in CATALOGUE if k.target_role == "borrower"]) - 1
+    base = skiptrace.plan(store, ["B3"], model=model, policy="baseline",
+                          as_of="2026-01-31T10:00:00+08:00")[0]
+    assert base.actions == [] and {b.rule for b in base.blocked} == {"cease_requested"}
     # B1's primary is disconnected: borrower phone actions go to the live secondary
     phones = {a.target_phone for a in b1.actions + b1.blocked if a.target_role == "borrower"}
     assert phones <= {"+8613900139000", None}

@@ -10,13 +10,22 @@ Training rows come from the store's own ledger, nothing else (no truth labels):
   attempt was made, at a random daytime hour, with every target and action
   column 0. They give the no-action probability.
 
-**Label.** ``y = 1`` when the borrower made a payment in ``(t, t + 30 days]``.
-Rows whose 30 days run past the data end (the newest time stamp in the
-ledger) are censored and left out. Other attempts made in the same 30 days
-are part of what follows any action, so P(pay | a) - P(pay | none) is the
-effect of one more action on top of the usual routine. **Amount.** For the
-rows with ``y = 1``, the first payment in the window; a regression of it on
-the state gives the expected amount if paid.
+**Label.** ``y = 1`` when the borrower made a payment in ``(t, t + 30 days]``
+(``window="30d"``, the default). Other attempts made in those 30 days are part
+of what follows any action, so P(pay | a) - P(pay | none) is the effect of one
+more action on top of the usual routine: small and compressed (on the 20k
+world every action and no action score about 0.5, against 0.12-0.25 for one
+action alone in the truth). ``window="next_attempt"`` ends the window at the
+next logged attempt (``window_days`` is then a feature, set to 30 at
+prediction): calibrated (mean predictions per action within 0.07 of the
+truth) but biased against slow channels, whose payments (a letter's come
+days to weeks later) fall after the next attempt and count for it; on 300
+borrowers of the 20k world its first choices were worth 595 against 631 for
+the 30-day label (true net value per borrower, evaluation only). Rows whose
+30 days run past the data end (the newest time stamp in the ledger) are
+censored and left out. **Amount.** For
+the rows with ``y = 1``, the first payment in the window; a regression of it
+on the state gives the expected amount if paid.
 
 **Weighting.** The logging policy chose actions by account state, so an
 action's rows over-represent the states it was used in. Each attempt row is
@@ -62,7 +71,8 @@ HORIZON_DAYS = 30.0
 #: the account's state at time t (from the borrower record and the ledger before t)
 STATE = ("dpd", "log_balance", "att_7d", "att_30d", "conn_30d", "log_prev_attempts",
          "prev_reached", "prev_refused", "prev_promise", "prev_opted_out", "prev_wrong",
-         "days_since_payment", "log_paid_30d", "local_hour", "days_since_connected")
+         "days_since_payment", "log_paid_30d", "local_hour", "days_since_connected",
+         "window_days")
 #: the target of the action
 TARGET = ("tgt_phone", "tgt_third_party", "tgt_registered", "tgt_dead", "tgt_status_known",
           "tgt_prev_attempts", "tgt_prev_connected")
@@ -170,6 +180,7 @@ class Account:
             X[:, 14] = np.minimum(times - last, _CAP_DAYS)
         else:
             X[:, 14] = _CAP_DAYS
+        X[:, 15] = HORIZON_DAYS  # the label's window (training rows set their own)
         return X
 
     def target(self, phone: str | None, role: str, t: float, status: Props | None) -> np.ndarray:
@@ -233,7 +244,8 @@ def data_end(store: GraphStore) -> float | None:
     return clock.to_days(best) if best else None
 
 
-def attempt_frame(store: GraphStore, *, as_of: float | None = None, none_per_attempt: float = 0.25,
+def attempt_frame(store: GraphStore, *, as_of: float | None = None, window: str = "30d",
+                  none_per_attempt: float = 0.25,
                   max_rows: int | None = 400_000, seed: int = 0) -> AttemptFrame:
     """Training rows for :class:`ResponseModel` from the store's ledger (one pass over it).
 
@@ -243,6 +255,8 @@ def attempt_frame(store: GraphStore, *, as_of: float | None = None, none_per_att
         the targeted phones' status are read once each).
     as_of : ignore attempts and payments after this day number (default: none ignored); the
         data end is the newest remaining time stamp.
+    window : the label's window: "30d" (default) or "next_attempt" (see the module
+        docstring).
     none_per_attempt : no-action rows per attempt row (sampled per borrower).
     max_rows : keep at most this many attempt rows (a uniform sample; None: all).
     seed : the sampling seed.
@@ -321,10 +335,17 @@ def attempt_frame(store: GraphStore, *, as_of: float | None = None, none_per_att
         acts.extend([-1] * len(none_t))
         props.extend([math.nan] * len(none_t))
         Xs.append(np.hstack([S, T_, A_]))
-        # labels: first payment in (t, t + 30]
+        # the window: until the next attempt (its payments are the next action's), at most 30 days
+        nxt = np.searchsorted(acc.att_t, qt, side="right")
+        nxt_t = np.where(nxt < len(acc.att_t), acc.att_t[np.minimum(nxt, len(acc.att_t) - 1)]
+                         if len(acc.att_t) else np.inf, np.inf)
+        win = (np.clip(nxt_t - qt, 1.0 / 24.0, HORIZON_DAYS) if window == "next_attempt"
+               else np.full(len(qt), HORIZON_DAYS))
+        Xs[-1][:, _IDX["window_days"]] = win
+        # labels: first payment in (t, t + window]
         pt = acc.pay_t
         j0 = np.searchsorted(pt, qt, side="right")
-        j1 = np.searchsorted(pt, qt + HORIZON_DAYS, side="right")
+        j1 = np.searchsorted(pt, qt + win, side="right")
         y = j1 > j0
         ys.append(y)
         amts.append(np.where(y, acc.pay_amt[np.minimum(j0, len(pt) - 1)] if len(pt) else 0.0,
@@ -435,8 +456,6 @@ class ResponseModel(BaseEstimator, ClassifierMixin):
         """Fit on rows of :data:`FEATURES`; ``action`` codes (-1: no action) and logged
         ``propensity`` (nan: unknown) give the weights; ``amount`` (nan when unpaid) the
         amount regression."""
-        from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-
         X = np.asarray(X, float)
         y = np.asarray(y).astype(int)
         n = len(y)
@@ -516,13 +535,15 @@ def load_response_model(path: str | Path) -> ResponseModel:
 
 
 def learn(store: GraphStore, *, as_of: float | None = None, max_rows: int | None = 400_000,
-          seed: int = 0, **params) -> ResponseModel:
+          seed: int = 0, window: str = "30d", **params) -> ResponseModel:
     """Build the training rows from the store's ledger and fit a :class:`ResponseModel`.
 
     Cost: one pass over the ledger (:func:`attempt_frame`) and a boosted-tree fit,
     O(rows x features x iterations).
     """
-    frame = attempt_frame(store, as_of=as_of, max_rows=max_rows, seed=seed)
+    if window not in ("30d", "next_attempt"):
+        raise ValueError(f"window must be '30d' or 'next_attempt', not {window!r}")
+    frame = attempt_frame(store, as_of=as_of, max_rows=max_rows, seed=seed, window=window)
     if not len(frame.y) or len(np.unique(frame.y)) < 2:
         raise SkiptraceError("too few uncensored contact attempts (or no payments) in the ledger "
                              "to learn responses from")

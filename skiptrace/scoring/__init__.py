@@ -9,10 +9,11 @@ scikit-learn estimator, saved with :meth:`CScore.save` and read with :func:`load
 from skiptrace.scoring.account import ACCOUNT_FEATURES, account_features, extract_time
 from skiptrace.scoring.cscore import (CScore, load_cscore, points_from_proba,
                                       segment_from_points)
+from skiptrace.scoring.apply import apply as score_borrowers
 from skiptrace.scoring.frame import delinquent_borrowers, training_frame
 from skiptrace.scoring.reach import REACH_FEATURES, reachability_features
 from skiptrace.scoring.report import SplitReport, time_split
 
 __all__ = ["ACCOUNT_FEATURES", "REACH_FEATURES", "CScore", "SplitReport", "account_features",
            "delinquent_borrowers", "extract_time", "load_cscore", "points_from_proba",
-           "reachability_features", "segment_from_points", "time_split", "training_frame"]
+           "reachability_features", "score_borrowers", "segment_from_points", "time_split", "training_frame"]

@@ -114,6 +114,7 @@ def reachability_features(store: GraphStore, borrower_ids: Iterable[str], *, as_
     ids = list(dict.fromkeys(borrower_ids))
     records = _records if _records is not None else borrower_records(store, ids)
     results = dict(results or {})
+    check = _eligibility(policy)  # an unknown pack fails before the store is read
     todo = [b for b in ids if b not in results]
     cut = to_day(as_of)
     if cut is None:
@@ -123,7 +124,6 @@ def reachability_features(store: GraphStore, borrower_ids: Iterable[str], *, as_
         frames = _frames if _frames is not None else read_ledger(store, todo)
         ledgers = frames.cut(cut).ledgers()
         scorer = scorer or LinearScorer()
-        check = _eligibility(policy)
         t0 = time.perf_counter()
         for b in todo:
             points[b] = _rank(store, b, records[b], ledgers.get(b) or Ledger(b, [], []), cut,
@@ -194,27 +194,19 @@ def _rank(store: GraphStore, b: str, record: dict, ledger: Ledger, cut: float,
 
 
 def _eligibility(policy: object):
-    """A function ``(ego, candidates) -> [eligible]`` for ``policy``: the policy room's
-    packs when it is installed, else ``find``'s baseline rules."""
-    try:
-        from skiptrace.policy import Action, Context, get_policy, policy_for
-    except ImportError:  # the policy room is not there yet: find's baseline rules
-        from skiptrace.contacts.eligibility import DEFAULT_RULES, Context as BaseContext, blocked_by
+    """A function ``(ego, candidates) -> [eligible]`` checking each candidate as ``find``
+    does: ``Action(channel=None, target_role, phone, listed)`` against the pack's who-rules."""
+    from skiptrace import policy as room
 
-        def baseline(ego, cands) -> list[bool]:
-            ctx = BaseContext.build(ego.borrower, ego.ledger)
-            return [not blocked_by(c, ctx, DEFAULT_RULES) for c in cands]
+    fixed = None if policy == room.registry.AUTO else room.get_policy(policy)
 
-        return baseline
-    fixed = None if policy in (None, "auto") else get_policy(policy)
+    def check(ego, cands) -> list[bool]:
+        pol = fixed or room.policy_for(ego.borrower)
+        ctx = room.Context.from_ego(ego)
+        return [not pol.blocks(room.Action(None, c.target_role, c.phone,
+                                           listed=c.phone in ctx.listed), ctx) for c in cands]
 
-    def packs(ego, cands) -> list[bool]:
-        pol = fixed or policy_for(ego.borrower)
-        ctx = Context.from_ego(ego)
-        return [not pol.blocks(Action(channel=None, target_role=c.target_role, target_phone=c.phone,
-                                      listed=c.phone in ctx.listed), ctx) for c in cands]
-
-    return packs
+    return check
 
 
 def _registered(store: GraphStore, ids: Sequence[str], cut: float) -> dict[str, list[dict]]:
