@@ -22,9 +22,22 @@ def _response_rows(world: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def test_oracle_reproduces_every_truth_row():
-    truth = PlanTruth.read(DEMO)
-    rows = _response_rows(DEMO)
+@pytest.fixture(scope="module")
+def v1_world(tmp_path_factory):
+    """A world with the older response truth (no script, reach or hour: response_model=segment)."""
+    from skiptrace.generate import world
+
+    d = tmp_path_factory.mktemp("v1") / "w"
+    world(300, 5, d, response_model="segment")
+    return d
+
+
+@pytest.mark.parametrize("which", ["demo", "v1"])
+def test_oracle_reproduces_every_truth_row(which, request):
+    w = DEMO if which == "demo" else request.getfixturevalue("v1_world")
+    truth = PlanTruth.read(w)
+    assert truth.version == ("v1" if which == "v1" else truth.version)
+    rows = _response_rows(w)
     assert rows and len(truth.borrowers) == len({r["borrower_id"] for r in rows})
     costs = truth.costs
     for r in rows:
