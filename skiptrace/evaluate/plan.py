@@ -595,7 +595,11 @@ def evaluate_plan(store: GraphStore, world: str | Path, *, policy: str = "auto",
         learned = {p["borrower_id"]: p for p in plans}
     elif planner:
         say("planning")
-        res = planner(store, ids, policy=policy, as_of=iso(start))
+        try:
+            res = planner(store, ids, policy=policy, as_of=iso(start),
+                          progress=lambda done, total: say(f"planned {done}/{total}"))
+        except TypeError:  # a planner without progress reports
+            res = planner(store, ids, policy=policy, as_of=iso(start))
         learned = {d["borrower_id"]: d for d in map(_as_dict, res)}
 
     say("valuing every policy's choices")
