@@ -38,8 +38,9 @@ CN-NIFA-2024:
 - CN-3 third party only a listed emergency contact (LISTS_CONTACT source emergency).
 - CN-4 never disclose the debt to a third party: a third-party call whose
   script is not ``lost_contact_check`` or a non-phone channel.
-- CN-5 never again a contact who refused: the target phone had a
-  third-party attempt ending ``refused`` or ``opted_out``.
+- CN-5 never again a contact who refused: a third-party action to a phone
+  whose third-party attempt ended ``refused`` or ``opted_out`` (the debtor on
+  a registered number they also listed as a contact is not "a contact").
 - CN-6 at most 3 connected interactive calls per debtor per local day: a call
   to the debtor on a local day (any candidate zone) that already holds 3
   connected calls to the debtor.
@@ -330,8 +331,8 @@ def _check_cn(b: CheckBorrower, act: dict, t0: float, t1: float | None) -> list[
             out.append(("CN-2", "the debtor is reachable on a registered phone"))
         if not phone or phone not in b.listed:
             out.append(("CN-3", "not an emergency contact the borrower listed"))
-    if phone and any(a.get("target_phone") == phone and _is_tp(a)
-                     and a.get("outcome") in ("refused", "opted_out") for a in b.attempts):
+    if tp and phone and any(a.get("target_phone") == phone and _is_tp(a)
+                            and a.get("outcome") in ("refused", "opted_out") for a in b.attempts):
         out.append(("CN-5", "this contact refused before"))
     zones = region_zones(b.timezone, b.region)
     if ch in CALLS and not tp:
