@@ -160,6 +160,7 @@ class PlanEvaluation:
     violation_list: list = field(default_factory=list, repr=False)
     baseline_violation_list: list = field(default_factory=list, repr=False)
     baseline_plans: list = field(default_factory=list, repr=False)
+    learned_plans: list = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict:
         return {"world": self.world, "policy": self.policy, "truth_version": self.truth_version,
@@ -720,7 +721,8 @@ def evaluate_plan(store: GraphStore, world: str | Path, *, policy: str = "auto",
                           best.name, margin, ope, logged_mean, violations, bviol, notes,
                           time.perf_counter() - t_start,
                           [v for r in lrep.values() for v in r.violations],
-                          [v for r in brep.values() for v in r.violations], base_plans)
+                          [v for r in brep.values() for v in r.violations], base_plans,
+                          list(learned.values()))
 
 
 def _pack_arg(policy: str) -> str | None:
