@@ -57,7 +57,7 @@ TP_CHECK = Action("ai_call", "third_party", T, "lost_contact_check")
 
 def test_registry_and_auto():
     assert set(PACKS) == {"baseline", "CN-NIFA-2024", "US-RegF"}
-    assert [r.id for r in PACKS["CN-NIFA-2024"].rules] == [f"CN-{i}" for i in range(1, 8)]
+    assert [r.id for r in PACKS["CN-NIFA-2024"].rules] == [f"CN-{i}" for i in range(1, 10)]
     assert [r.id for r in PACKS["US-RegF"].rules] == [f"RF-{i}" for i in range(1, 8)]
     for pack in PACKS.values():
         for r in pack.rules:
@@ -160,6 +160,18 @@ def test_cn2_third_party_only_when_unreachable():
     for rows in (ok, failed[:2], [att(NOW - 40 + i) for i in range(3)]):
         assert rules_blocking("CN-NIFA-2024", TP_CHECK, ctx_of(CN_BORROWER, rows, as_of=NOW,
                                                               listed=[T])) == ["CN-2"]
+
+    # a second registered number not tried in 30 days keeps the debtor reachable
+    two = {P: {"status": "active"}, "+8613900000009": {"status": "active"}}
+    assert rules_blocking("CN-NIFA-2024", TP_CHECK, ctx_of(CN_BORROWER, failed, as_of=NOW, phones=two,
+                                                          listed=[T])) == ["CN-2"]
+
+
+def test_cn8_cease_and_cn9_attorney():
+    for flag, rule in (("cease_requested", "CN-8"), ("attorney_known", "CN-9")):
+        ctx = ctx_of({**CN_BORROWER, flag: True}, as_of=NOW)
+        assert rules_blocking("CN-NIFA-2024", CALL_B, ctx) == [rule]
+        assert rules_blocking("CN-NIFA-2024", CALL_B, ctx_of({**CN_BORROWER, flag: False}, as_of=NOW)) == []
 
 
 def test_cn3_listed_contacts_only():

@@ -32,27 +32,31 @@ def collect_from_debtor_only(action: Action, ctx: Context) -> str | None:
 
 
 def debtor_unreachable(ctx: Context) -> bool:
-    """The debtor is unreachable at ``ctx.as_of``: no registered phone; or every registered
-    phone is disconnected or reassigned (phone_status with ``status_at`` at or before as_of);
-    or the last 3 borrower-targeted phone attempts (sms, ai_call, human_call) in the 30 days
-    up to as_of all failed (not connected, or outcome ``wrong_number``)."""
+    """The debtor is unreachable at ``ctx.as_of`` when no registered phone is usable. A
+    registered phone is unusable when phone_status says disconnected or reassigned (at or
+    before as_of), or when, among the borrower-targeted phone attempts (sms, ai_call,
+    human_call) on that number in the 30 days up to as_of, the last ended wrong_number or
+    there are at least 3 and none connected. A number never tried recently stays usable:
+    the debtor is not unreachable while one of their numbers has not been tried."""
     phones = ctx.borrower_phones
-    if not phones or all((p.get("status") or "active") in DEAD for p in phones.values()):
-        return True
-    recent = [a for a, t in ctx.timed
-              if t > ctx.as_of - UNREACHABLE_DAYS and a.get("channel") in PHONE_CHANNELS
-              and (a.get("target_role") or "borrower") == "borrower"]
-    last = recent[-UNREACHABLE_ATTEMPTS:]
-    return len(last) == UNREACHABLE_ATTEMPTS and all(
-        not a.get("connected") or a.get("outcome") == "wrong_number" for a in last)
+    for phone, props in (phones or {}).items():
+        if (props.get("status") or "active") in DEAD:
+            continue
+        recent = [a for a, t in ctx.timed
+                  if ctx.as_of - UNREACHABLE_DAYS <= t <= ctx.as_of and a.get("target_phone") == phone
+                  and a.get("channel") in PHONE_CHANNELS
+                  and (a.get("target_role") or "borrower") == "borrower"]
+        if recent and recent[-1].get("outcome") == "wrong_number":
+            continue
+        if len(recent) >= UNREACHABLE_ATTEMPTS and not any(a.get("connected") for a in recent):
+            continue
+        return False
+    return True
 
 
 def third_party_only_if_unreachable(action: Action, ctx: Context) -> str | None:
-    """Third-party targets only: blocked unless the debtor is unreachable. Unreachable:
-    the borrower has no registered phone (HAS_PHONE); or every registered phone is
-    disconnected or reassigned by phone_status at as_of; or the last 3 borrower-targeted
-    phone attempts (sms, ai_call, human_call) in the 30 days up to as_of were all
-    unconnected or ended wrong_number."""
+    """Third-party targets only: blocked unless the debtor is unreachable
+    (:func:`debtor_unreachable`: no registered phone is usable)."""
     if action.target_role == "third_party" and not debtor_unreachable(ctx):
         return "the debtor is reachable on a registered phone"
     return None
@@ -128,6 +132,19 @@ def quiet_hours(action: Action, ctx: Context, start: float, end: float) -> list[
             for lo, hi, z in quiet_intervals(ctx.zones, QUIET_FROM, QUIET_TO, start, end)]
 
 
+def cease_requested(action: Action, ctx: Context) -> str | None:
+    """Every action once the borrower record says ``cease_requested``. The NIFA rules as
+    listed in issue 8 are silent on it; the pack keeps the lender's commitment to a borrower
+    who asked to stop, so no CN borrower's request is ignored."""
+    return "the borrower asked to cease contact" if ctx.borrower.get("cease_requested") else None
+
+
+def attorney_known(action: Action, ctx: Context) -> str | None:
+    """Every action once the borrower record says ``attorney_known``: the matter goes to
+    the attorney (the lender's rule; the listed NIFA rules are silent on it)."""
+    return "the borrower is represented by an attorney" if ctx.borrower.get("attorney_known") else None
+
+
 CN_NIFA_2024 = Policy("CN-NIFA-2024", (
     Rule("CN-1", "collect from the debtor only", f"{SRC}: collection is directed at the debtor; "
          "no collection from anyone who does not owe the debt", "who", collect_from_debtor_only),
@@ -143,6 +160,10 @@ CN_NIFA_2024 = Policy("CN-NIFA-2024", (
          "cap on connected calls (AI or human) with the debtor", "when", daily_call_cap),
     Rule("CN-7", "no contact 22:00-08:00 local", f"{SRC}: collection time limited to 08:00-22:00 "
          "local time", "when", quiet_hours),
+    Rule("CN-8", "a borrower who asked to cease is not contacted", "lender's rule beside NIFA "
+         "2024 (borrower record cease_requested)", "who", cease_requested),
+    Rule("CN-9", "a borrower with an attorney is not contacted", "lender's rule beside NIFA "
+         "2024 (borrower record attorney_known)", "who", attorney_known),
 ), "China: NIFA 2024 collection self-regulation rules")
 
 __all__ = ["CN_NIFA_2024", "debtor_unreachable"]

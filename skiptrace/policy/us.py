@@ -80,13 +80,12 @@ def after_conversation(action: Action, ctx: Context, start: float, end: float) -
 
 
 def opted_out_media(action: Action, ctx: Context) -> set[str]:
-    """Media the action's person opted out of: the medium of every attempt to them (the
-    borrower: any borrower-targeted attempt; a third party: attempts on that number) that
-    ended ``opted_out``."""
+    """Media closed to the action: the medium of every attempt that ended ``opted_out`` on
+    the same number, whoever answered it (an opt-out closes that address), and for the
+    borrower also of every borrower-targeted attempt (any of their numbers or addresses)."""
+    rows = list(ctx.attempts_to(action.target_phone)) if action.target_phone else []
     if action.target_role == "borrower":
-        rows = (a for a in ctx.ledger.attempts if (a.get("target_role") or "borrower") == "borrower")
-    else:
-        rows = (a for a in ctx.attempts_to(action.target_phone) if a.get("target_role") == "third_party")
+        rows += [a for a in ctx.ledger.attempts if (a.get("target_role") or "borrower") == "borrower"]
     return {MEDIUM[a["channel"]] for a in rows
             if a.get("outcome") == "opted_out" and a.get("channel") in MEDIUM}
 
