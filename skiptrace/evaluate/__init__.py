@@ -11,7 +11,12 @@
   and Louvain, strong components, the device-burst rule);
   :mod:`skiptrace.evaluate.inject` writes real host networks with injected
   rings as worlds; :mod:`skiptrace.evaluate.lfr` scores the community step on
-  the LFR benchmark.
+  the LFR benchmark;
+- :mod:`skiptrace.evaluate.plan`: channel plans by the true expected net
+  recovery of ``truth/response.csv`` (:mod:`skiptrace.evaluate.plan_truth`),
+  beside baselines and the true ceiling, with off-policy estimates from the
+  logs; :mod:`skiptrace.evaluate.plan_check` replays proposed actions against
+  the ledger and the rule text, independently of :mod:`skiptrace.policy`.
 """
 from skiptrace.evaluate.find import (BASELINES, THRESHOLDS, UPPER_BOUND, FindEvaluation,
                                      ThresholdReport, Truth, adamic_adar, best_mechanism,
