@@ -134,6 +134,16 @@ def test_quiet_hours_move_not_before(demo, demo_model):
     t1 = clock.parse_as_of("2026-06-29T10:00:00+08:00")
     assert any(a.not_before < t1 + 12 / 24 for r in day for a in r.actions
                if a.channel in ("sms", "ai_call", "human_call"))
+    # start hours stay inside the local hours the logs saw each channel at (the generator
+    # logs calls 08:30-20:30): no extrapolation to 21:00 or 07:00
+    from skiptrace.plan.uplift import local_hour
+
+    lo, hi = model.hour_range_["human_call"]
+    assert 8 <= lo and hi <= 21
+    for r in res:
+        for a in r.actions:
+            if a.channel in ("sms", "ai_call", "human_call"):
+                assert model.hour_supported(a.channel, local_hour(a.not_before, r.timezone))
 
 
 def test_both_stores_same_plan(store, demo_model):

@@ -536,7 +536,7 @@ class ResponseModel(BaseEstimator, ClassifierMixin):
     """
 
     def __init__(self, clip: float = 20.0, max_iter: int = 150, learning_rate: float = 0.08,
-                 max_leaf_nodes: int = 31, min_samples_leaf: int = 40,
+                 max_leaf_nodes: int = 15, min_samples_leaf: int = 100,
                  l2_regularization: float = 1.0, random_state: int = 0,
                  n_threads: int | None = 1) -> None:
         self.clip = clip
@@ -625,6 +625,14 @@ class ResponseModel(BaseEstimator, ClassifierMixin):
             random_state=self.random_state)
         self.classifier_.fit(Xf, yf, sample_weight=wf)
         self.classes_ = self.classifier_.classes_
+        # the local hours each channel was logged at: outside them the trees extrapolate
+        # (flat from the last hour seen), so plan does not schedule there
+        self.hour_range_ = {}
+        for j, ch in enumerate(CHANNELS):
+            m = X[:, N_STATE + N_TARGET + j] > 0
+            if m.sum() >= 20:
+                h = X[m, _IDX["local_hour"]]
+                self.hour_range_[ch] = (float(np.quantile(h, 0.005)), float(np.quantile(h, 0.995)))
         self.n_features_in_ = X.shape[1]
         self.feature_names_ = FEATURES
         self.n_rows_ = n
@@ -655,6 +663,11 @@ class ResponseModel(BaseEstimator, ClassifierMixin):
                     p0 = self.classifier_.predict_proba(X0)[:, 1]
                     p[acted] = p0 + (1.0 - p0) * p[acted]
         return np.column_stack([1.0 - p, p])
+
+    def hour_supported(self, channel: str, hour: float) -> bool:
+        """Whether ``channel`` was logged at local ``hour`` (0-24) often enough to score it."""
+        lo, hi = (getattr(self, "hour_range_", None) or {}).get(channel, (0.0, 24.0))
+        return lo <= hour <= hi
 
     def predict_amount(self, X: np.ndarray) -> np.ndarray:
         """Expected amount of the first payment, if the borrower pays."""
