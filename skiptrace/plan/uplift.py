@@ -21,7 +21,8 @@ its next 30 days. The classifier learns P(caused | action, state) on
 attempt rows and P(spontaneous | state) on no-action rows, and
 ``predict_proba`` returns ``p0 + (1 - p0) P(caused)`` for an action. On
 600 borrowers of the 20k world this took the plan's first choices from
-613.8 to 734.9 of true net value per borrower (docs/plan.md).
+613.8 to 734.9 of true net value per borrower (790.3 with the hour support
+of :meth:`ResponseModel.hour_supported` and smaller trees; docs/plan.md).
 ``window="30d"``: ``y = 1`` when the borrower made a payment in
 ``(t, t + 30 days]``. Other attempts made in those 30 days are part
 of what follows any action, so P(pay | a) - P(pay | none) is the effect of one
