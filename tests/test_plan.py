@@ -13,7 +13,7 @@ from skiptrace.contacts import clock
 from skiptrace.ingest import load
 from skiptrace.plan import CostTable, delinquent_ids, learn, load_costs, load_response_model
 from skiptrace.plan.channels import CATALOGUE
-from skiptrace.plan.uplift import ResponseModel, attempt_frame
+from skiptrace.plan.uplift import ResponseModel, attempt_frame, attribute
 from skiptrace.policy import get_policy
 from skiptrace.store import SQLiteStore
 from skiptrace.errors import SkiptraceError
@@ -134,6 +134,16 @@ def test_quiet_hours_move_not_before(demo, demo_model):
     t1 = clock.parse_as_of("2026-06-29T10:00:00+08:00")
     assert any(a.not_before < t1 + 12 / 24 for r in day for a in r.actions
                if a.channel in ("sms", "ai_call", "human_call"))
+    # start hours stay inside the local hours the logs saw each channel at (the generator
+    # logs calls 08:30-20:30): no extrapolation to 21:00 or 07:00
+    from skiptrace.plan.uplift import local_hour
+
+    lo, hi = model.hour_range_["human_call"]
+    assert 8 <= lo and hi <= 21
+    for r in res:
+        for a in r.actions:
+            if a.channel in ("sms", "ai_call", "human_call"):
+                assert model.hour_supported(a.channel, local_hour(a.not_before, r.timezone))
 
 
 def test_both_stores_same_plan(store, demo_model):
@@ -173,8 +183,50 @@ def test_unknown_borrower_and_policy(demo, demo_model):
         skiptrace.plan(demo, ["B000000"], model=model, policy="EU-GDPR")
 
 
+def test_attribution_credits_the_attempt_that_got_through():
+    """EM attribution on a hand-made ledger: borrower 0's calls that ended in a promise are
+    followed by a payment 2 days later, its unanswered calls and borrower 1's emails by
+    nothing, as are borrower 3's unanswered calls; borrower 2 pays with no attempt in the 30
+    days before (spontaneous)."""
+    att_b, att_t, att_g, att_c, pay_b, pay_t = [], [], [], [], [], []
+    for k in range(40):                      # borrower 0: alternate unanswered / promise
+        t = 40.0 * k
+        att_b += [0, 0]
+        att_t += [t, t + 10]
+        att_g += [0, 0]
+        att_c += [0, 2]                      # call: not through / paid or promised
+        pay_b.append(0)
+        pay_t.append(t + 12)                 # 2 days after the promise, 12 after the miss
+        att_b.append(1), att_t.append(t), att_g.append(1), att_c.append(3)   # email, no pay
+        att_b.append(3), att_t.append(t), att_g.append(0), att_c.append(0)   # missed, no pay
+        pay_b.append(2), pay_t.append(t + 5)                                 # spontaneous
+    o = np.lexsort((att_t, att_b))
+    att_b, att_t, att_g, att_c = (np.asarray(x)[o] for x in (att_b, att_t, att_g, att_c))
+    po = np.lexsort((pay_t, pay_b))
+    pay_b, pay_t = np.asarray(pay_b)[po], np.asarray(pay_t, float)[po]
+    a = attribute(att_b, att_t, att_g, att_c, pay_b, pay_t, exposure=4 * 1600.0,
+                  uncensored=np.ones(len(att_t), bool))
+    promised = att_c == 2
+    assert a.credit[promised].mean() > 0.8
+    assert a.credit[att_c == 0].mean() < 0.1 and a.credit[att_c == 3].mean() < 0.1
+    assert a.rate[2] > 5 * max(a.rate[0], a.rate[3])
+    assert a.kernel[2].argmax() == 2                    # the promise's delay, learned
+    assert a.background[pay_b == 2].mean() > 0.9        # nobody called borrower 2
+
+
 def test_response_model_learns_and_weights(demo):
-    f = attempt_frame(demo)
+    # the attributed label: soft per-attempt credit in [0, 1], an action never below no action
+    fa = attempt_frame(demo)
+    assert fa.attribution is not None and ((fa.y >= 0) & (fa.y <= 1)).all()
+    assert ((fa.y > 0) & (fa.y < 1)).any()
+    ma = ResponseModel(max_iter=30).fit(fa.X, fa.y, action=fa.action, propensity=fa.propensity)
+    assert ma.attributed_
+    acted = fa.action >= 0
+    X0 = fa.X[acted].copy()
+    X0[:, -(fa.X.shape[1] - 16):] = 0.0
+    assert (ma.predict_proba(fa.X[acted])[:, 1] >= ma.predict_proba(X0)[:, 1] - 1e-12).all()
+    # the estimator on hard labels (payment within 30 days)
+    f = attempt_frame(demo, window="30d")
     assert f.X.shape[0] == len(f.y) == len(f.action) and (f.action < 0).any()
     rng = np.random.default_rng(0)
     test = rng.random(len(f.y)) < 0.3

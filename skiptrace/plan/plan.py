@@ -399,6 +399,7 @@ def _score(pend: list[_Pending], mdl: ResponseModel, cs: Any, store: GraphStore,
            ) -> Iterator[PlanResult]:
     """Predict every candidate row of a chunk at once, then assemble each borrower's plan."""
     rows: list[np.ndarray] = []
+    cands: list[list[float]] = []   # candidate start times per allowed action, in order
     n = 0
     for p in pend:
         p.row0 = n
@@ -410,6 +411,12 @@ def _score(pend: list[_Pending], mdl: ResponseModel, cs: Any, store: GraphStore,
                     else p.account.target(None, kind.target_role, p.as_of, None))
             avec = action_vector(kind.channel, kind.script)
             base = np.concatenate([p.state, tvec, avec])
+            if len(times) > 1 and hasattr(mdl, "hour_supported"):
+                # only the hours the logs saw this channel at (if any of the window's)
+                seen = [t for t in times if mdl.hour_supported(kind.channel,
+                                                               local_hour(t, p.account.tz))]
+                times = seen or times
+            cands.append(times)
             for t in times:
                 x = base.copy()
                 x[_HOUR_COL] = local_hour(t, p.account.tz)
@@ -419,6 +426,7 @@ def _score(pend: list[_Pending], mdl: ResponseModel, cs: Any, store: GraphStore,
     prob = mdl.predict_proba(X)[:, 1] if len(rows) else np.zeros(0)
     amount = mdl.predict_amount(np.vstack([p.state for p in pend])) if pend else np.zeros(0)
     scores = _cscores(cs, store, pend)
+    ci = iter(cands)
     for i, p in enumerate(pend):
         amt = float(amount[i])
         p0 = float(prob[p.row0])
@@ -426,7 +434,8 @@ def _score(pend: list[_Pending], mdl: ResponseModel, cs: Any, store: GraphStore,
         k = p.row0 + 1
         planned = []
         unprofitable = 0
-        for kind, tg, d, times in p.allowed:
+        for kind, tg, d, _ in p.allowed:
+            times = next(ci)
             ps = prob[k:k + len(times)]
             j = int(np.argmax(ps))
             k += len(times)
