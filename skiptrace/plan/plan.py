@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from skiptrace.contacts import clock
-from skiptrace.contacts.ego import UnknownBorrower, fetch
+from skiptrace.contacts.ego import UnknownBorrower, fetch, fetch_many
 from skiptrace.errors import SkiptraceError
 from skiptrace.plan.channels import CATALOGUE, ActionKind, CostTable, load_costs
 from skiptrace.plan.uplift import (Account, ResponseModel, action_vector, data_end, learn,
@@ -248,10 +248,10 @@ class _Pending:
 
 
 def _prepare(store: GraphStore, b: str, *, as_of: float, horizon: float, policy_of, costs,
-             max_hours: int) -> _Pending:
+             max_hours: int, ego=None) -> _Pending:
     from skiptrace.policy import Action, Context
 
-    ego = fetch(store, b, as_of=clock.iso(as_of))
+    ego = ego if ego is not None else fetch(store, b, as_of=clock.iso(as_of))
     pol = policy_of(ego.borrower)
     res = _rank(ego, pol)
     ctx = Context.from_ego(ego)
@@ -358,8 +358,13 @@ class _Job:
 
 
 def _plan_chunk(store: GraphStore, part: list[str], job: _Job) -> list[PlanResult]:
-    pend = [_prepare(store, b, as_of=job.as_of, horizon=job.horizon, policy_of=job.policy_of,
-                     costs=job.costs, max_hours=job.max_hours) for b in part]
+    pend = []
+    # the chunk's ego graphs are read together (fetch_many: one query per hop for the chunk)
+    for b, ego in zip(part, fetch_many(store, part, as_of=clock.iso(job.as_of), batch=len(part))):
+        if isinstance(ego, UnknownBorrower):
+            raise ego
+        pend.append(_prepare(store, b, as_of=job.as_of, horizon=job.horizon, policy_of=job.policy_of,
+                             costs=job.costs, max_hours=job.max_hours, ego=ego))
     return list(_score(pend, job.model, job.cscore, store, job.costs, job.max_actions,
                        job.drop_unprofitable))
 
