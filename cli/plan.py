@@ -31,32 +31,39 @@ def _progress_bar(enabled: bool, total: int):
         yield update
 
 
-def _table(d: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def _window(a: dict) -> str:
+    """``2026-06-30 08:00-22:00`` (the end's date too when it is another day)."""
+    lo, hi = a["not_before"] or "", a["not_after"] or ""
+    if lo[:10] == hi[:10]:
+        return f"{lo[:10]} {lo[11:16]}-{hi[11:16]}"
+    return f"{lo[:10]} {lo[11:16]} - {hi[:10]} {hi[11:16]}"
 
+
+def _table(d: dict) -> None:
+    """A plan readable at 80 columns: one line per action (why underneath), blocked actions
+    grouped by rule."""
     score = (f"C-score {d['c_score']} ({d['segment']})" if d["c_score"] is not None
              else "no C-score model")
     p = d["p_repay_30d"]
-    t = Table(title=f"borrower {d['borrower_id']}, as of {d['as_of']}, policy {d['policy']}, "
-                    f"{score}, P(repay 30d) {'-' if p is None else f'{p:.2f}'}")
-    for col in ("#", "channel", "script", "target", "phone", "from", "until", "EV"):
-        t.add_column(col, no_wrap=True)
-    t.add_column("why", overflow="fold", ratio=1)
+    click.echo(f"borrower {d['borrower_id']}  as of {d['as_of']}  policy {d['policy']}")
+    click.echo(f"{score}, P(repay in 30 days) {'-' if p is None else f'{p:.3g}'}")
+    if not d["actions"]:
+        click.echo("no allowed action")
     for i, a in enumerate(d["actions"], start=1):
-        t.add_row(str(i), a["channel"], a["script"] or "", a["target_role"], a["target_phone"] or "",
-                  a["not_before"][:16], a["not_after"][:16], f"{a['expected_value']:.2f}", a["why"])
-    con = Console()
-    con.print(t)
-    if d["blocked"]:
-        b = Table(title="blocked")
-        for col in ("channel", "script", "target", "phone", "rule"):
-            b.add_column(col, no_wrap=True)
-        b.add_column("why", overflow="fold", ratio=1)
-        for x in d["blocked"]:
-            b.add_row(x["channel"], x["script"] or "", x["target_role"], x["target_phone"] or "",
-                      x["rule"], x["why"])
-        con.print(b)
+        act = a["channel"] + (f"/{a['script']}" if a.get("script") else "")
+        who = "borrower" if a["target_role"] == "borrower" else "third party"
+        to = f"{who} {a['target_phone']}" if a.get("target_phone") else who
+        click.echo(f"{i}. {act:<30} {to:<28} EV {a['expected_value']:>8.2f}")
+        click.echo(f"   {_window(a)}  {a['why']}")
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for x in d["blocked"]:
+        groups.setdefault((x["rule"], x["why"]), []).append(x)
+    if groups:
+        click.echo(f"blocked ({len(d['blocked'])}):")
+    for (rule, why), xs in groups.items():
+        chans = sorted({x["channel"] for x in xs})
+        roles = sorted({"borrower" if x["target_role"] == "borrower" else "third party" for x in xs})
+        click.echo(f"  {rule:<6} x{len(xs):<3} {why} ({', '.join(chans)}; to {' and '.join(roles)})")
 
 
 def _read_ids(path: str) -> list[str]:

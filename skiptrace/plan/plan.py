@@ -477,8 +477,8 @@ def _why(kind: ActionKind, tg: Target | None, pa: float, p0: float, amt: float, 
         what += f" ({kind.script.replace('_', ' ')})"
     to = tg.how if tg else "the borrower"
     hh, mm = divmod(int(round(hour * 60)) % (24 * 60), 60)
-    return (f"{what} to {to} from {hh:02d}:{mm:02d} local: P(pay within 30 days) {pa:.2f} vs "
-            f"{p0:.2f} with no action, expected payment {amt:,.0f}, cost {cost:g}")
+    return (f"{what} to {to} from {hh:02d}:{mm:02d} local: P(pay within 30 days) {pa:.3g} vs "
+            f"{p0:.3g} with no action, expected payment {amt:,.0f}, cost {cost:g}")
 
 
 def _cscores(cs: Any, store: GraphStore, pend: list[_Pending]) -> dict[str, tuple]:
