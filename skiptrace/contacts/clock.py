@@ -30,11 +30,13 @@ def parse_as_of(value: str | dt.date | dt.datetime | None, tz: str | None = None
     if not isinstance(value, dt.datetime):  # a date: the end of that day is too late; use its start
         value = dt.datetime(value.year, value.month, value.day)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=_zone(tz))
+        value = value.replace(tzinfo=zone(tz))
     return (value - _EPOCH).total_seconds() / 86400.0
 
 
-def _zone(tz: str | None) -> dt.tzinfo:
+@lru_cache(maxsize=None)
+def zone(tz: str | None) -> dt.tzinfo:
+    """The IANA zone ``tz`` (UTC when missing or unknown)."""
     if tz:
         try:
             return ZoneInfo(tz)
@@ -46,7 +48,7 @@ def _zone(tz: str | None) -> dt.tzinfo:
 def to_datetime(days: float, tz: str | None = None) -> dt.datetime:
     """Day number -> aware datetime in ``tz`` (UTC when unknown), to the second."""
     t = _EPOCH + dt.timedelta(seconds=round(days * 86400.0))
-    return t.astimezone(_zone(tz))
+    return t.astimezone(zone(tz))
 
 
 def iso(days: float, tz: str | None = None) -> str:

@@ -68,7 +68,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -102,21 +101,13 @@ _CAP_DAYS = 365.0
 
 
 # ---------------------------------------------------------------- local time
-@lru_cache(maxsize=None)
-def _zone(tz: str | None) -> dt.tzinfo:
-    if tz:
-        try:
-            return ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return dt.timezone.utc
 
 
 @lru_cache(maxsize=1_000_000)
 def _offset_days(tz: str | None, day: int) -> float:
     """UTC offset of ``tz`` (in days) at noon UTC of day number ``day``."""
     t = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(days=day, hours=12)
-    off = t.astimezone(_zone(tz)).utcoffset()
+    off = t.astimezone(clock.zone(tz)).utcoffset()
     return off.total_seconds() / 86400.0 if off is not None else 0.0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from skiptrace.policy.baseline import attorney_known, cease_requested
 from skiptrace.policy.core import CALLS, PHONE_CHANNELS, TIMED_CHANNELS, Action, Context, Policy, Rule
 from skiptrace.policy.zones import local_date, local_midnight_after, quiet_intervals
 
@@ -130,19 +131,6 @@ def quiet_hours(action: Action, ctx: Context, start: float, end: float) -> list[
         return []
     return [(lo, hi, f"{QUIET_FROM:02d}:00-{QUIET_TO:02d}:00 local quiet hours ({z})")
             for lo, hi, z in quiet_intervals(ctx.zones, QUIET_FROM, QUIET_TO, start, end)]
-
-
-def cease_requested(action: Action, ctx: Context) -> str | None:
-    """Every action once the borrower record says ``cease_requested``. The NIFA rules as
-    listed in issue 8 are silent on it; the pack keeps the lender's commitment to a borrower
-    who asked to stop, so no CN borrower's request is ignored."""
-    return "the borrower asked to cease contact" if ctx.borrower.get("cease_requested") else None
-
-
-def attorney_known(action: Action, ctx: Context) -> str | None:
-    """Every action once the borrower record says ``attorney_known``: the matter goes to
-    the attorney (the lender's rule; the listed NIFA rules are silent on it)."""
-    return "the borrower is represented by an attorney" if ctx.borrower.get("attorney_known") else None
 
 
 CN_NIFA_2024 = Policy("CN-NIFA-2024", (
