@@ -18,6 +18,7 @@ from skiptrace_cli.generate import generate
 from skiptrace_cli.plan import plan
 from skiptrace_cli.rings import rings
 from skiptrace_cli.score import score
+from skiptrace_cli.serve import serve, users
 
 
 def _checked(parse):
@@ -179,4 +180,5 @@ def export(store, fmt, output, types, reveal, audit):
         click.echo(f"wrote {n} nodes and {m} relationships to {output}", err=True)
 
 
-ALL = [load, stats, schema, export, generate, find, rings, evaluate, train, score, plan, audit]
+ALL = [load, stats, schema, export, generate, find, rings, evaluate, train, score, plan, audit, serve,
+       users]

@@ -44,10 +44,7 @@ def _table(rings: list[Ring], reveal: bool, key=None) -> None:
 
 
 def _select(rings: list[Ring], min_risk: float, typology: str | None, all_: bool) -> list[Ring]:
-    out = [r for r in rings if r.risk >= min_risk and (typology is None or r.typology == typology)]
-    if not all_ and typology is None:
-        out = [r for r in out if r.flagged]
-    return out
+    return rings_lib.select(rings, min_risk=min_risk, typology=typology, include_unflagged=all_)
 
 
 _filters = [

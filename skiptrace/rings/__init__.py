@@ -5,8 +5,8 @@
 step, exposed for evaluation. See docs/rings.md.
 """
 from skiptrace.rings.detect import DetectConfig, communities, detect
-from skiptrace.rings.model import FLAGGED, TYPOLOGIES, Binding, Ring
+from skiptrace.rings.model import FLAGGED, TYPOLOGIES, Binding, Ring, select
 from skiptrace.rings.persist import get, load, save
 
 __all__ = ["Binding", "DetectConfig", "FLAGGED", "Ring", "TYPOLOGIES", "communities", "detect", "get",
-           "load", "save"]
+           "load", "save", "select"]

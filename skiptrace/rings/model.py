@@ -110,3 +110,15 @@ def _mask_text(text: str, ring: Ring, reveal: bool, key: str | bytes | None = No
     for a in ring.agents:
         text = text.replace(a, mask_phone(a))
     return text
+
+
+def select(rings: list[Ring], *, min_risk: float = 0.0, typology: str | None = None,
+           include_unflagged: bool = False, min_size: int | None = None,
+           max_size: int | None = None) -> list[Ring]:
+    """The rings at or above ``min_risk``, of ``typology`` (any), within the size bounds; without
+    a typology only the flagged ones (fraud, anti_collection) unless ``include_unflagged``."""
+    out = [r for r in rings if r.risk >= min_risk and (typology is None or r.typology == typology)
+           and (min_size is None or r.size >= min_size) and (max_size is None or r.size <= max_size)]
+    if not include_unflagged and typology is None:
+        out = [r for r in out if r.flagged]
+    return out

@@ -39,7 +39,8 @@ from html import escape as _html_escape
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-__all__ = ["RING_VIEW_SCHEMA", "NODE_KINDS", "ring_html", "ring_graphml", "ring_json", "ring_layout"]
+__all__ = ["RING_VIEW_SCHEMA", "NODE_KINDS", "ring_html", "ring_graphml", "ring_json", "ring_layout",
+           "view_svg"]
 
 #: the schema tag of :func:`ring_json`; bump on an incompatible change of the view
 RING_VIEW_SCHEMA = "skiptrace.ring_view/1"
@@ -316,6 +317,14 @@ def _svg(nodes: list[dict[str, Any]], links: list[dict[str, Any]],
     out.append('<g class="labels">' + "".join(labels) + "</g>")
     out.append("</svg>")
     return "\n".join(out), len(labels)
+
+
+def view_svg(view: Mapping[str, Any], *, max_labels: int = DEFAULT_MAX_LABELS) -> str:
+    """Just the drawing of a view (any small graph in the ring-view shape, such as a
+    borrower's ego graph): the inline ``<svg>`` of :func:`ring_html`, every text escaped,
+    no script and no style attribute, for a page with its own stylesheet (the console)."""
+    _, nodes, links = _check(view)
+    return _svg(nodes, links, ring_layout(view), max_labels)[0]
 
 
 def _legend() -> str:

@@ -1,0 +1,58 @@
+"""`skiptrace serve` (the web console) and `skiptrace users` (its users file): thin over
+skiptrace.console."""
+from __future__ import annotations
+
+import click
+
+from skiptrace.console.users import ROLES, USERS_ENV
+from skiptrace_cli.common import policy_option, store_options
+
+
+@click.command()
+@store_options
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (the default serves this machine only).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--users", "users_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help=f"The users file (default ${USERS_ENV}); write it with `skiptrace users add`.")
+@click.option("--cscore", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A C-score model (`skiptrace score fit`) for the plan pages.")
+@click.option("--region", default="CN", show_default=True,
+              help="Region for phone searches written without +country code.")
+@click.option("--https-only", is_flag=True,
+              help="Mark the session cookie Secure (when a TLS proxy is in front).")
+@policy_option(default="auto")
+def serve(store, host, port, users_file, cscore, region, https_only, policy):
+    """Serve the web console: search, borrowers, rings, plans and the audit trail."""
+    import uvicorn
+
+    from skiptrace.console import create_app, load_users
+
+    app = create_app(store, load_users(users_file), cscore=cscore, region=region, policy=policy,
+                     https_only=https_only)
+    click.echo(f"skiptrace console on http://{host}:{port}/ ({store.kind} store)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+
+
+@click.group()
+def users():
+    """The console's users file: names, roles, hashed passwords."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True,
+              help="investigator: may reveal; analyst: masked only; auditor: the audit trail.")
+@click.option("--file", "path", type=click.Path(dir_okay=False), required=True,
+              help="The users file (created if missing, mode 0600).")
+@click.password_option(envvar="SKIPTRACE_CONSOLE_PASSWORD",
+                       help="The password (prompted; or $SKIPTRACE_CONSOLE_PASSWORD).")
+def users_add(name, role, path, password):
+    """Add NAME (or set its role and password) in the users file."""
+    from skiptrace.console.users import add_user
+
+    add_user(path, name, role, password)
+    click.echo(f"{name} ({role}) written to {path}")
+
+
+

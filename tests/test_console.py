@@ -1,0 +1,412 @@
+"""The web console (skiptrace.console): every page and JSON endpoint on both stores, masking and
+the audited reveal, and the hostile cases: XSS payloads in every text field, CSRF without or with
+a wrong token, a role without the right, no session, a failed audit write."""
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+
+warnings.filterwarnings("ignore", message=".*httpx.*")
+from starlette.testclient import TestClient  # noqa: E402
+
+from skiptrace import audit as audit_lib  # noqa: E402
+from skiptrace import rings as rings_lib  # noqa: E402
+from skiptrace.console import create_app, load_users  # noqa: E402
+from skiptrace.console.users import Users, add_user, hash_password, verify_password  # noqa: E402
+from skiptrace.ingest import load  # noqa: E402
+from skiptrace.rings.model import Binding, Ring  # noqa: E402
+from skiptrace.store import SQLiteStore  # noqa: E402
+from skiptrace.store.base import node_id, split_id  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO = REPO / "fixtures" / "demo"
+MINI = REPO / "fixtures" / "mini"
+PASSWORD = "correct horse"
+XSS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
+BORROWER = "B000004"
+
+
+@pytest.fixture(scope="module")
+def users() -> Users:
+    return Users({name: {"role": role, "password": hash_password(PASSWORD)}
+                  for name, role in [("ivy", "investigator"), ("ann", "analyst"), ("aud", "auditor")]})
+
+
+def client_for(store, users) -> TestClient:
+    return TestClient(create_app(store, users, secret="test-secret"), follow_redirects=False)
+
+
+def csrf(client: TestClient) -> str:
+    return client.get("/api/session").json()["csrf_token"]
+
+
+def login(client: TestClient, name: str, password: str = PASSWORD):
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    return client.post("/login", data={"csrf": token, "username": name, "password": password,
+                                       "next": "/"})
+
+
+def as_user(store, users, name: str) -> TestClient:
+    c = client_for(store, users)
+    assert login(c, name).status_code == 303
+    return c
+
+
+def phones_of(store, borrower_id: str) -> list[str]:
+    bid = node_id("Borrower", borrower_id)
+    return sorted(split_id(e.other(bid))[1] for e in store.incident_edges([bid], ["HAS_PHONE"]))
+
+
+def reveals(store) -> list:
+    return [e for e in audit_lib.events(store) if e.revealed]
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    """The demo world (rings stored) in one SQLite file shared by the security tests."""
+    s = SQLiteStore(tmp_path_factory.mktemp("console") / "demo.db")
+    load(s, DEMO)
+    rings_lib.save(s, rings_lib.detect(s))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def demo(store, demo_db):
+    """The demo world with its rings stored, on each store (the rings detected once, on SQLite:
+    tests/test_rings.py shows both stores detect the same ones)."""
+    load(store, DEMO)
+    rings_lib.save(store, rings_lib.load(demo_db))
+    return store
+
+
+# ----------------------------------------------------------------------------- the pages, both stores
+
+def test_every_page_and_endpoint_on_both_stores(demo, users):
+    ivy = as_user(demo, users, "ivy")
+    # search: by id (straight to the borrower) and by phone in national notation
+    r = ivy.get("/search", params={"q": BORROWER})
+    assert r.status_code == 303 and r.headers["location"] == f"/borrowers/{BORROWER}"
+    phone = phones_of(demo, BORROWER)[0]
+    r = ivy.get("/search", params={"q": f"{phone[3:6]} {phone[6:10]} {phone[10:]}"})
+    assert r.status_code == 200 and f'href="/borrowers/{BORROWER}"' in r.text
+    assert phone not in r.text and phone[:6] + "****" + phone[-4:] in r.text
+    assert "not a phone number" in ivy.get("/search", params={"q": "nobody"}).text
+
+    # the borrower: facts, ranked contacts, evidence, eligibility, the drawing; masked
+    r = ivy.get(f"/borrowers/{BORROWER}")
+    assert r.status_code == 200
+    page = r.text
+    for fact in ("status", "days_past_due", "balance"):
+        assert f'data-fact="{fact}"' in page
+    assert page.count('<tr data-rank="') >= 3
+    assert "<svg" in page and 'data-kind="member"' in page and 'data-kind="identifier"' in page
+    assert "<script" not in page.lower()
+    found = ivy.get(f"/api/borrowers/{BORROWER}/find").json()
+    assert set(found) == {"borrower_id", "as_of", "candidates"}
+    top = found["candidates"][0]
+    assert "****" in top["phone"] and top["phone"] in page
+    assert top["evidence"][0]["why"].split(" ")[0] in page
+    if not all(c["eligible"] for c in found["candidates"]):
+        blocked = next(c for c in found["candidates"] if not c["eligible"])
+        assert blocked["blocked_by"][0] in page
+
+    # reveal one number with a purpose: audited first, then shown; the others stay masked
+    before = len(reveals(demo))
+    r = ivy.post(f"/borrowers/{BORROWER}/reveal",
+                 data={"csrf": csrf(ivy), "which": "1", "purpose": "case 42: verify contact"})
+    assert r.status_code == 200
+    full = ivy.post(f"/api/borrowers/{BORROWER}/find/reveal",
+                    data={"purpose": "case 42 api"}, headers={"X-CSRF-Token": csrf(ivy)}).json()
+    assert full["candidates"][0]["phone"] in r.text and "****" not in full["candidates"][0]["phone"]
+    assert full["candidates"][1]["phone"] not in r.text
+    assert 'data-revealed="rank 1"' in r.text
+    new = reveals(demo)[before:]
+    assert [(e.actor, e.command, e.subjects, e.purpose) for e in new] == [
+        ("ivy", "console find", [BORROWER], "case 42: verify contact"),
+        ("ivy", "console find", [BORROWER], "case 42 api")]
+
+    # the plan: allowed actions with windows and EV, blocked ones with rule ids
+    r = ivy.get(f"/borrowers/{BORROWER}/plan")
+    plan = ivy.get(f"/api/borrowers/{BORROWER}/plan").json()
+    assert r.status_code == 200 and {"borrower_id", "c_score", "segment", "p_repay_30d", "policy",
+                                     "actions", "blocked"} <= set(plan)
+    assert "no C-score model" in r.text
+    for a in plan["actions"]:
+        assert a["not_before"][:10] in r.text and f"{a['expected_value']:.2f}" in r.text
+        assert a["target_phone"] is None or "****" in a["target_phone"]
+    for b in plan["blocked"]:
+        assert f'<code class="rule">{b["rule"]}</code>' in r.text
+
+    # rings: the list with its filters, a ring page with its drawing and evidence
+    listed = ivy.get("/api/rings").json()["rings"]
+    assert listed and all(r_["typology"] in ("fraud", "anti_collection") for r_ in listed)
+    r = ivy.get("/rings")
+    assert r.status_code == 200 and all(f'data-ring="{x["ring_id"]}"' in r.text for x in listed)
+    assert ivy.get("/api/rings", params={"min_risk": "1.01"}).json()["rings"] == listed[:0] + [
+        x for x in listed if x["risk"] >= 1.0]
+    everything = ivy.get("/api/rings", params={"all": "1"}).json()["rings"]
+    assert len(everything) >= len(listed)
+    big = max(listed, key=lambda x: x["size"])
+    assert [x["ring_id"] for x in ivy.get("/api/rings", params={"min_size": big["size"]}).json()["rings"]] \
+        == [x["ring_id"] for x in listed if x["size"] >= big["size"]]
+    assert "No ring matches" in ivy.get("/rings", params={"typology": "fraud", "min_size": 10_000}).text
+    ring = ivy.get(f"/api/rings/{big['ring_id']}").json()
+    assert ring["ring_id"] == big["ring_id"] and set(ring["members"]) == set(big["members"])
+    r = ivy.get(f"/rings/{big['ring_id']}")
+    assert r.status_code == 200 and r.text.count('data-kind="member"') == big["size"]
+    assert all(x.replace("'", "&#39;").replace('"', "&#34;") in r.text for x in ring["evidence"][:2])
+    assert ivy.get("/rings/R-nope").status_code == 404
+    assert ivy.get("/borrowers/B-nope").status_code == 404
+    assert ivy.get("/api/borrowers/B-nope/find").status_code == 404
+
+    # the audit trail: for auditors only; it lists the looks and the reveal with its purpose
+    aud = as_user(demo, users, "aud")
+    r = aud.get("/audit")
+    assert r.status_code == 200 and "case 42: verify contact" in r.text and "REVEALED" in r.text
+    trail = aud.get("/api/audit", params={"subject": BORROWER}).json()["audit"]
+    assert {"console find", "console plan"} <= {e["command"] for e in trail}
+    assert {"console rings list", "console rings show", "console search"} <= {
+        e["command"] for e in aud.get("/api/audit").json()["audit"]}
+    assert aud.get("/api/audit", params={"since": "not a time"}).status_code == 400
+
+
+def test_a_store_without_rings_or_ledger_says_so(sqlite_store, users):
+    load(sqlite_store, MINI)
+    ivy = as_user(sqlite_store, users, "ivy")
+    assert "No rings detected yet" in ivy.get("/rings").text
+    assert ivy.get("/api/rings").json() == {"rings": []}
+    r = ivy.get("/borrowers/B1/plan")
+    assert r.status_code == 200
+
+
+# ----------------------------------------------------------------------------- hostile input
+
+def _hostile_world(tmp_path: Path) -> Path:
+    """fixtures/mini with an XSS payload in every free-text field (names, contact names,
+    addresses, employers, device ids)."""
+    out = tmp_path / "hostile"
+    shutil.copytree(MINI, out)
+    fields = {"borrowers.csv": ["full_name"], "phonebook.csv": ["contact_name"],
+              "borrower_addresses.csv": ["address"], "borrower_employers.csv": ["employer"],
+              "borrower_devices.csv": ["device_id"]}
+    for name, cols in fields.items():
+        with open(out / name, encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+        for i, row in enumerate(rows):
+            for c in cols:
+                row[c] = f"{XSS[i % 2]} {row[c]}"
+        with open(out / name, "w", encoding="utf-8", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+    lines = (out / "emergency_contacts.jsonl").read_text(encoding="utf-8").splitlines()
+    recs = [json.loads(x) for x in lines]
+    for i, r in enumerate(recs):
+        r["contact_name"] = XSS[i % 2] + r["contact_name"]
+    (out / "emergency_contacts.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
+    return out
+
+
+def _assert_inert(html: str) -> None:
+    low = html.lower()
+    assert "<script" not in low and "<img" not in low and "onerror=alert" not in low.replace(
+        "onerror=alert(1)&gt;", ""), "a payload is live in the page"
+
+
+def test_xss_payloads_in_every_text_field_render_as_text(store, users, tmp_path):
+    load(store, _hostile_world(tmp_path))
+    device = next(d for d in ("dev-a1", "dev-b2") if True)
+    hostile_device = f"{XSS[0]} {device}"
+    rings_lib.save(store, [Ring("R-x", "fraud", 0.9, ["B1", "B2"],
+                                binding=[Binding("device", hostile_device, 2)],
+                                evidence=[f"both use device {hostile_device}", XSS[1]])])
+    ivy = as_user(store, users, "ivy")
+    pages = [ivy.get("/borrowers/B1"), ivy.get("/borrowers/B2"), ivy.get("/rings"),
+             ivy.get("/rings/R-x"), ivy.get("/search", params={"q": XSS[1]}),
+             ivy.get("/borrowers/B1/plan")]
+    revealed = ivy.post("/borrowers/B1/reveal", data={"csrf": csrf(ivy), "which": "all",
+                                                      "purpose": XSS[0]})
+    pages.append(revealed)
+    aud = as_user(store, users, "aud")
+    pages.append(aud.get("/audit"))
+    for r in pages:
+        assert r.status_code == 200, r.url
+        _assert_inert(r.text)
+    # revealed, the payloads are there as text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in revealed.text
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in revealed.text
+    assert "&lt;script&gt;" in pages[3].text and "&lt;script&gt;" in pages[-1].text
+    assert f"<script>alert(1)</script> {device}" not in pages[3].text
+
+
+# ----------------------------------------------------------------------------- access, CSRF, reveal
+
+def test_no_session_redirects_to_login_or_401(demo_db, users):
+    c = client_for(demo_db, users)
+    for path in ("/", f"/borrowers/{BORROWER}", "/rings", "/audit", f"/borrowers/{BORROWER}/plan"):
+        r = c.get(path)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+    for path in (f"/api/borrowers/{BORROWER}/find", "/api/rings", "/api/audit",
+                 f"/api/borrowers/{BORROWER}/plan", "/api/rings/R1"):
+        assert c.get(path).status_code == 401
+    r = c.post(f"/api/borrowers/{BORROWER}/find/reveal", data={"purpose": "x"},
+               headers={"X-CSRF-Token": csrf(c)})
+    assert r.status_code == 401
+    assert c.get("/login").status_code == 200
+
+
+def test_login_wrong_password_unknown_user_and_no_open_redirect(demo_db, users):
+    c = client_for(demo_db, users)
+    assert login(c, "ivy", "wrong").status_code == 401
+    assert login(c, "mallory").status_code == 401
+    assert c.get("/").status_code == 303  # still logged out
+    token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
+    r = c.post("/login", data={"username": "ivy", "password": PASSWORD})
+    assert r.status_code == 403  # the login form needs its token too
+    for evil in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        r = c.post("/login", data={"csrf": token, "username": "ivy", "password": PASSWORD,
+                                   "next": evil})
+        assert r.status_code == 303 and r.headers["location"] == "/"
+        token = csrf(c)
+    r = c.get("/")
+    assert r.status_code == 200 and "ivy" in r.text
+    assert c.post("/logout", data={"csrf": csrf(c)}).status_code == 303
+    assert c.get("/").status_code == 303
+
+
+def test_cookie_and_security_headers(demo_db, users):
+    c = client_for(demo_db, users)
+    r = login(c, "ivy")
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+    assert PASSWORD not in r.headers["set-cookie"]
+    for path in ("/", f"/borrowers/{BORROWER}", "/login", "/static/console.css", "/api/rings"):
+        h = c.get(path).headers
+        csp = h["content-security-policy"]
+        assert "default-src 'none'" in csp and "script-src" not in csp and "unsafe-inline" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert h["x-content-type-options"] == "nosniff" and h["x-frame-options"] == "DENY"
+        assert h["referrer-policy"] == "no-referrer" and h["cache-control"] == "no-store"
+    # a forged cookie is no session
+    c2 = client_for(demo_db, users)
+    c2.cookies.set("skiptrace_session", "eyJ1c2VyIjogIml2eSJ9.forged.sig")
+    assert c2.get("/").status_code == 303
+
+
+def test_every_post_needs_the_csrf_token(demo_db, users):
+    ivy = as_user(demo_db, users, "ivy")
+    app = ivy.app
+    posts = [r.path.replace("{borrower_id}", BORROWER) for r in app.routes
+             if "POST" in (getattr(r, "methods", None) or ())]
+    assert {"/login", "/logout", f"/borrowers/{BORROWER}/reveal",
+            f"/api/borrowers/{BORROWER}/find/reveal"} <= set(posts)
+    before = len(reveals(demo_db))
+    for path in posts:
+        for token in (None, "wrong", ""):
+            data = {"purpose": "case 1", "which": "all", "username": "ivy", "password": PASSWORD}
+            if token is not None:
+                data["csrf"] = token
+            r = ivy.post(path, data=data)
+            assert r.status_code == 403, (path, token)
+            r = ivy.post(path, data={k: v for k, v in data.items() if k != "csrf"},
+                         headers={"X-CSRF-Token": token or "x"})
+            assert r.status_code == 403, (path, token)
+    assert len(reveals(demo_db)) == before
+    assert ivy.get("/").status_code == 200  # still logged in: logout without a token did nothing
+
+
+def test_roles(demo_db, users):
+    ann = as_user(demo_db, users, "ann")
+    r = ann.get(f"/borrowers/{BORROWER}")
+    assert r.status_code == 200 and 'class="reveal"' not in r.text and "****" in r.text
+    before = len(reveals(demo_db))
+    assert ann.post(f"/borrowers/{BORROWER}/reveal",
+                    data={"csrf": csrf(ann), "purpose": "curious", "which": "all"}).status_code == 403
+    assert ann.post(f"/api/borrowers/{BORROWER}/find/reveal", data={"purpose": "curious"},
+                    headers={"X-CSRF-Token": csrf(ann)}).status_code == 403
+    assert len(reveals(demo_db)) == before
+    assert ann.get("/audit").status_code == 403 and ann.get("/api/audit").status_code == 403
+    assert ann.get("/rings").status_code == 200
+    aud = as_user(demo_db, users, "aud")
+    assert aud.get("/").headers["location"] == "/audit"
+    for path in (f"/borrowers/{BORROWER}", "/rings", f"/borrowers/{BORROWER}/plan", "/search?q=1"):
+        assert aud.get(path).status_code == 403
+    for path in (f"/api/borrowers/{BORROWER}/find", "/api/rings", f"/api/borrowers/{BORROWER}/plan"):
+        r = aud.get(path)
+        assert r.status_code == 403 and "error" in r.json()
+
+
+def test_reveal_needs_a_purpose_and_an_audit_record(demo_db, users, monkeypatch):
+    ivy = as_user(demo_db, users, "ivy")
+    raw = ivy.post(f"/api/borrowers/{BORROWER}/find/reveal", data={"purpose": "setup"},
+                   headers={"X-CSRF-Token": csrf(ivy)}).json()["candidates"][0]["phone"]
+    before = len(reveals(demo_db))
+    for purpose in ("", "   "):
+        r = ivy.post(f"/borrowers/{BORROWER}/reveal",
+                     data={"csrf": csrf(ivy), "which": "1", "purpose": purpose})
+        assert r.status_code == 400 and raw not in r.text
+    r = ivy.post(f"/api/borrowers/{BORROWER}/find/reveal", data={},
+                 headers={"X-CSRF-Token": csrf(ivy)})
+    assert r.status_code == 400 and raw not in r.text
+    assert len(reveals(demo_db)) == before
+
+    token = csrf(ivy)
+
+    def broken(batch):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(demo_db, "write", broken)
+    r = ivy.post(f"/borrowers/{BORROWER}/reveal",
+                 data={"csrf": token, "which": "all", "purpose": "case 7"})
+    assert r.status_code == 503 and raw not in r.text and "audit" in r.text
+    r = ivy.post(f"/api/borrowers/{BORROWER}/find/reveal", data={"purpose": "case 7"},
+                 headers={"X-CSRF-Token": token})
+    assert r.status_code == 503 and raw not in r.text
+    assert ivy.get(f"/borrowers/{BORROWER}").status_code == 503  # no look without its record
+    monkeypatch.undo()
+    assert len(reveals(demo_db)) == before
+
+
+# ----------------------------------------------------------------------------- users file, CLI
+
+def test_users_file_hashes_passwords(tmp_path, monkeypatch):
+    path = tmp_path / "users.json"
+    add_user(path, "ivy", "investigator", "s3cret pass")
+    add_user(path, "aud", "auditor", "other")
+    text = path.read_text()
+    assert "s3cret" not in text and "scrypt$" in text
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    stored = json.loads(text)
+    assert stored["ivy"]["password"] != hash_password("s3cret pass")  # salted
+    assert verify_password("s3cret pass", stored["ivy"]["password"])
+    assert not verify_password("s3cret pas", stored["ivy"]["password"])
+    users = load_users(path)
+    assert users.authenticate("ivy", "s3cret pass").role == "investigator"
+    assert users.authenticate("ivy", "nope") is None and users.authenticate("eve", "x") is None
+    monkeypatch.setenv("SKIPTRACE_CONSOLE_USERS", text)
+    assert load_users().authenticate("aud", "other").role == "auditor"
+    from skiptrace.errors import SkiptraceError
+
+    with pytest.raises(SkiptraceError):
+        add_user(path, "x", "admin", "pw")
+    with pytest.raises(SkiptraceError):
+        load_users(tmp_path / "missing.json")
+
+
+def test_cli_users_add_and_serve_help(tmp_path, monkeypatch):
+    from skiptrace_cli.main import main
+
+    monkeypatch.setenv("SKIPTRACE_CONSOLE_PASSWORD", "pw from env")
+    path = tmp_path / "u.json"
+    assert main(["users", "add", "ivy", "--role", "analyst", "--file", str(path)]) == 0
+    assert load_users(path).authenticate("ivy", "pw from env").role == "analyst"
+    assert main(["serve", "--help"]) == 0
+    assert main(["serve", "--db", str(tmp_path / "none.db"), "--users", str(path)]) == 2
