@@ -370,7 +370,9 @@ def test_reveal_needs_a_purpose_and_an_audit_record(demo_db, users, monkeypatch)
     r = ivy.post(f"/api/borrowers/{BORROWER}/find/reveal", data={"purpose": "case 7"},
                  headers={"X-CSRF-Token": token})
     assert r.status_code == 503 and raw not in r.text
-    assert ivy.get(f"/borrowers/{BORROWER}").status_code == 503  # no look without its record
+    for path in (f"/borrowers/{BORROWER}", f"/borrowers/{BORROWER}/plan", "/rings",
+                 f"/api/borrowers/{BORROWER}/find"):
+        assert ivy.get(path).status_code == 503, path  # no look without its record
     monkeypatch.undo()
     assert len(reveals(demo_db)) == before
 

@@ -25,6 +25,7 @@ import hmac
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -68,7 +69,9 @@ _HERE = os.path.dirname(__file__)
 
 
 class SecurityHeaders:
-    """Pure ASGI middleware: the security headers on every HTTP response."""
+    """Pure ASGI middleware: the security headers on every HTTP response, and
+    ``Server-Timing: app;dur=MS``, the server's time until the response starts (what
+    bench/console.py reports)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -77,13 +80,14 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        t0 = time.perf_counter()
 
         async def send_with_headers(message: dict) -> None:
             if message["type"] == "http.response.start":
                 names = {k.lower() for k, _ in message.get("headers", [])}
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + [
-                    (k, v) for k, v in SECURITY_HEADERS if k not in names]
+                took = f"app;dur={(time.perf_counter() - t0) * 1e3:.1f}".encode()
+                message["headers"] = list(message.get("headers", [])) + [
+                    (k, v) for k, v in SECURITY_HEADERS if k not in names] + [(b"server-timing", took)]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -186,7 +190,10 @@ def route(permission: str | None = None, *, post: bool = False) -> Callable:
 
             def run() -> Response:
                 with console.lock:
-                    return fn(request, console, user, **form)
+                    try:
+                        return fn(request, console, user, **form)
+                    except AuditError as exc:  # no look without its audit record
+                        return _deny(request, 503, str(exc))
 
             from starlette.concurrency import run_in_threadpool
 
