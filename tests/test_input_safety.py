@@ -199,18 +199,30 @@ def test_batch_find_records_unknown_ids_and_goes_on(tmp_path, capsys, mini_db):
     ids = tmp_path / "ids.txt"
     ids.write_text("B1\nNOPE\nB2\n# a comment\nB404\nB3\n", encoding="utf-8")
     code, out, err = _run(capsys, "find", "--borrowers-file", ids, "--db", mini_db, "--format", "jsonl")
-    assert code == 2 and "2 of 5 borrowers not found" in err
+    assert code == 3 and "2 of 5 borrowers not found" in err  # 3: finished, some ids failed
     recs = [json.loads(x) for x in out.splitlines()]
     assert [r["borrower_id"] for r in recs] == ["B1", "NOPE", "B2", "B404", "B3"]
     assert recs[1] == {"borrower_id": "NOPE", "error": "unknown borrower"}
     assert recs[3] == {"borrower_id": "B404", "error": "unknown borrower"}
     assert all("candidates" in recs[i] for i in (0, 2, 4))
     code, out, err = _run(capsys, "find", "--borrowers-file", ids, "--db", mini_db, "--format", "csv")
-    assert code == 2 and "error: NOPE: unknown borrower" in err and "error: B404" in err
+    assert code == 3 and "error: NOPE: unknown borrower" in err and "error: B404" in err
     assert {r[0] for r in list(csv.reader(io.StringIO(out)))[1:]} == {"B1", "B2", "B3"}
     ids.write_text("B1\nB2\n", encoding="utf-8")
     code, out, err = _run(capsys, "find", "--borrowers-file", ids, "--db", mini_db, "--format", "jsonl")
     assert code == 0 and err == "" and len(out.splitlines()) == 2
+
+
+def test_batch_find_progress_bar_goes_to_stderr_only(tmp_path, capsys, mini_db):
+    """The bar (forced here; by default only when stderr is a terminal) never mixes into
+    the records on stdout; without a terminal there is none."""
+    ids = tmp_path / "ids.txt"
+    ids.write_text("B1\nB2\nB3\n", encoding="utf-8")
+    code, out, err = _run(capsys, "find", "--borrowers-file", ids, "--db", mini_db, "--format", "jsonl",
+                          "--progress")
+    assert code == 0 and [json.loads(x)["borrower_id"] for x in out.splitlines()] == ["B1", "B2", "B3"]
+    code, out2, err2 = _run(capsys, "find", "--borrowers-file", ids, "--db", mini_db, "--format", "jsonl")
+    assert code == 0 and out2 == out and err2 == ""
 
 
 def test_batch_find_reads_standard_input(mini_db):
