@@ -159,7 +159,8 @@ def count_progress(enabled: bool, total: int, label: str):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
+                  console=Console(stderr=True), transient=True,
+                  redirect_stdout=False) as bar:  # results on stdout stay there, not above the bar
         task = bar.add_task(label, total=total)
 
         def update(done: int, _total: int) -> None:

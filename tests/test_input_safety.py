@@ -213,16 +213,38 @@ def test_batch_find_records_unknown_ids_and_goes_on(tmp_path, capsys, mini_db):
     assert code == 0 and err == "" and len(out.splitlines()) == 2
 
 
-def test_batch_find_progress_bar_goes_to_stderr_only(tmp_path, capsys, mini_db):
-    """The bar (forced here; by default only when stderr is a terminal) never mixes into
-    the records on stdout; without a terminal there is none."""
+def test_batch_find_progress_bar_goes_to_stderr_only(tmp_path, mini_db):
+    """With stderr on a terminal (a pty here) the bar is drawn there, and every record
+    stays on stdout (a pipe); without a terminal there is no bar."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
     ids = tmp_path / "ids.txt"
-    ids.write_text("B1\nB2\nB3\n", encoding="utf-8")
-    code, out, err = _run(capsys, "find", "--borrowers-file", ids, "--db", mini_db, "--format", "jsonl",
-                          "--progress")
-    assert code == 0 and [json.loads(x)["borrower_id"] for x in out.splitlines()] == ["B1", "B2", "B3"]
-    code, out2, err2 = _run(capsys, "find", "--borrowers-file", ids, "--db", mini_db, "--format", "jsonl")
-    assert code == 0 and out2 == out and err2 == ""
+    ids.write_text("B1\nNOPE\nB3\n", encoding="utf-8")
+    args = [sys.executable, "-m", "skiptrace_cli.main", "find", "--borrowers-file", str(ids), "--db",
+            str(mini_db), "--format", "jsonl"]
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=slave, env={**os.environ, "COLUMNS": "100"})
+    os.close(slave)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        err += chunk
+    out = proc.stdout.read().decode()
+    assert proc.wait() == 3
+    os.close(master)
+    assert [json.loads(x)["borrower_id"] for x in out.splitlines()] == ["B1", "NOPE", "B3"]
+    assert "3/3" in err.decode(errors="replace") and "1 of 3 borrowers not found" in err.decode()
+    plain = subprocess.run(args, capture_output=True, text=True)
+    assert plain.returncode == 3 and plain.stdout == out
+    assert plain.stderr.strip() == "error: 1 of 3 borrowers not found"
 
 
 def test_batch_find_reads_standard_input(mini_db):
