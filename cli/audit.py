@@ -7,7 +7,8 @@ from skiptrace import audit as audit_lib
 from skiptrace_cli.common import emit_json, format_option, store_options
 
 
-@click.command()
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("action", required=False, type=click.Choice(["list"]), metavar="[list]")
 @store_options
 @click.option("--since", default=None, metavar="T",
               help="Only records at or after T: an ISO date/time (UTC when naive) or a span back "
@@ -16,8 +17,11 @@ from skiptrace_cli.common import emit_json, format_option, store_options
 @click.option("--borrower", "subject", default=None, metavar="ID",
               help="Only records that looked up this borrower (or ring) id.")
 @format_option("table", "json")
-def audit(store, since, actor, subject, fmt):
-    """List who looked up whom, when, why, and whether personal data was revealed."""
+def audit(action, store, since, actor, subject, fmt):
+    """List who looked up whom, when, why, and whether personal data was revealed.
+
+    `skiptrace audit list [...]` and `skiptrace audit [...]` are the same command.
+    """
     found = audit_lib.events(store, since=since, actor=actor, subject=subject)
     if fmt == "json":
         emit_json({"audit": [e.to_dict() for e in found]})

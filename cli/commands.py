@@ -62,23 +62,44 @@ def _progress_bar(enabled: bool):
 @click.option("--max-errors", default=50, show_default=True, help="Stop after this many input errors.")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar (default: when stderr is a terminal).")
+@click.option("--on-error", type=click.Choice(["fail", "quarantine"]), default="fail",
+              show_default=True,
+              help="fail: any bad row fails the whole load (nothing is written). quarantine: "
+                   "load the valid rows, leave out the bad ones (and the rows of a borrower whose "
+                   "row was left out) and list them in --rejects FILE.")
+@click.option("--rejects", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="With --on-error quarantine: write every rejected row here (CSV: file, line, "
+                   "column, reason; cells masked).")
+@click.option("--wait", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              metavar="SECONDS",
+              help="SQLite: if another load is writing to the store, wait this long for it, then "
+                   "give up (exit 2). Readers are never blocked by a load.")
 @format_option("table", "json")
 def load(directory, store, default_region, default_timezone, allow_extra_columns, max_errors,
-         progress, fmt):
-    """Validate the input files in DIRECTORY and load them, all or nothing."""
+         progress, on_error, rejects, wait, fmt):
+    """Validate the input files in DIRECTORY and load them, all or nothing
+    (or, with --on-error quarantine, all the valid rows)."""
+    if (on_error == "quarantine") != (rejects is not None):
+        raise click.UsageError("--on-error quarantine and --rejects FILE go together")
+    store.write_wait = wait
     with _progress_bar(is_terminal() if progress is None else progress) as cb:
         report = load_lib(store, Path(directory), default_region=default_region,
                           default_timezone=default_timezone,
                           allow_extra_columns=allow_extra_columns, max_errors=max_errors,
-                          progress=cb)
+                          progress=cb, on_error=on_error, rejects=rejects)
     if fmt == "json":
         emit_json({"directory": report.directory, "store": store.kind, "rows": report.rows,
                    "files": report.files, "ignored": report.ignored,
                    "seconds": round(report.seconds, 3),
-                   "counts": report.counts.as_dict() if report.counts else None})
+                   "counts": report.counts.as_dict() if report.counts else None,
+                   **({"rejected_rows": report.rejected_rows, "rejected_problems": len(report.rejected),
+                       "rejects": report.rejects_file} if rejects else {})})
         return
-    click.echo(f"loaded {report.rows} rows from {len(report.files)} files into {store.kind} "
-               f"in {report.seconds:.1f}s ({report.rows_per_second:,.0f} rows/s)")
+    click.echo(f"loaded {report.rows - report.rejected_rows} rows from {len(report.files)} files "
+               f"into {store.kind} in {report.seconds:.1f}s ({report.rows_per_second:,.0f} rows/s)")
+    if rejects:
+        click.echo(f"rejected {report.rejected_rows} rows ({len(report.rejected)} problems), "
+                   f"listed in {report.rejects_file}")
     for name in report.ignored:
         click.echo(f"  ignored {name}: not an input file name")
     if report.counts:

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +41,16 @@ def store_options(fn: Callable[..., Any] | None = None, *, create: bool = False)
         try:
             with open_store(db, neo4j_uri, neo4j_user=neo4j_user, neo4j_password=neo4j_password,
                             create=create) as store:
-                return fn(*args, store=store, **kwargs)
+                # a reading command sees one committed state throughout (SQLite),
+                # even if a load commits while it runs
+                snapshot = getattr(store, "snapshot", None)
+                with snapshot() if snapshot is not None and not create else nullcontext():
+                    return fn(*args, store=store, **kwargs)
         except BaseException:
-            if fresh is not None:  # a failed first load leaves no store file behind
-                for suffix in ("", "-journal", "-wal", "-shm"):
+            # a failed first load leaves no store file behind (but a committed one
+            # stays, even if printing its summary failed: a closed pipe)
+            if fresh is not None and not _holds_data(fresh):
+                for suffix in ("", "-journal", "-wal", "-shm", "-writer"):
                     Path(str(fresh) + suffix).unlink(missing_ok=True)
             raise
 
@@ -78,6 +85,22 @@ def audited(fn: Callable[..., Any]) -> Any:
         return fn(*args, audit=audit, **kwargs)
 
     return wrapper
+
+
+def _holds_data(path: Path) -> bool:
+    """Whether the SQLite file at ``path`` holds any committed node."""
+    import sqlite3
+
+    if not path.exists():
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return conn.execute("SELECT 1 FROM node LIMIT 1").fetchone() is not None
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
 
 
 def _new_sqlite_file(db: str | None, neo4j_uri: str | None) -> Path | None:
@@ -123,3 +146,24 @@ def policy_option(default: str = "baseline") -> Callable[[Callable[..., Any]], A
                         metavar="NAME", callback=_check_policy,
                         help="Compliance pack: baseline, CN-NIFA-2024, US-RegF, or auto (by the "
                              "borrower's region; other regions get both packs' rules).")
+
+
+@contextmanager
+def count_progress(enabled: bool, total: int, label: str):
+    """A rich progress bar over ``total`` items on stderr (``enabled``: usually
+    :func:`is_terminal`); yields ``update(done, total)``, or None when disabled."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True,
+                  redirect_stdout=False) as bar:  # results on stdout stay there, not above the bar
+        task = bar.add_task(label, total=total)
+
+        def update(done: int, _total: int) -> None:
+            bar.update(task, completed=done)
+
+        yield update

@@ -11,8 +11,9 @@ from skiptrace.contacts import find_many
 from skiptrace.contacts.find import FindError
 from skiptrace.contacts.ego import MAX_FANOUT
 from skiptrace.csvsafe import SafeWriter
-from skiptrace.errors import SkiptraceError
-from skiptrace_cli.common import audited, emit_json, format_option, policy_option, store_options
+from skiptrace.errors import PartialFailure
+from skiptrace_cli.common import (audited, count_progress, emit_json, format_option, is_terminal,
+                                  policy_option, store_options)
 
 _CSV_COLUMNS = ["borrower_id", "as_of", "rank", "phone", "name", "relation", "target_role", "score",
                 "last_seen", "eligible", "blocked_by", "why"]
@@ -89,12 +90,18 @@ model_option = click.option(
               default=None,
               help="A file of borrower ids, one per line ('-' for stdin), for many at once.")
 @click.option("--reveal", is_flag=True, help="Show phone numbers and names unmasked.")
+@click.option("--progress/--no-progress", default=None,
+              help="With --borrowers-file: a progress bar on stderr (default: when stderr is a "
+                   "terminal).")
 @model_option
 @policy_option()
 @format_option("table", "json", "jsonl", "csv")
-def find(borrower_id, store, limit, max_hops, max_fanout, as_of, borrowers_file, reveal, scorer,
-         policy, fmt, audit):
-    """Rank the phones most likely to reach BORROWER_ID now, with evidence and eligibility."""
+def find(borrower_id, store, limit, max_hops, max_fanout, as_of, borrowers_file, reveal, progress,
+         scorer, policy, fmt, audit):
+    """Rank the phones most likely to reach BORROWER_ID now, with evidence and eligibility.
+
+    With --borrowers-file, an unknown id gets an error record and the batch goes on; the exit
+    code is 0 when every id succeeded, 3 when some failed."""
     if bool(borrower_id) == bool(borrowers_file):
         raise click.UsageError("give a BORROWER_ID or --borrowers-file, not both or neither")
     kwargs = dict(limit=limit, max_hops=max_hops, as_of=as_of, scorer=scorer, max_fanout=max_fanout,
@@ -123,22 +130,36 @@ def find(borrower_id, store, limit, max_hops, max_fanout, as_of, borrowers_file,
                     continue
             yield res
 
+    show = bool(borrowers_file) and (is_terminal() if progress is None else progress)
+    with count_progress(show, len(ids), "find") as bar:
+        if bar is not None:
+            results = _counted(results, bar, len(ids))
+        _render(answered(results), fmt, reveal)
+    if failed:
+        raise PartialFailure(f"{len(failed)} of {len(ids)} borrowers not found")
+
+
+def _counted(results, update, total):
+    for i, res in enumerate(results, 1):
+        yield res
+        update(i, total)
+
+
+def _render(results, fmt: str, reveal: bool) -> None:
     if fmt == "csv":
         w = SafeWriter(sys.stdout)  # spreadsheet-safe: no cell starts a formula
         w.writerow(_CSV_COLUMNS)
-        for res in answered(results):
+        for res in results:
             w.writerows(_csv_rows(res, reveal))
     elif fmt == "jsonl":
-        for res in answered(results):
+        for res in results:
             sys.stdout.write(json.dumps(res.to_dict(reveal), ensure_ascii=False) + "\n")
     elif fmt == "json":
-        for res in answered(results):
+        for res in results:
             emit_json(res.to_dict(reveal))
     else:
-        for res in answered(results):
+        for res in results:
             _table(res, reveal)
-    if failed:
-        raise SkiptraceError(f"{len(failed)} of {len(ids)} borrowers not found")
 
 
 @click.group()

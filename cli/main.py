@@ -1,6 +1,7 @@
 """The `skiptrace` command: a thin click layer over the library.
 
 Exit codes: 0 ok; 2 bad input or usage (one-line reason, no traceback);
+3 a batch finished but some of its items failed (``find --borrowers-file``);
 1 internal error (set SKIPTRACE_DEBUG=1 for the traceback).
 """
 from __future__ import annotations
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SkiptraceError as exc:
         click.echo(f"error: {exc}", err=True)
-        return 2
+        return exc.exit_code
     except BrokenPipeError:
         return 0
     except Exception as exc:  # noqa: BLE001 - the last line of defence

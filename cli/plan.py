@@ -10,25 +10,7 @@ from pathlib import Path
 
 import click
 
-from skiptrace_cli.common import audited, emit_json, is_terminal, store_options
-
-
-@contextmanager
-def _progress_bar(enabled: bool, total: int):
-    """A rich progress bar on a terminal; None elsewhere."""
-    if not enabled:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(TextColumn("planning"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  transient=True) as bar:
-        task = bar.add_task("plan", total=total)
-
-        def update(done: int, _total: int) -> None:
-            bar.update(task, completed=done)
-
-        yield update
+from skiptrace_cli.common import audited, count_progress, emit_json, is_terminal, store_options
 
 
 def _window(a: dict) -> str:
@@ -127,7 +109,7 @@ def plan(borrower_id, store, all_, borrowers_file, policy, as_of, cscore, model,
     kwargs = dict(policy=policy, as_of=as_of, cscore=cscore, model=model, costs=costs,
                   horizon_hours=horizon_hours, max_actions=max_actions, workers=workers,
                   drop_unprofitable=drop_unprofitable)
-    with _output(out) as stream, _progress_bar(show, len(ids)) as cb:
+    with _output(out) as stream, count_progress(show, len(ids), "planning") as cb:
         results = plan_many(store, ids, progress=cb, **kwargs)
         if fmt == "jsonl":
             for res in results:

@@ -2,7 +2,7 @@
 
 User errors (bad input, bad usage, unreachable store) derive from
 :class:`SkiptraceError`; the CLI prints their message on one line and exits
-2. Anything else is an internal error (exit 1).
+2 (3 for :class:`PartialFailure`). Anything else is an internal error (exit 1).
 """
 from __future__ import annotations
 
@@ -11,6 +11,15 @@ from dataclasses import dataclass
 
 class SkiptraceError(Exception):
     """A user-facing error: the message is the whole explanation."""
+
+    exit_code = 2  # what the CLI exits with
+
+
+class PartialFailure(SkiptraceError):
+    """A batch ran to the end but some of its items failed (each reported in
+    line); the CLI exits 3 so a script can tell this from a failed run (2)."""
+
+    exit_code = 3
 
 
 class StoreError(SkiptraceError):

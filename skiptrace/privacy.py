@@ -127,7 +127,8 @@ def store_key(store: "GraphStore") -> str:
     env = os.environ.get(KEY_ENV)
     if env:
         return env
-    return store.put_meta(KEY_META, new_key(), replace=False)
+    # read first: a write would wait for a running load's write lock
+    return store.get_meta(KEY_META) or store.put_meta(KEY_META, new_key(), replace=False)
 
 
 __all__ = ["KEY_ENV", "mask_cell", "mask_name", "mask_phone", "mask_text", "new_key",

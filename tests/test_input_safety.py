@@ -199,18 +199,52 @@ def test_batch_find_records_unknown_ids_and_goes_on(tmp_path, capsys, mini_db):
     ids = tmp_path / "ids.txt"
     ids.write_text("B1\nNOPE\nB2\n# a comment\nB404\nB3\n", encoding="utf-8")
     code, out, err = _run(capsys, "find", "--borrowers-file", ids, "--db", mini_db, "--format", "jsonl")
-    assert code == 2 and "2 of 5 borrowers not found" in err
+    assert code == 3 and "2 of 5 borrowers not found" in err  # 3: finished, some ids failed
     recs = [json.loads(x) for x in out.splitlines()]
     assert [r["borrower_id"] for r in recs] == ["B1", "NOPE", "B2", "B404", "B3"]
     assert recs[1] == {"borrower_id": "NOPE", "error": "unknown borrower"}
     assert recs[3] == {"borrower_id": "B404", "error": "unknown borrower"}
     assert all("candidates" in recs[i] for i in (0, 2, 4))
     code, out, err = _run(capsys, "find", "--borrowers-file", ids, "--db", mini_db, "--format", "csv")
-    assert code == 2 and "error: NOPE: unknown borrower" in err and "error: B404" in err
+    assert code == 3 and "error: NOPE: unknown borrower" in err and "error: B404" in err
     assert {r[0] for r in list(csv.reader(io.StringIO(out)))[1:]} == {"B1", "B2", "B3"}
     ids.write_text("B1\nB2\n", encoding="utf-8")
     code, out, err = _run(capsys, "find", "--borrowers-file", ids, "--db", mini_db, "--format", "jsonl")
     assert code == 0 and err == "" and len(out.splitlines()) == 2
+
+
+def test_batch_find_progress_bar_goes_to_stderr_only(tmp_path, mini_db):
+    """With stderr on a terminal (a pty here) the bar is drawn there, and every record
+    stays on stdout (a pipe); without a terminal there is no bar."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    ids = tmp_path / "ids.txt"
+    ids.write_text("B1\nNOPE\nB3\n", encoding="utf-8")
+    args = [sys.executable, "-m", "skiptrace_cli.main", "find", "--borrowers-file", str(ids), "--db",
+            str(mini_db), "--format", "jsonl"]
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=slave, env={**os.environ, "COLUMNS": "100"})
+    os.close(slave)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        err += chunk
+    out = proc.stdout.read().decode()
+    assert proc.wait() == 3
+    os.close(master)
+    assert [json.loads(x)["borrower_id"] for x in out.splitlines()] == ["B1", "NOPE", "B3"]
+    assert "3/3" in err.decode(errors="replace") and "1 of 3 borrowers not found" in err.decode()
+    plain = subprocess.run(args, capture_output=True, text=True)
+    assert plain.returncode == 3 and plain.stdout == out
+    assert plain.stderr.strip() == "error: 1 of 3 borrowers not found"
 
 
 def test_batch_find_reads_standard_input(mini_db):

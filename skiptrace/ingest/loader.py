@@ -51,6 +51,14 @@ class LoadReport:
     seconds: float = 0.0
     counts: Counts | None = None
     phones_parsed: int = 0
+    #: ``on_error="quarantine"``: every problem of a row left out, and where they were written
+    rejected: list[Problem] = field(default_factory=list)
+    rejects_file: str | None = None
+
+    @property
+    def rejected_rows(self) -> int:
+        """How many rows were left out (a row may have several problems)."""
+        return len({(p.file, p.line) for p in self.rejected})
 
     @property
     def rows_per_second(self) -> float:
@@ -88,6 +96,20 @@ class _Borrowers:
         self._absent: set[str] = set()
         self._lookups = 0
         self._preloaded = False
+        self._rejected: dict[str, str] = {}  # borrower id -> "file:line" of its rejected row
+
+    def reject(self, borrower_id: str, where: str) -> None:
+        """The row of ``borrower_id`` at ``where`` was left out (quarantine):
+        rows that refer to it are left out too, unless another row of this
+        load defines the borrower."""
+        if borrower_id not in self._known:
+            self._rejected.setdefault(borrower_id, where)
+
+    def unknown_reason(self, borrower_id: str) -> str:
+        where = self._rejected.get(borrower_id)
+        if where is not None:
+            return f"depends on borrower {borrower_id!r}, whose row {where} was rejected"
+        return f"unknown borrower {borrower_id!r}: in no borrowers file of this load nor in the store"
 
     def add(self, borrower_id: str, region: str | None, tz: str | None) -> None:
         combo = (region or self.default[0], tz or self.default[1])
@@ -102,7 +124,7 @@ class _Borrowers:
         ix = self._known.get(borrower_id)
         if ix is not None:
             return self._combos[ix]
-        if borrower_id in self._absent or self._preloaded:
+        if borrower_id in self._absent or self._preloaded or borrower_id in self._rejected:
             return None
         self._lookups += 1
         if self._lookups > self.PRELOAD_AFTER:
@@ -311,6 +333,7 @@ class _FileParser:
         calls the converters of :class:`_Converters` and records problems.
         """
         env: dict[str, Any] = {"_FieldError": _FieldError, "lookup": self.borrowers.lookup,
+                               "unknown": self.borrowers.unknown_reason,
                                "DEFAULT": self.borrowers.default, "BAD": object(),
                                # the converters' caches, read inline on the hot path (the
                                # converters clear them in place, never replace them)
@@ -341,8 +364,7 @@ class _FileParser:
                 accept = ["ix = KNOWN.get(v)",
                           "where = COMBOS[ix] if ix is not None else lookup(v)",
                           "if where is None:",
-                          f"    errors = (errors or []) + [_FieldError({col!r}, f'unknown borrower "
-                          "{v!r}: in no borrowers file of this load nor in the store')]",
+                          f"    errors = (errors or []) + [_FieldError({col!r}, unknown(v))]",
                           "    return values, errors",
                           "region, tz = where"]
             elif col == "region":
@@ -395,10 +417,17 @@ class _FileParser:
 def load(store: GraphStore, directory: str | Path, *, default_region: str = "CN",
          default_timezone: str = "UTC", allow_extra_columns: bool = False,
          max_errors: int = 50, batch_rows: int = 50_000,
-         progress: Progress | None = None) -> LoadReport:
+         progress: Progress | None = None, on_error: str = "fail",
+         rejects: str | Path | None = None) -> LoadReport:
     """Validate every input file in ``directory`` and write it to ``store``.
 
     Raises :class:`InputError` (and writes nothing) if any row is bad.
+    ``on_error="quarantine"`` (with ``rejects``, a file path) loads the valid
+    rows instead and leaves out every bad row, and every row that refers to
+    a borrower whose own row was left out; each of their problems is written
+    to ``rejects`` (CSV: file, line, column, reason; cells masked as in error
+    messages) and listed in :attr:`LoadReport.rejected`. A file that cannot
+    be read at all (bad header, corrupt gzip) still fails the whole load.
     ``default_region`` parses local phone numbers of rows with no borrower
     region; ``default_timezone`` reads naive times of rows with no borrower
     timezone (calls, phone_status).
@@ -408,6 +437,10 @@ def load(store: GraphStore, directory: str | Path, *, default_region: str = "CN"
         raise SkiptraceError(f"input directory not found: {directory}")
     default_region = nz.parse_region(default_region)
     nz.zone(default_timezone)
+    if on_error not in ("fail", "quarantine"):
+        raise ValueError(f"on_error must be 'fail' or 'quarantine', not {on_error!r}")
+    if (on_error == "quarantine") != (rejects is not None):
+        raise SkiptraceError("quarantine needs a rejects file, and a rejects file needs quarantine")
     schema = skiptrace_schema.load()
     kinds = list(schema["files"])
     sources, ignored = discover(directory, kinds)
@@ -422,23 +455,46 @@ def load(store: GraphStore, directory: str | Path, *, default_region: str = "CN"
     store.apply_schema()
     opts = dict(default_region=default_region, default_timezone=default_timezone,
                 allow_extra=allow_extra_columns, max_errors=max_errors,
-                batch_rows=batch_rows, progress=progress)
+                batch_rows=batch_rows, progress=progress, quarantine=on_error == "quarantine")
     if store.atomic_load:
         with store.transaction():
             _run(store, sources, schema, report, write=True, **opts)
+            if rejects is not None:  # before the commit: no load without its list of rejects
+                _write_rejects(Path(rejects), report)
     else:
         _run(store, sources, schema, report, write=False, **opts)
         report.files.clear()
         report.rows = 0
+        report.rejected.clear()
+        if rejects is not None:
+            _write_rejects(Path(rejects), report)
         _run(store, sources, schema, report, write=True, **opts)
     report.seconds = time.perf_counter() - started
     report.counts = store.counts()
     return report
 
 
+def _write_rejects(path: Path, report: LoadReport) -> None:
+    """The rejected rows' problems as CSV (spreadsheet-safe), written whole or not at all."""
+    from skiptrace.csvsafe import SafeWriter
+
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            w = SafeWriter(f)
+            w.writerow(["file", "line", "column", "reason"])
+            w.writerows([p.file, p.line, p.column or "", p.reason] for p in report.rejected)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise SkiptraceError(f"cannot write the rejects file {path}: {exc}; nothing was loaded") from None
+    report.rejects_file = str(path)
+
+
 def _run(store: GraphStore, sources: list[Source], schema: dict[str, Any], report: LoadReport, *,
          write: bool, default_region: str, default_timezone: str, allow_extra: bool,
-         max_errors: int, batch_rows: int, progress: Progress | None) -> None:
+         max_errors: int, batch_rows: int, progress: Progress | None, quarantine: bool = False
+         ) -> None:
     phones = nz.PhoneNormaliser()
     convert = _Converters(phones)
     total_bytes = sum(s.size for s in sources) or 1
@@ -452,7 +508,7 @@ def _run(store: GraphStore, sources: list[Source], schema: dict[str, Any], repor
 
     checked: set[str] = set()
 
-    def problem(src: Source, line: int, column: str | None, reason: str) -> None:
+    def check_gzip(src: Source) -> None:
         if src.path.name.endswith(".gz") and src.name not in checked:
             # the first problem of a gzip file: a corrupt stream decodes to
             # garbage rows before its CRC fails; if so, report that alone
@@ -460,9 +516,19 @@ def _run(store: GraphStore, sources: list[Source], schema: dict[str, Any], repor
             why = gzip_problem(src.path)
             if why is not None:
                 raise _CorruptFile(why)
+
+    def problem(src: Source, line: int, column: str | None, reason: str) -> None:
+        check_gzip(src)
         problems.append(Problem(src.name, line, column, reason))
         if len(problems) >= max_errors:
             raise _TooMany()
+
+    def bad_row(src: Source, line: int, column: str | None, reason: str) -> None:
+        """A problem of one row: fatal, or (quarantine) the row is left out."""
+        if not quarantine:
+            return problem(src, line, column, reason)
+        check_gzip(src)
+        report.rejected.append(Problem(src.name, line, column, reason))
 
     def flush(position: int) -> None:
         nonlocal batch
@@ -498,23 +564,25 @@ def _run(store: GraphStore, sources: list[Source], schema: dict[str, Any], repor
                     is_borrowers = src.kind == "borrowers"
                     countdown = batch_rows
                     for line, row in reader.rows():
-                        if row.__class__ is RowError:
-                            problem(src, line, row.column, row.reason)
-                            continue
                         rows += 1
+                        if row.__class__ is RowError:
+                            bad_row(src, line, row.column, row.reason)
+                            continue
                         try:
                             values, errors = parse(row)
                         except _FieldError as exc:
-                            problem(src, line, exc.column, exc.reason)
+                            bad_row(src, line, exc.column, exc.reason)
                             continue
+                        if not errors:
+                            try:
+                                mapper(values, batch)
+                            except ValueError as exc:
+                                errors = [_FieldError(None, str(exc))]
                         if errors:
                             for e in errors:
-                                problem(src, line, e.column, e.reason)
-                            continue
-                        try:
-                            mapper(values, batch)
-                        except ValueError as exc:
-                            problem(src, line, None, str(exc))
+                                bad_row(src, line, e.column, e.reason)
+                            if is_borrowers and quarantine and values.get("borrower_id"):
+                                borrowers.reject(values["borrower_id"], f"{src.name}:{line}")
                             continue
                         if is_borrowers:
                             borrowers.add(values["borrower_id"], values.get("region"),

@@ -11,10 +11,22 @@ schema edit, not a code edit):
   so a node's edges in either direction are one index range per type, and
   each relationship type is one contiguous key range (a bulk load of a type
   appends instead of splitting pages all over the tree).
-- ``attempt`` and ``payment``: the per-borrower ledger; ``audit``: the
-  append-only audit trail (triggers refuse updates and deletes).
+- ``attempt`` and ``payment``: the per-borrower ledger.
 - ``meta``: the schema version, the layout and the pseudonym key
   (:mod:`skiptrace.privacy`).
+
+The audit trail (append-only: triggers refuse updates and deletes) lives in
+a companion file, ``<store>-audit``, that belongs to the store: a lookup
+appends its record there without the store's write lock, so ``find`` does
+not wait for a running load. A store made before keeps its old ``audit``
+table, which is read together with the companion.
+
+Concurrency: the store is in WAL journal mode, so readers keep reading the
+last committed state while a load (one transaction) runs, and never see a
+part of it. Writers take turns through a lock file
+(:mod:`skiptrace.store.sqlite_lock`): a second writer waits up to
+:attr:`SQLiteStore.write_wait` seconds, then fails saying which command has
+held the store since when.
 
 Upserts are ``INSERT ... ON CONFLICT DO UPDATE`` statements whose SET clause
 implements the schema's merge rules (set / min / max), so a re-load is
@@ -33,6 +45,7 @@ from pathlib import Path
 from skiptrace.errors import StoreError
 from skiptrace.privacy import KEY_META, new_key
 from skiptrace.store.sink import BatchSink
+from skiptrace.store.sqlite_lock import WriterLock, busy_message
 from skiptrace.store.base import (
     AUDIT_COLUMNS, AUDIT_TABLE, Batch, Counts, Edge, EdgeChunk, GraphStore, Ledger, NodeChunk, Props,
     node_id, split_id,
@@ -49,6 +62,17 @@ log = logging.getLogger(__name__)
 LAYOUT = "2"  # the table layout below; a store file of another layout is refused
 _CHUNK = 500  # ids per IN (...) list of node keys, well under SQLite's variable limit
 _EDGE_CHUNK = 64  # ids per edge lookup: past ~100, the planner may prefer a range scan
+AUDIT_SUFFIX = "-audit"  # the companion file of the audit trail
+_BUSY_MS = 5000  # how long a statement waits for a lock held by another connection
+_AUDIT_DDL = """
+    CREATE TABLE IF NOT EXISTS audit (audit_id TEXT PRIMARY KEY, at TEXT NOT NULL,
+        actor TEXT, command TEXT, subjects TEXT, revealed INTEGER, purpose TEXT);
+    CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+    CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+"""
 
 
 def _merge_sql(col: str, rule: str) -> str:
@@ -146,6 +170,9 @@ class SQLiteStore(GraphStore):
 
     kind = "sqlite"
     atomic_load = True
+    #: seconds a write transaction (a load) waits for another writer before
+    #: failing with "another load is running on STORE (since ...)"
+    write_wait: float = 30.0
 
     def __init__(self, path: str | os.PathLike = "skiptrace.db", *, create: bool = True) -> None:
         super().__init__()
@@ -158,13 +185,18 @@ class SQLiteStore(GraphStore):
             if not parent.is_dir():
                 raise StoreError(f"cannot open store {self.path}: directory {parent} does not exist")
         try:
-            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                        timeout=_BUSY_MS / 1000)
+            self._use_wal()
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self.conn.execute("PRAGMA cache_size = -262144")  # 256 MiB
             self.conn.execute("PRAGMA temp_store = FILE")  # staging spills to disk, not RAM
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from None
         self._in_tx = False
+        self._in_snapshot = False
+        self._audit_conn: sqlite3.Connection | None = None
+        self._writer = WriterLock(self.path) if self.path != ":memory:" else None
         self._after_tx: list[Callable[[], None]] = []
         self._merged_rows = 0        # rows merged in this transaction (for ANALYZE)
         self._dropped_indexes: list[str] = []
@@ -204,14 +236,7 @@ class SQLiteStore(GraphStore):
                 CREATE TABLE IF NOT EXISTS payment (borrower_id TEXT NOT NULL,
                     paid_at TEXT NOT NULL, amount REAL NOT NULL,
                     PRIMARY KEY (borrower_id, paid_at, amount)) WITHOUT ROWID;
-                CREATE TABLE IF NOT EXISTS audit (audit_id TEXT PRIMARY KEY, at TEXT NOT NULL,
-                    actor TEXT, command TEXT, subjects TEXT, revealed INTEGER, purpose TEXT);
-                CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
-                CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-                    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
-                CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-                    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
-            """)
+            """ + (_AUDIT_DDL if self.path == ":memory:" else ""))
             self._add_missing_columns("node", self._node_cols, self._node_types)
             self._add_missing_columns("edge", self._edge_cols, self._edge_types)
             self._add_missing_columns("attempt", list(_ATTEMPT_TYPES), _ATTEMPT_TYPES)
@@ -250,8 +275,53 @@ class SQLiteStore(GraphStore):
         return self._upsert_clause(self.rel_props(type_), "type, src, dst, ident")
 
     # -- lifecycle -------------------------------------------------------------
+    def _use_wal(self) -> None:
+        """WAL journal mode (persistent in the file): readers see the last
+        committed state while a writer runs, instead of "database is locked".
+        A store made before in rollback mode is switched on first open; if
+        another process has it open right then, it stays as it is until the
+        next open."""
+        if self.path == ":memory:":
+            return
+        try:
+            mode = self.conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if mode != "wal":
+                self.conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as exc:  # locked by another process: next time
+            log.debug("journal mode of %s left as it is: %s", self.path, exc)
+        # after a big load, the next checkpoint shrinks the WAL file back to this
+        self.conn.execute("PRAGMA journal_size_limit = 67108864")
+
     def close(self) -> None:
+        if self._in_snapshot:
+            self._end_snapshot()
+        if self._audit_conn is not None and self._audit_conn is not self.conn:
+            self._audit_conn.close()
+        self._audit_conn = None
         self.conn.close()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Read one committed state throughout: every read inside sees the
+        store as it was at the first one, even if a load commits meanwhile
+        (a read-only command runs in one). A write transaction started inside
+        ends the snapshot first."""
+        if self._in_tx or self._in_snapshot:
+            yield
+            return
+        self.conn.execute("BEGIN")
+        self.conn.execute("SELECT 1 FROM meta LIMIT 1").fetchall()  # the read starts here
+        self._in_snapshot = True
+        try:
+            yield
+        finally:
+            self._end_snapshot()
+
+    def _end_snapshot(self) -> None:
+        if self._in_snapshot:
+            self._in_snapshot = False
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
 
     def clear(self) -> None:
         with self.transaction():
@@ -264,11 +334,14 @@ class SQLiteStore(GraphStore):
         if self._in_tx:  # nested: the outer transaction decides
             yield
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        self._end_snapshot()
+        self._begin_write()
         self._in_tx = True
+        merged = 0
         try:
             yield
             self._merge()
+            merged = self._merged_rows
             self._restore_indexes()
         except BaseException:
             self.conn.execute("ROLLBACK")
@@ -278,11 +351,50 @@ class SQLiteStore(GraphStore):
             raise
         else:
             self.conn.execute("COMMIT")
+            if merged >= self.BULK_ROWS:  # a load: move its pages into the file, shrink the WAL
+                self._checkpoint()
         finally:
             self._in_tx = False
             hooks, self._after_tx = self._after_tx, []
-            for hook in hooks:
-                hook()
+            try:
+                for hook in hooks:
+                    hook()
+            finally:
+                if self._writer is not None:
+                    self._writer.release()
+
+    def _begin_write(self) -> None:
+        """BEGIN IMMEDIATE after taking the writer lock, both within
+        :attr:`write_wait` seconds."""
+        wait = max(0.0, float(self.write_wait))
+        started = time.monotonic()
+        if self._writer is not None:
+            self._writer.acquire(wait)
+        left = max(0.0, wait - (time.monotonic() - started))
+        try:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(left * 1000)}")
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:  # a writer that does not take our lock
+            if self._writer is not None:
+                self._writer.release()
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreError(busy_message(self.path, wait)) from None
+            raise StoreError(f"cannot write to store {self.path}: {exc}") from None
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL into the store file as far as readers allow, without
+        waiting for them (the next writer's checkpoint does the rest)."""
+        if self.path == ":memory:":
+            return
+        try:
+            self.conn.execute("PRAGMA busy_timeout = 0")
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error as exc:  # pragma: no cover - a checkpoint is an optimisation
+            log.debug("checkpoint of %s: %s", self.path, exc)
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
 
     def after_transaction(self, hook: Callable[[], None]) -> None:
         """Run ``hook`` once the open transaction ends (committed or not)."""
@@ -317,15 +429,67 @@ class SQLiteStore(GraphStore):
         self._merge()
 
     def write(self, batch: Batch) -> None:
+        if batch.audit:  # a few rows, appended at once to the companion file, never staged
+            self._append_audit(batch.audit)
+        if len(batch) == len(batch.audit):
+            return
         with self.transaction():
             self._stage.add(batch)
-            if batch.audit:  # a few rows, appended as they are (never staged or merged)
-                self.conn.executemany(
-                    f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)}) "
-                    f"VALUES ({', '.join('?' * len(AUDIT_COLUMNS))})",
-                    ([r.get(c) for c in AUDIT_COLUMNS] for r in batch.audit))
             if self._stage.rows >= self.STAGE_ROWS:
                 self._merge()
+
+    # -- the audit trail (a companion file) ---------------------------------
+    def _audit(self, create: bool) -> sqlite3.Connection | None:
+        """The connection to the audit trail; None if there is none yet and
+        not ``create``. ``:memory:`` keeps it in the store's own connection."""
+        if self.path == ":memory:":
+            return self.conn
+        if self._audit_conn is None:
+            path = self.path + AUDIT_SUFFIX
+            if not create and not Path(path).exists():
+                return None
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                   timeout=_BUSY_MS / 1000)
+            try:
+                if create:
+                    conn.execute("PRAGMA journal_mode = WAL")
+                    conn.executescript(_AUDIT_DDL)
+            except BaseException:
+                conn.close()
+                raise
+            self._audit_conn = conn
+        return self._audit_conn
+
+    def _append_audit(self, rows: list[Props]) -> None:
+        """Append audit rows in one transaction of their own, durable before
+        this returns (the caller shows nothing until then)."""
+        try:
+            conn = self._audit(create=True)
+            assert conn is not None
+            if conn is not self.conn:
+                conn.execute("PRAGMA synchronous = FULL")
+            conn.executemany(f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)}) "
+                             f"VALUES ({', '.join('?' * len(AUDIT_COLUMNS))})",
+                             ([r.get(c) for c in AUDIT_COLUMNS] for r in rows))
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot append to the audit trail {self.path + AUDIT_SUFFIX}: "
+                             f"{exc}") from None
+
+    def _audit_rows(self) -> Iterator[tuple]:
+        """Every audit row: the companion file's, and those of the main
+        file's ``audit`` table that a store made before the companion holds."""
+        seen: set[str] = set()
+        select = f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit"
+        conn = self._audit(create=False)
+        if conn is not None:
+            for row in conn.execute(select):
+                seen.add(row[0])
+                yield row
+        if conn is not self.conn and self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit'").fetchone():
+            for row in self.conn.execute(select):
+                if row[0] not in seen:
+                    yield row
 
     def _merge(self) -> None:
         """Move staged rows into the real tables (inside the open transaction)."""
@@ -613,7 +777,7 @@ class SQLiteStore(GraphStore):
 
     def stream_ledger(self, table: str) -> Iterator[Props]:
         if table == AUDIT_TABLE:
-            for row in self.conn.execute(f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit ORDER BY at"):
+            for row in sorted(self._audit_rows(), key=lambda r: (r[1], r[0])):
                 a = {c: v for c, v in zip(AUDIT_COLUMNS, row) if v is not None}
                 a["revealed"] = bool(a.get("revealed"))
                 yield a
@@ -630,3 +794,33 @@ class SQLiteStore(GraphStore):
             if "connected" in a:
                 a["connected"] = bool(a["connected"])
             yield a
+
+
+def content_digest(path: str | os.PathLike, tables: Sequence[str] = ("meta", "node", "edge", "attempt",
+                                                                      "payment")) -> str:
+    """A SHA-256 over every row of ``tables`` of the SQLite store at ``path``,
+    in a canonical order: two stores with the same digest hold the same data.
+    Read-only (one snapshot); the audit trail and planner statistics are not
+    part of the data. The fault tests compare a store killed mid-load with
+    its before and after states by it.
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+    try:
+        conn.execute("BEGIN")
+        have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        for table in tables:
+            h.update(f"\x1e{table}\x1e".encode())
+            if table not in have:
+                continue
+            cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+            order = ", ".join(f"{c} IS NULL, {c}" for c in cols)
+            for row in conn.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY {order}"):
+                h.update(repr(row).encode())
+                h.update(b"\n")
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return h.hexdigest()
