@@ -11,6 +11,7 @@ from skiptrace import neo4j_import
 from skiptrace.ingest import load as load_lib
 from skiptrace.ingest import normalise as nz
 from skiptrace_cli.audit import audit
+from skiptrace_cli.doctor import doctor
 from skiptrace_cli.common import audited, emit_json, format_option, is_terminal, store_options
 from skiptrace_cli.evaluate import evaluate
 from skiptrace_cli.find import find, train
@@ -179,4 +180,5 @@ def export(store, fmt, output, types, reveal, audit):
         click.echo(f"wrote {n} nodes and {m} relationships to {output}", err=True)
 
 
-ALL = [load, stats, schema, export, generate, find, rings, evaluate, train, score, plan, audit]
+ALL = [load, stats, schema, export, generate, find, rings, evaluate, train, score, plan, audit,
+       doctor]
