@@ -11,6 +11,7 @@ from skiptrace import neo4j_import
 from skiptrace.ingest import load as load_lib
 from skiptrace.ingest import normalise as nz
 from skiptrace_cli.audit import audit
+from skiptrace_cli.doctor import doctor
 from skiptrace_cli.common import audited, emit_json, format_option, is_terminal, store_options
 from skiptrace_cli.evaluate import evaluate
 from skiptrace_cli.find import find, train
@@ -202,4 +203,4 @@ def export(store, fmt, output, types, reveal, audit):
 
 
 ALL = [load, stats, schema, export, generate, find, rings, evaluate, train, score, plan, audit, serve,
-       users]
+       users, doctor]

@@ -24,6 +24,9 @@ def cli(verbose: bool) -> None:
     """Graph-based skip-tracing and contact discovery for collections."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    # the Neo4j driver logs every retry and dropped connection as a multi-line
+    # warning; the store says what happens in one line of its own
+    logging.getLogger("neo4j").setLevel(logging.INFO if verbose else logging.CRITICAL)
 
 
 for command in commands.ALL:
@@ -32,8 +35,8 @@ for command in commands.ALL:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="skiptrace", standalone_mode=False)
-        return 0
+        rv = cli.main(args=argv, prog_name="skiptrace", standalone_mode=False)
+        return rv if type(rv) is int else 0  # click.exceptions.Exit(code) returns its code
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 2

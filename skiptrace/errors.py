@@ -23,7 +23,15 @@ class PartialFailure(SkiptraceError):
 
 
 class StoreError(SkiptraceError):
-    """The store cannot be opened or reached, or refused an operation."""
+    """The store cannot be opened or reached, or refused an operation.
+
+    ``transient`` is True when the same operation may succeed if retried
+    (the server was unreachable or restarting, a deadlock, a leader switch).
+    """
+
+    def __init__(self, message: str, *, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass(frozen=True)

@@ -276,7 +276,7 @@ def test_incremental_load_reads_store_borrowers_once_it_needs_many(store, tmp_pa
     get_nodes = store.get_nodes
     monkeypatch.setattr(store, "get_nodes", lambda ids: single.append(list(ids)) or get_nodes(ids))
     load(store, rest)
-    passes = 1 if store.atomic_load else 2  # Neo4j: a validation pass, then the write pass
+    passes = 2 if store.validate_first else 1  # Neo4j: a validation pass, then the write pass
     assert len(single) == 5 * passes  # then one read of all the store's borrowers per pass
     assert store.counts().as_dict() == demo_stats_sqlite
 

@@ -143,6 +143,8 @@ def test_import_is_what_the_cypher_loader_writes(imported, neo4j_clean):
         out, keys = [], []
         for labels, props in nodes:
             d = {k: (t, v) for k, t, v in props}
+            if labels == ("SkiptraceMeta",) and d.get("key", (None, None))[1] == "last_load":
+                continue  # the record of a published load: a bulk import is not one
             if labels == ("SkiptraceMeta",) and d.get("key", (None, None))[1] == "pseudonym_key":
                 keys.append(d["value"][1])
                 props = tuple((k, t, "<key>" if k == "value" else v) for k, t, v in props)

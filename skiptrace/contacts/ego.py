@@ -199,13 +199,16 @@ def fetch(store: GraphStore, borrower_id: str, *, max_hops: int = 3, as_of: obje
     plus one ledger query.
     """
     center = node_id("Borrower", borrower_id)
-    sub = typed_neighbourhood(store, center, hops=max_hops, max_fanout=max_fanout)
-    if center not in sub.nodes or not sub.nodes[center]:
-        got = store.get_nodes([center])
-        if center not in got:
-            raise UnknownBorrower(f"no borrower {borrower_id!r} in the store")
-        sub.nodes[center] = got[center]
-    led = store.ledger(borrower_id)
+
+    def read() -> tuple[Subgraph, Ledger]:  # several queries: one published state (a load's)
+        sub = typed_neighbourhood(store, center, hops=max_hops, max_fanout=max_fanout)
+        if center not in sub.nodes or not sub.nodes[center]:
+            got = store.get_nodes([center])
+            if center not in got:
+                raise UnknownBorrower(f"no borrower {borrower_id!r} in the store")
+            sub.nodes[center] = got[center]
+        return sub, store.ledger(borrower_id)
+    sub, led = store.consistent(read)
     cut = clock.parse_as_of(as_of, sub.nodes[center].get("timezone"))
     return build(borrower_id, sub, led, cut, now=now)
 
@@ -240,17 +243,23 @@ def fetch_many(store: GraphStore, borrower_ids: Iterable[str], *, max_hops: int 
     it = iter(borrower_ids)
     while chunk := list(islice(it, batch)):
         centers = [node_id("Borrower", b) for b in chunk]
-        subs = store.neighbourhoods(centers, max_hops, max_fanout=max_fanout,
-                                    policies=[_EgoPolicy(c) for c in centers])
-        lacking = [c for c, sub in zip(centers, subs) if c not in sub.nodes or not sub.nodes[c]]
-        got = store.get_nodes(lacking) if lacking else {}
+
+        def read(chunk=chunk, centers=centers):  # one published state for the whole batch
+            subs = store.neighbourhoods(centers, max_hops, max_fanout=max_fanout,
+                                        policies=[_EgoPolicy(c) for c in centers])
+            lacking = [c for c, sub in zip(centers, subs) if c not in sub.nodes or not sub.nodes[c]]
+            got = store.get_nodes(lacking) if lacking else {}
+            leds = {b: store.ledger(b) for b, c, sub in zip(chunk, centers, subs)
+                    if (c in sub.nodes and sub.nodes[c]) or c in got}
+            return subs, got, leds
+        subs, got, leds = store.consistent(read)
         for b, center, sub in zip(chunk, centers, subs):
             if center not in sub.nodes or not sub.nodes[center]:
                 if center not in got:
                     yield UnknownBorrower(f"no borrower {b!r} in the store")
                     continue
                 sub.nodes[center] = dict(got[center])
-            led = store.ledger(b)
+            led = leds[b]
             cut = clock.parse_as_of(as_of, sub.nodes[center].get("timezone"))
             yield build(b, sub, led, cut, now=now)
 

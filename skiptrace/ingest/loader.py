@@ -6,13 +6,14 @@ and ledger rows (:mod:`skiptrace.ingest.mapping`) -> hand batches to the
 store's sink (:mod:`skiptrace.store.sink`), which overlaps writing with
 parsing in the way that suits the store.
 
-All or nothing: on a store that can hold a whole load in one transaction
-(SQLite) the load is one transaction, rolled back if any row is bad. On
-Neo4j, where a load of millions of rows is too big for one transaction, a
-first pass validates every file without writing, and only a clean input is
-written, in batches; each batch MERGEs, so a write interrupted half-way is
-completed by running the same load again. Either way every problem found (up
-to ``max_errors``) is reported as ``file:line:column: reason`` and nothing is
+All or nothing: the load's writes run in one store transaction through
+:meth:`GraphStore.publish`, so they become visible whole or not at all,
+whatever interrupts them. On SQLite the transaction is rolled back if any
+row is bad. On Neo4j (``validate_first``) a first pass validates every file
+without writing, and only a clean input is written, in one explicit
+transaction that the server rolls back if the client dies and discards in
+recovery if the server does. Either way every problem found (up to
+``max_errors``) is reported as ``file:line:column: reason`` and nothing is
 written.
 """
 from __future__ import annotations
@@ -457,10 +458,18 @@ def load(store: GraphStore, directory: str | Path, *, default_region: str = "CN"
                 allow_extra=allow_extra_columns, max_errors=max_errors,
                 batch_rows=batch_rows, progress=progress, quarantine=on_error == "quarantine")
     if store.atomic_load:
-        with store.transaction():
+        if store.validate_first:
+            _run(store, sources, schema, report, write=False, **opts)
+
+        def write() -> None:  # repeatable: a store may retry it after a transient error
+            report.files.clear()
+            report.rows = 0
+            report.rejected.clear()
             _run(store, sources, schema, report, write=True, **opts)
             if rejects is not None:  # before the commit: no load without its list of rejects
                 _write_rejects(Path(rejects), report)
+
+        store.publish(write)
     else:
         _run(store, sources, schema, report, write=False, **opts)
         report.files.clear()

@@ -13,15 +13,17 @@ paths. Properties are plain JSON values; times are UTC ISO strings
 from __future__ import annotations
 
 import abc
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import skiptrace_schema
 
 if TYPE_CHECKING:  # pragma: no cover
     from skiptrace.store.sink import BatchSink
+
+T = TypeVar("T")
 
 Props = dict[str, Any]
 
@@ -265,13 +267,16 @@ class GraphStore(abc.ABC):
 
     Writes go through :meth:`write`, optionally grouped by :meth:`transaction`
     (one real transaction on both stores). ``atomic_load`` says whether a
-    whole load should run as one transaction (SQLite: yes; Neo4j: no, a load
-    of millions of rows is too big for one, so the loader validates
-    everything first and then commits batch by batch).
+    whole load runs as one transaction, through :meth:`publish` (both stores
+    do: a load is visible whole or not at all); ``validate_first`` says
+    whether the loader reads every file once without writing before it
+    starts the transaction (Neo4j: yes, so that bad input costs the server
+    nothing; SQLite validates as it writes and rolls back).
     """
 
     kind: str = "abstract"
     atomic_load: bool = False
+    validate_first: bool = False
 
     def __init__(self) -> None:
         self.schema = skiptrace_schema.load()
@@ -299,6 +304,21 @@ class GraphStore(abc.ABC):
     def transaction(self) -> Iterator[None]:
         """Group writes into one transaction: commit on normal exit, roll
         back on an exception. Nested calls join the outer transaction."""
+
+    def publish(self, write: Callable[[], T]) -> T:
+        """Run ``write`` (a whole load's writes) so that it becomes visible at
+        once or not at all, and return its result: here, one
+        :meth:`transaction`. A store may retry ``write`` from the start after
+        a transient failure (so it must be repeatable) and raises
+        :class:`StoreError` when nothing was published."""
+        with self.transaction():
+            return write()
+
+    def consistent(self, read: Callable[[], T]) -> T:
+        """Run ``read`` (a reader's several queries) so that all of it sees
+        one published state, not the state before a load in one query and
+        after it in the next. Here: just ``read()``."""
+        return read()
 
     # -- writes ------------------------------------------------------------
     @abc.abstractmethod

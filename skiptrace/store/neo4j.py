@@ -16,8 +16,21 @@ Writes are ``UNWIND $rows AS row MERGE ...`` statements of at most
 :data:`CHUNK_ROWS` rows; ``SET n += row.set`` implements the ``set`` merge rule
 (only present values are sent) and ``CASE`` expressions the ``min``/``max``
 rules. Outside :meth:`Neo4jStore.transaction` each statement commits on its
-own (``atomic_load`` is False); inside it everything is one explicit
-transaction that rolls back on an exception.
+own; inside it everything is one explicit transaction that rolls back on an
+exception.
+
+A load (:meth:`Neo4jStore.publish`) is one explicit transaction, tagged with
+its load id in the transaction metadata (``SHOW TRANSACTIONS`` lists it) and
+ending with a ``SkiptraceMeta {key: 'last_load'}`` record of that id, so it
+is visible whole or not at all: the server rolls it back if the client dies
+or the connection drops, and recovery discards it if the server dies. Plain
+reads run at read committed without read locks, so readers are not blocked
+and see the state before the load until it commits. After a transient
+failure (server unreachable or restarting) the whole load is retried a few
+times; a commit whose outcome the client could not hear is settled by
+reading the ``last_load`` record. The price is server memory: the whole
+load's transaction state lives in the server's heap until the commit (see
+graph_schema/README.md, "Atomic loads", for the figures).
 
 Reads look nodes up by label and key (``UNWIND $keys AS k MATCH (n:Phone
 {e164: k})``) so that they use the uniqueness-constraint indexes, and return
@@ -27,15 +40,22 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import logging
+import re
+import time
+import uuid
+from datetime import datetime, timezone
 from collections.abc import Callable, Iterable, Iterator, Sequence
+import contextlib
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import neo4j
 from neo4j import GraphDatabase, RoutingControl
 from neo4j.exceptions import (
-    AuthError, ClientError, ConfigurationError, DriverError, Neo4jError, ServiceUnavailable,
+    AuthError, ClientError, ConfigurationError, DriverError, IncompleteCommit, Neo4jError,
+    ServiceUnavailable, SessionExpired, TransientError,
 )
 
 import skiptrace_schema
@@ -59,6 +79,8 @@ CHUNK_ROWS = 10_000
 ATTEMPT_LABEL, _ATTEMPT_KEY = "ContactAttempt", "attempt_id"
 PAYMENT_LABEL, _PAYMENT_KEY = "Payment", "payment_key"
 META_LABEL = "SkiptraceMeta"
+#: The meta entry a load writes in its own transaction: JSON ``{"id", "at", "rows"}``
+LOAD_META = "last_load"
 AUDIT_LABEL = "AuditEvent"
 _SEP = "\x1f"
 
@@ -70,6 +92,7 @@ def payment_key(p: Props) -> str:
 _SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def _q(name: str) -> str:
@@ -153,7 +176,12 @@ class Neo4jStore(GraphStore):
     """
 
     kind = "neo4j"
-    atomic_load = False
+    atomic_load = True
+    validate_first = True
+    #: Seconds to wait before each retry of a load after a transient failure
+    #: (their number is the number of retries): about 45 s in all, enough for
+    #: a server restart or a cluster leader switch.
+    RETRY_DELAYS: tuple[float, ...] = (2, 4, 8, 15, 15)
 
     def __init__(self, uri: str, *, user: str | None = "neo4j", password: str | None = None,
                  database: str | None = None) -> None:
@@ -163,6 +191,8 @@ class Neo4jStore(GraphStore):
         self.database = database
         self._schema_ready = False
         self._tx: neo4j.Transaction | None = None
+        self._tx_metadata: dict[str, Any] | None = None  # tags the next explicit transaction
+        self._committing = False  # a commit was sent and its answer not yet heard
         self._build_cypher()
         auth = (user or "neo4j", password) if password else None
         self._has_auth = auth is not None
@@ -239,7 +269,24 @@ class Neo4jStore(GraphStore):
         return ":" + "|".join(_q(t) for t in known) if known else None
 
     # -- plumbing --------------------------------------------------------------
+    @staticmethod
+    def _transient(exc: BaseException) -> bool:
+        """Whether retrying may help: the server was unreachable or restarting,
+        a deadlock, a leader switch; not a memory limit (it would fail again)."""
+        code = getattr(exc, "code", None) or ""
+        if "Memory" in code:
+            return False
+        if isinstance(exc, (ServiceUnavailable, SessionExpired, TransientError, IncompleteCommit)):
+            return True
+        retryable = getattr(exc, "is_retryable", None)
+        return bool(retryable()) if callable(retryable) else False
+
     def _store_error(self, exc: BaseException) -> StoreError:
+        err = self._describe(exc)
+        err.transient = self._transient(exc)
+        return err
+
+    def _describe(self, exc: BaseException) -> StoreError:
         where = f"Neo4j at {self.uri}"
         if isinstance(exc, AuthError):
             hint = ("set --neo4j-user/--neo4j-password or "
@@ -251,6 +298,11 @@ class Neo4jStore(GraphStore):
             return StoreError(f"cannot reach {where}: {_one_line(exc)}")
         if isinstance(exc, ClientError) and "DatabaseNotFound" in (exc.code or ""):
             return StoreError(f"{where} has no database {self.database!r}")
+        if "Memory" in (getattr(exc, "code", None) or ""):
+            return StoreError(f"{where} ran out of transaction memory: {_one_line(exc)} (a load "
+                              "is one transaction: give the server a larger heap and "
+                              "db.memory.transaction.total.max, load the book in parts, or "
+                              "bulk-import a first load with neo4j-admin)")
         return StoreError(f"{where}: {_one_line(exc)}")
 
     def _session(self, read: bool = False, fetch_size: int | None = None) -> neo4j.Session:
@@ -336,6 +388,11 @@ class Neo4jStore(GraphStore):
     def apply_schema(self) -> None:
         """Create the constraints and indexes (idempotent), wait until every index
         is online, and check the schema version."""
+        dups = self._duplicate_meta_keys()
+        if dups:  # a store written before the SkiptraceMeta key constraint existed
+            raise StoreError(f"Neo4j at {self.uri} holds several SkiptraceMeta nodes for "
+                             f"{', '.join(map(repr, dups))}: delete the extra ones, then apply "
+                             "the schema (it makes the key unique)")
         for statement in skiptrace_schema.constraints_cypher():
             self._driver.execute_query(statement, database_=self.database)
         # CREATE INDEX returns at once and populates in the background; reads
@@ -353,6 +410,38 @@ class Neo4jStore(GraphStore):
         self._schema_ready = True
         if self.get_meta(KEY_META) is None:  # a new store gets its pseudonym key
             self.put_meta(KEY_META, new_key(), replace=False)
+
+    def _duplicate_meta_keys(self) -> list[str]:
+        return [r["k"] for r in self._read(
+            f"MATCH (m:{META_LABEL}) WITH m.key AS k, count(*) AS c WHERE c > 1 "
+            "RETURN k ORDER BY k")]
+
+    @_translated
+    def health_facts(self) -> dict[str, Any]:
+        """What :func:`skiptrace.store.health.doctor` reports: schema version,
+        the schema's constraints and indexes by state, duplicated metadata
+        keys, loads running now (from their transaction metadata) and the
+        last published load."""
+        expected = [m.group(1) for st in skiptrace_schema.constraints_cypher()
+                    if (m := re.match(r"CREATE\s+(?:CONSTRAINT|INDEX)\s+(\w+)", st, re.I))]
+        version = self._read(f"MATCH (m:{META_LABEL} {{key: 'schema'}}) RETURN m.version AS v")
+        constraints = {r["name"] for r in self._read("SHOW CONSTRAINTS YIELD name")}
+        indexes = {r["name"]: r["state"] for r in self._read("SHOW INDEXES YIELD name, state")}
+        online, offline = [], []
+        for name in expected:
+            state = indexes.get(name)
+            if state is None and name not in constraints:
+                continue
+            (online if state == "ONLINE" else offline).append(name)
+        running = [{"load_id": r["m"]["skiptrace_load"], "tx": r["id"], "since": str(r["t"])}
+                   for r in self._read(
+                       "SHOW TRANSACTIONS YIELD transactionId AS id, metaData AS m, startTime AS t "
+                       "WHERE m.skiptrace_load IS NOT NULL RETURN id, m, t")]
+        return {"schema_version": version[0]["v"] if version else None,
+                "schema_version_expected": int(self.schema["version"]),
+                "expected": expected, "online": online, "offline": offline,
+                "duplicate_meta_keys": self._duplicate_meta_keys(),
+                "running_loads": running, "last_load": self.last_load()}
 
     def _ensure_schema(self) -> None:
         if not self._schema_ready:
@@ -381,7 +470,7 @@ class Neo4jStore(GraphStore):
         try:
             self._ensure_schema()
             session = self._session()
-            tx = session.begin_transaction()
+            tx = session.begin_transaction(metadata=self._tx_metadata)
         except (Neo4jError, DriverError) as exc:
             raise self._store_error(exc) from exc
         self._tx = tx
@@ -392,18 +481,96 @@ class Neo4jStore(GraphStore):
             try:
                 tx.rollback()
             except (Neo4jError, DriverError) as exc:  # the original error matters more
-                log.warning("rollback failed: %s", _one_line(exc))
+                # (a dead connection: the server rolls the transaction back itself)
+                log.debug("rollback failed: %s", _one_line(exc))
             raise
         else:
             self._tx = None
+            self._committing = True
             try:
                 tx.commit()
             except (Neo4jError, DriverError) as exc:
                 raise self._store_error(exc) from exc
+            self._committing = False
         finally:
             self._tx = None
-            tx.close()
-            session.close()
+            with contextlib.suppress(Neo4jError, DriverError):
+                tx.close()
+                session.close()
+
+    def publish(self, write: Callable[[], T]) -> T:
+        """Run a whole load in one explicit transaction tagged with a new load
+        id, recorded in ``SkiptraceMeta {key: 'last_load'}`` by the same
+        transaction. After a transient failure, wait :attr:`RETRY_DELAYS` and
+        run ``write`` again from the start (each retry is one line of
+        warning); a commit whose answer was lost counts as published if the
+        record holds this load's id. Raises :class:`StoreError` saying
+        whether anything was published."""
+        load_id = uuid.uuid4().hex[:16]
+        attempts = len(self.RETRY_DELAYS) + 1
+        unknown = False  # some commit of this load went unanswered
+        for attempt in range(1, attempts + 1):
+            self._tx_metadata = {"app": "skiptrace", "skiptrace_load": load_id}
+            self._committing = False
+            try:
+                with self.transaction():
+                    result = write()
+                    self.put_meta(LOAD_META, json.dumps(
+                        {"id": load_id, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}))
+                return result
+            except StoreError as exc:
+                error = exc
+                unknown = unknown or self._committing
+            finally:
+                self._tx_metadata = None
+            if unknown and self._published(load_id):
+                log.info("load %s was committed (its answer was lost)", load_id)
+                return result
+            if not error.transient or attempt == attempts:
+                break
+            delay = self.RETRY_DELAYS[attempt - 1]
+            log.warning("neo4j unavailable, retrying the load in %gs (%d/%d)...",
+                        delay, attempt, attempts - 1)
+            time.sleep(delay)
+        if unknown:
+            raise StoreError(f"{error}; the commit of load {load_id} went unanswered, so it may "
+                             f"or may not have been published: `skiptrace doctor --neo4j "
+                             f"{self.uri}` shows the last published load") from error
+        raise StoreError(f"{error}; nothing was published: the store is as before the load",
+                         transient=error.transient) from error
+
+    #: How often :meth:`consistent` runs a read again when a load commits during it.
+    CONSISTENT_TRIES = 5
+
+    def consistent(self, read: Callable[[], T]) -> T:
+        """Run ``read`` between two reads of the ``last_load`` record and run it
+        again if a load was published in between (Neo4j reads at read
+        committed, statement by statement, so a reader's several queries could
+        otherwise straddle a load's commit). Inside a transaction: just ``read()``."""
+        if self._tx is not None:
+            return read()
+        mark = self.get_meta(LOAD_META)
+        for _ in range(self.CONSISTENT_TRIES):
+            result = read()
+            now = self.get_meta(LOAD_META)
+            if now == mark:
+                return result
+            mark = now
+        raise StoreError(f"Neo4j at {self.uri}: loads kept committing during a read "
+                         f"({self.CONSISTENT_TRIES} tries); try again", transient=True)
+
+    def _published(self, load_id: str) -> bool:
+        """Whether the ``last_load`` record names ``load_id`` (False if unreadable)."""
+        try:
+            value = self.get_meta(LOAD_META)
+        except StoreError:
+            return False
+        return value is not None and json.loads(value).get("id") == load_id
+
+    def last_load(self) -> dict[str, Any] | None:
+        """The record of the last published load (``id``, ``at``), or None."""
+        value = self.get_meta(LOAD_META)
+        return json.loads(value) if value else None
 
     # -- writes ------------------------------------------------------------------
     @_translated

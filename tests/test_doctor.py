@@ -1,0 +1,61 @@
+"""`skiptrace doctor` on both stores, and the SkiptraceMeta key constraint."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from neo4j import GraphDatabase
+from neo4j.exceptions import ConstraintError
+
+from skiptrace.ingest import load
+from skiptrace.store import SQLiteStore, open_store
+from skiptrace_cli.main import main
+
+from conftest import DEMO
+
+
+def _doctor(capsys, *args: str) -> tuple[int, dict]:
+    rc = main(["doctor", "--format", "json", *args])
+    return rc, json.loads(capsys.readouterr().out)
+
+
+def test_doctor_sqlite_removes_a_dead_loads_scratch_dir(tmp_path, capsys):
+    db = tmp_path / "book.db"
+    SQLiteStore(db).close()
+    stale = tmp_path / ".book.db.stage-abc123"  # what a load killed mid-way leaves
+    stale.mkdir()
+    (stale / "chunk0.db").write_bytes(b"x")
+    rc, out = _doctor(capsys, "--db", str(db), "--check-only")
+    assert rc == 3 and not out["ok"] and stale.exists()
+    bad = [c for c in out["checks"] if not c["ok"]]
+    assert [c["name"] for c in bad] == ["scratch files of dead loads"]
+    rc, out = _doctor(capsys, "--db", str(db))
+    assert rc == 0 and out["ok"] and out["removed"] == [str(stale)] and not stale.exists()
+    assert {c["name"]: c["ok"] for c in out["checks"]}["schema version"]
+
+
+@pytest.mark.neo4j
+def test_doctor_neo4j_reports_schema_constraints_and_last_load(neo4j_clean, capsys):
+    with open_store(neo4j_uri=neo4j_clean) as store:
+        load(store, DEMO)
+        last = store.last_load()
+    rc, out = _doctor(capsys, "--neo4j", neo4j_clean)
+    assert rc == 0 and out["ok"], out
+    checks = {c["name"]: c["detail"] for c in out["checks"]}
+    assert checks["schema version"].startswith("1 ")
+    assert checks["loads running"] == "none"
+    assert last["id"] in checks["last published load"]
+    assert checks["constraints and indexes"].startswith("13 of 13 online")
+    rc = main(["doctor", "--neo4j", neo4j_clean])
+    text = capsys.readouterr().out
+    assert rc == 0 and text.rstrip().endswith("healthy") and "constraints and indexes" in text
+
+
+@pytest.mark.neo4j
+def test_meta_key_is_unique_on_neo4j(neo4j_clean):
+    with open_store(neo4j_uri=neo4j_clean) as store:
+        store.apply_schema()
+        assert "skiptrace_meta_key" in store.health_facts()["online"]
+    with GraphDatabase.driver(neo4j_clean) as driver:
+        with pytest.raises(ConstraintError):
+            driver.execute_query("CREATE (:SkiptraceMeta {key: 'schema'})")
