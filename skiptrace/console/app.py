@@ -349,7 +349,7 @@ def ring_page(request: Request, console: Console, user: User) -> Response:
     ring = views.ring_page(console.store, rid, key=console.key())
     if ring is None:
         return _deny(request, 404, f"no ring {rid!r} (rings are stored by `skiptrace rings detect`)")
-    return _page(request, "ring.html", {"view": ring})
+    return _page(request, "ring_detail.html", {"view": ring})
 
 
 def _audit_events(request: Request, console: Console) -> list:
