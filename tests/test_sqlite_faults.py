@@ -27,6 +27,8 @@ from skiptrace.store.sqlite import content_digest
 from skiptrace.store.sqlite_lock import holder
 from skiptrace_cli.main import main
 
+pytestmark = pytest.mark.slow  # real processes and two generated worlds
+
 BORROWERS = 400
 KILLS = 4
 SEED = 20261206
