@@ -30,8 +30,10 @@ the cost table, and one model prediction per chunk of borrowers.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import math
+from contextlib import contextmanager
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -357,7 +359,29 @@ class _Job:
     drop_unprofitable: bool
 
 
+@contextmanager
+def _few_collections(gen0: int = 100_000) -> Iterator[None]:
+    """Run with the cyclic garbage collector's first threshold raised to ``gen0`` allocations.
+
+    A chunk allocates a few hundred thousand small objects (ego graphs: edges, property
+    dicts; candidates and their evidence), nearly none of them in reference cycles; at the
+    default threshold (700) the collector ran thousands of times a chunk, each young pass
+    promoting survivors that the old passes then traverse again: about a quarter of find's
+    CPU time on the 20k world. Results are the same; memory is bounded by the chunk."""
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], gen0), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
 def _plan_chunk(store: GraphStore, part: list[str], job: _Job) -> list[PlanResult]:
+    with _few_collections():
+        return _plan_chunk_now(store, part, job)
+
+
+def _plan_chunk_now(store: GraphStore, part: list[str], job: _Job) -> list[PlanResult]:
     pend = []
     # the chunk's ego graphs are read together (fetch_many: one query per hop for the chunk)
     for b, ego in zip(part, fetch_many(store, part, as_of=clock.iso(job.as_of), batch=len(part))):
@@ -377,6 +401,9 @@ def _worker_init(path: str, job: _Job) -> None:
 
     _WORKER["store"] = SQLiteStore(path, create=False)
     _WORKER["job"] = job
+    # what the worker inherited (the model, the policy, the modules) lives as long as it does:
+    # out of the collector's sight, the old-generation passes do not traverse it again
+    gc.freeze()
 
 
 def _worker_chunk(part: list[str]) -> list[PlanResult]:
