@@ -33,7 +33,6 @@ from __future__ import annotations
 import gc
 import logging
 import math
-from contextlib import contextmanager
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from skiptrace.contacts import clock
-from skiptrace.contacts.ego import UnknownBorrower, fetch, fetch_many
+from skiptrace.contacts.ego import UnknownBorrower, fetch, fetch_many, few_collections
 from skiptrace.errors import SkiptraceError
 from skiptrace.plan.channels import CATALOGUE, ActionKind, CostTable, load_costs
 from skiptrace.plan.uplift import (Account, ResponseModel, action_vector, data_end, learn,
@@ -359,25 +358,8 @@ class _Job:
     drop_unprofitable: bool
 
 
-@contextmanager
-def _few_collections(gen0: int = 100_000) -> Iterator[None]:
-    """Run with the cyclic garbage collector's first threshold raised to ``gen0`` allocations.
-
-    A chunk allocates a few hundred thousand small objects (ego graphs: edges, property
-    dicts; candidates and their evidence), nearly none of them in reference cycles; at the
-    default threshold (700) the collector ran thousands of times a chunk, each young pass
-    promoting survivors that the old passes then traverse again: about a quarter of find's
-    CPU time on the 20k world. Results are the same; memory is bounded by the chunk."""
-    old = gc.get_threshold()
-    gc.set_threshold(max(old[0], gen0), *old[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-
-
 def _plan_chunk(store: GraphStore, part: list[str], job: _Job) -> list[PlanResult]:
-    with _few_collections():
+    with few_collections():
         return _plan_chunk_now(store, part, job)
 
 
