@@ -62,9 +62,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{n_attempts:,} attempts; cpus {os.cpu_count()}, workers {args.workers}")
 
     # ---- batch: fit once, plan many
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu()
     model = learn(store)
-    t_fit = time.perf_counter() - t0
+    t_fit, c_fit = time.perf_counter() - t0, cpu() - c0
     t1, c1 = time.perf_counter(), cpu()
     res = skiptrace.plan(store, ids, policy=args.policy, model=model, workers=args.workers)
     t_batch, c_batch = time.perf_counter() - t1, cpu() - c1
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     per_batch_idle = c_batch / len(ids) / args.workers
     n_act = sum(len(r.actions) for r in res)
     n_blk = sum(len(r.blocked) for r in res)
-    print(f"batch: fit {t_fit:.1f}s ({model.describe()}), planned {len(ids):,} borrowers in "
+    print(f"batch: fit {t_fit:.1f}s wall, {c_fit:.1f}s CPU ({model.describe()}), planned {len(ids):,} borrowers in "
           f"{t_batch:.1f}s = {1000 * per_batch:.1f} ms a borrower; {n_act:,} actions, "
           f"{n_blk:,} blocked; CPU {c_batch:.1f}s = {1000 * per_batch_idle:.1f} ms a borrower "
           f"on {args.workers} idle cores")
@@ -84,14 +84,16 @@ def main(argv: list[str] | None = None) -> int:
 
     # ---- loop: one borrower at a time, re-reading and re-fitting what the batch shares
     loop_ids = every[len(every) // 2: len(every) // 2 + args.loop] or ids[:args.loop]
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), cpu()
     for b in loop_ids:
         skiptrace.plan(store, [b], policy=args.policy)
-    t_loop = time.perf_counter() - t2
+    t_loop, c_loop = time.perf_counter() - t2, cpu() - c2
     per_loop = t_loop / max(len(loop_ids), 1)
     print(f"loop: {len(loop_ids)} borrowers one at a time in {t_loop:.1f}s = "
-          f"{per_loop:.1f} s a borrower")
-    print(f"ratio loop / batch per borrower: {per_loop / per_batch:,.0f}x")
+          f"{per_loop:.1f} s a borrower; CPU {c_loop:.1f}s = "
+          f"{c_loop / max(len(loop_ids), 1):.1f} s a borrower")
+    print(f"ratio loop / batch per borrower: {per_loop / per_batch:,.0f}x wall, "
+          f"{c_loop / max(len(loop_ids), 1) / (c_batch / len(ids)):,.0f}x CPU")
 
     # ---- projection to a 100k-borrower book
     scale = 100_000 / max(n_borrowers, 1)

@@ -55,6 +55,7 @@ most k call partners each, plus the personalised PageRank of
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,6 +93,31 @@ _LINK_WORDS = {"household": "lives at the borrower's address", "shared_device":
 def rarity(degree: int) -> float:
     """``1 / sqrt(max(1, degree / 10))``: 1 up to ten ties, 0.1 at a thousand."""
     return 1.0 / math.sqrt(max(1.0, degree / 10.0))
+
+
+class Memo:
+    """What :func:`extract` computes more than once per ego graph, computed once: each node's
+    degree (``ego.degree``) and each call record's strength (``call_strength`` at ``as_of``).
+    The values are exactly those of the plain calls; only the repetition is saved."""
+
+    __slots__ = ("ego", "_deg", "_strength")
+
+    def __init__(self, ego: Ego) -> None:
+        self.ego = ego
+        self._deg: dict[str, int] = {}
+        self._strength: dict[int, float] = {}
+
+    def degree(self, nid: str) -> int:
+        d = self._deg.get(nid)
+        if d is None:
+            d = self._deg[nid] = self.ego.degree(nid)
+        return d
+
+    def strength(self, e: Edge) -> float:
+        w = self._strength.get(id(e))
+        if w is None:
+            w = self._strength[id(e)] = call_strength(e, self.ego.as_of)
+        return w
 
 
 @dataclass
@@ -255,11 +281,15 @@ def extract(ego: Ego) -> Features:
     nodes, adj, center, as_of = ego.sub.nodes, ego.adj, ego.center, ego.as_of
     phones = sorted(n for n in ego.sub.hops if n.startswith("Phone:") and n in adj)
     own = _own_phones(ego)
-    cand: dict[str, Candidate0] = {p: Candidate0(p, split_id(p)[1], ego.sub.hops.get(p, 9)) for p in phones}
-    X = {p: np.zeros(len(FEATURES)) for p in phones}
+    hops = ego.sub.hops
+    cand: dict[str, Candidate0] = {p: Candidate0(p, p[6:], hops.get(p, 9)) for p in phones}
+    n_feat = len(FEATURES)
+    X = {p: [0.0] * n_feat for p in phones}  # rows as lists (cheaper to set than arrays)
+    memo = Memo(ego)
 
     def setf(p: str, f: str, v: float) -> None:
-        X[p][IDX[f]] = max(X[p][IDX[f]], min(1.0, max(0.0, v)))
+        row, i = X[p], IDX[f]
+        row[i] = max(row[i], min(1.0, max(0.0, v)))
 
     # -- the borrower's registered numbers and the inferred new number -------------
     for p, e in own.items():
@@ -411,7 +441,7 @@ def extract(ego: Ego) -> Features:
                      + f", who {_LINK_WORDS[kind]}"), names=names)))
 
     # -- shared call and listing neighbourhood -------------------------------------------
-    for p, sh in structure(ego, own).items():
+    for p, sh in structure(ego, own, memo).items():
         if p not in cand or p in own:
             continue
         for f, v in sh.values.items():
@@ -420,25 +450,33 @@ def extract(ego: Ego) -> Features:
             f"in touch with {sh.count} of the borrower's contacts")))
 
     # -- graph position: personalised PageRank, hops, rarity, status -----------------
-    ppr = personalised_pagerank(ego, weighted_edges(ego))
+    ppr = personalised_pagerank(ego, weighted_edges(ego, strength=memo.strength,
+                                                    degree=memo.degree))
     top = max((ppr.get(p, 0.0) for p in phones), default=0.0) or 1.0
-    owners = {p: registered_owner(ego, p) for p in phones}
+    # phones registered (HAS_PHONE) to another borrower of the ego graph
+    other_owned = {e.dst for e in ego.edges if e.type == "HAS_PHONE"
+                   and e.src.startswith("Borrower:") and e.src != center and e.src != e.dst}
+    hubs = broadcasts(ego, [p for p in phones if p not in own], memo)
+    i_ppr, i_bc, i_dead, i_h2, i_h3, i_ob = (IDX[f] for f in (
+        "ppr", "broadcast", "dead_number", "hop2", "hop3", "other_borrower"))
     for p in phones:
         x = X[p]
-        x[IDX["ppr"]] = ppr.get(p, 0.0) / top
-        if p not in own:
-            x[IDX["broadcast"]] = broadcast(ego, p)
+        c = cand[p]
+        x[i_ppr] = ppr.get(p, 0.0) / top
+        mine = p in own
+        if not mine:
+            x[i_bc] = hubs[p]
         st = nodes.get(p, {}).get("status")
-        if st in DEAD and p not in own:
-            x[IDX["dead_number"]] = 1.0
-            cand[p].evidence.append(Evidence("dead_number", (p,), Text(f"the number is {st}")))
-        h = cand[p].hop
-        x[IDX["hop2"]] = 1.0 if h == 2 else 0.0
-        x[IDX["hop3"]] = 1.0 if h >= 3 else 0.0
-        if any(o.startswith("Borrower:") and o != center for o in owners[p]) and p not in own:
-            x[IDX["other_borrower"]] = 1.0
-        if cand[p].relation is None:
-            cand[p].relation = "network"
+        if st in DEAD and not mine:
+            x[i_dead] = 1.0
+            c.evidence.append(Evidence("dead_number", (p,), Text(f"the number is {st}")))
+        h = c.hop
+        x[i_h2] = 1.0 if h == 2 else 0.0
+        x[i_h3] = 1.0 if h >= 3 else 0.0
+        if not mine and p in other_owned:
+            x[i_ob] = 1.0
+        if c.relation is None:
+            c.relation = "network"
 
     # -- ledger outcomes ---------------------------------------------------------------
     bad: dict[str, int] = {}
@@ -463,7 +501,8 @@ def extract(ego: Ego) -> Features:
         X[p][IDX["good_outcome"]] = 1.0 - math.exp(-n)
         cand[p].evidence.append(Evidence("good_outcome", (center, "ATTEMPTED", p),
                                          Text(f"{n} earlier attempt(s) reached someone")))
-    mat = np.vstack([X[p] for p in phones]) if phones else np.zeros((0, len(FEATURES)))
+    mat = (np.array([X[p] for p in phones], dtype=np.float64) if phones
+           else np.zeros((0, n_feat)))
     return Features([cand[p] for p in phones], mat, new_number)
 
 
@@ -476,19 +515,21 @@ class Shared:
     path: tuple[str, ...]     # from the borrower to the strongest shared contact
 
 
-def structure(ego: Ego, own: dict[str, Edge]) -> dict[str, Shared]:
+def structure(ego: Ego, own: dict[str, Edge], memo: Memo | None = None) -> dict[str, Shared]:
     """Common-neighbour scores of every phone that shares call partners or listings with the
     borrower (definitions in the module docstring), with the path to the strongest shared
     contact. Cost: O(sum of the ego degrees of N(b)).
     """
-    center, adj, as_of = ego.center, ego.adj, ego.as_of
+    memo = memo or Memo(ego)
+    strength, degree = memo.strength, memo.degree
+    center, adj = ego.center, ego.adj
     nb: dict[str, float] = {}                 # N(b): member -> strength of its tie with the borrower
     path_to: dict[str, tuple[str, ...]] = {}  # member -> path from the borrower
     for d in own:
         for q, e in adj.get(d, ()):
             if e.type != "CALLED" or q in own or q == d or _is_stranger_call(ego, d, e):
                 continue
-            w = call_strength(e, as_of)
+            w = strength(e)
             nb[q] = nb.get(q, 0.0) + w
             path_to.setdefault(q, (center, "HAS_PHONE", d, "CALLED", q))
     for q, e in adj.get(center, ()):
@@ -505,17 +546,27 @@ def structure(ego: Ego, own: dict[str, Edge]) -> dict[str, Shared]:
         calls = [(x, e) for x, e in adj.get(q, ()) if e.type == "CALLED" and x != q and x not in own]
         if not calls:
             continue
-        deg = ego.degree(q)
-        strengths = [call_strength(e, as_of) for _, e in calls]
+        deg = degree(q)
+        strengths = [strength(e) for _, e in calls]
         out = sum(strengths)
         p_q = nb[q] / total
+        inv_deg = 1.0 / deg
+        inv_log = 1.0 / math.log(max(deg, 2))
         for (x, _), w in zip(calls, strengths):
-            cn[x] = cn.get(x, 0) + 1
-            ra[x] = ra.get(x, 0.0) + 1.0 / deg
-            aa[x] = aa.get(x, 0.0) + 1.0 / math.log(max(deg, 2))
-            step = p_q * w / out
-            walk[x] = walk.get(x, 0.0) + step
-            if x not in best or step > best[x][0]:
+            if x in cn:
+                cn[x] += 1
+                ra[x] += inv_deg
+                aa[x] += inv_log
+                step = p_q * w / out
+                walk[x] += step
+                if step > best[x][0]:
+                    best[x] = (step, q)
+            else:
+                cn[x] = 1
+                ra[x] = 0.0 + inv_deg
+                aa[x] = 0.0 + inv_log
+                step = p_q * w / out
+                walk[x] = 0.0 + step
                 best[x] = (step, q)
     res = {}
     size = len(nb)
@@ -524,7 +575,7 @@ def structure(ego: Ego, own: dict[str, Edge]) -> dict[str, Shared]:
         vals = {"common_neighbours": 1.0 - math.exp(-c / 2.0),
                 "resource_allocation": min(1.0, math.log1p(100.0 * ra[x]) / math.log1p(100.0)),
                 "adamic_adar": min(1.0, math.log1p(aa[x]) / math.log1p(10.0)),
-                "jaccard": min(1.0, c / max(1.0, size + ego.degree(x) - c)),
+                "jaccard": min(1.0, c / max(1.0, size + degree(x) - c)),
                 "walk2": min(1.0, math.log1p(100.0 * walk[x]) / math.log1p(100.0))}
         res[x] = Shared(vals, c, path_to[best[x][1]])
     return res
@@ -547,6 +598,39 @@ def broadcast(ego: Ego, p: str) -> float:
     recip = lo / hi if hi else 0.0
     short = 1.0 - min(1.0, math.log1p(secs / calls) / math.log1p(300.0)) if timed and calls else 0.0
     return (1.0 - rarity(ego.degree(p))) * (1.0 - recip) * short
+
+
+def broadcasts(ego: Ego, phones: Iterable[str], memo: Memo | None = None) -> dict[str, float]:
+    """:func:`broadcast` of each of ``phones`` (the same values), from one pass over the ego
+    graph's call records instead of one pass over each phone's relationships."""
+    memo = memo or Memo(ego)
+    sums: dict[str, list] = {}  # phone -> [hi, lo, calls, secs, timed]
+    for e in ego.edges:
+        if e.type != "CALLED":
+            continue
+        props = e.props
+        ab, ba = int(props.get("calls_a_to_b") or 0), int(props.get("calls_b_to_a") or 0)
+        st = props.get("seconds_total")
+        sec = None if st is None else int(st or 0)
+        hi, lo = max(ab, ba), min(ab, ba)
+        for end in ((e.src,) if e.src == e.dst else (e.src, e.dst)):
+            acc = sums.get(end)
+            if acc is None:
+                acc = sums[end] = [0, 0, 0, 0, False]
+            acc[0] += hi
+            acc[1] += lo
+            acc[2] += ab + ba
+            if sec is not None:
+                acc[3] += sec
+                acc[4] = True
+    out = {}
+    for p in phones:
+        hi, lo, calls, secs, timed = sums.get(p) or (0, 0, 0, 0, False)
+        recip = lo / hi if hi else 0.0
+        short = (1.0 - min(1.0, math.log1p(secs / calls) / math.log1p(300.0))
+                 if timed and calls else 0.0)
+        out[p] = (1.0 - rarity(memo.degree(p))) * (1.0 - recip) * short
+    return out
 
 
 def _set_tie(setf, q: str, t: Tie, as_of: float) -> None:

@@ -30,6 +30,7 @@ the cost table, and one model prediction per chunk of borrowers.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -40,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from skiptrace.contacts import clock
-from skiptrace.contacts.ego import UnknownBorrower, fetch, fetch_many
+from skiptrace.contacts.ego import UnknownBorrower, fetch, fetch_many, few_collections
 from skiptrace.errors import SkiptraceError
 from skiptrace.plan.channels import CATALOGUE, ActionKind, CostTable, load_costs
 from skiptrace.plan.uplift import (Account, ResponseModel, action_vector, data_end, learn,
@@ -358,6 +359,11 @@ class _Job:
 
 
 def _plan_chunk(store: GraphStore, part: list[str], job: _Job) -> list[PlanResult]:
+    with few_collections():
+        return _plan_chunk_now(store, part, job)
+
+
+def _plan_chunk_now(store: GraphStore, part: list[str], job: _Job) -> list[PlanResult]:
     pend = []
     # the chunk's ego graphs are read together (fetch_many: one query per hop for the chunk)
     for b, ego in zip(part, fetch_many(store, part, as_of=clock.iso(job.as_of), batch=len(part))):
@@ -377,6 +383,9 @@ def _worker_init(path: str, job: _Job) -> None:
 
     _WORKER["store"] = SQLiteStore(path, create=False)
     _WORKER["job"] = job
+    # what the worker inherited (the model, the policy, the modules) lives as long as it does:
+    # out of the collector's sight, the old-generation passes do not traverse it again
+    gc.freeze()
 
 
 def _worker_chunk(part: list[str]) -> list[PlanResult]:

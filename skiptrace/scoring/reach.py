@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from skiptrace.contacts import clock
-from skiptrace.contacts.ego import MAX_FANOUT, build, typed_neighbourhood
+from skiptrace.contacts.ego import MAX_FANOUT, build, few_collections, typed_neighbourhood
 from skiptrace.contacts.features import DEAD, extract
 from skiptrace.contacts.ranking.model import LinearScorer
 from skiptrace.scoring.account import (NEVER_DAYS, LedgerFrames, borrower_records, extract_time,
@@ -125,11 +125,12 @@ def reachability_features(store: GraphStore, borrower_ids: Iterable[str], *, as_
         ledgers = frames.cut(cut).ledgers()
         scorer = scorer or LinearScorer()
         t0 = time.perf_counter()
-        for i, b in enumerate(todo, start=1):
-            points[b] = _rank(store, b, records[b], ledgers.get(b) or Ledger(b, [], []), cut,
-                              scorer, check, max_hops, max_fanout)
-            if i % 500 == 0:
-                log.info("ranked %d of %d borrowers", i, len(todo))
+        with few_collections():
+            for i, b in enumerate(todo, start=1):
+                points[b] = _rank(store, b, records[b], ledgers.get(b) or Ledger(b, [], []), cut,
+                                  scorer, check, max_hops, max_fanout)
+                if i % 500 == 0:
+                    log.info("ranked %d of %d borrowers", i, len(todo))
         if todo:
             log.info("ranked %d borrowers in %.1fs (%.1f ms each)", len(todo),
                      time.perf_counter() - t0, 1000 * (time.perf_counter() - t0) / len(todo))

@@ -15,6 +15,7 @@ iteration; 50 iterations at most, stopping at an L1 change below 1e-8).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from skiptrace.contacts import clock
 from skiptrace.contacts.ego import Ego
@@ -41,24 +42,34 @@ def call_strength(e: Edge, as_of: float) -> float:
     return (0.2 + math.log1p(n)) * (0.3 + 0.7 * math.exp(-age / 30.0))
 
 
-def weighted_edges(ego: Ego) -> list[tuple[str, str, float]]:
+def weighted_edges(ego: Ego, *, strength: Callable[[Edge], float] | None = None,
+                   degree: Callable[[str], int] | None = None) -> list[tuple[str, str, float]]:
     """``(u, v, w)`` per relationship: type weight x tie strength x rarity of both ends.
 
     A CALLED record weighs ``(0.2 + log1p(calls)) * (0.3 + 0.7 * exp(-age / 30))``
     with ``age`` the days from its last call to ``as_of``. Rarity is that of
     :func:`skiptrace.contacts.features.rarity`; the borrower itself is exempt.
+    ``strength`` and ``degree`` replace ``call_strength(e, ego.as_of)`` and ``ego.degree``
+    with memoised versions of them (the same values; :class:`skiptrace.contacts.features.Memo`).
     """
+    as_of, center = ego.as_of, ego.center
+    strength = strength or (lambda e: call_strength(e, as_of))
+    degree = degree or ego.degree
+    rarity: dict[str, float] = {}
     out = []
     for e in ego.edges:
         if e.type == "LISTS_CONTACT":
             w = TYPE_WEIGHT.get(e.props.get("source") or "phonebook", 0.3)
         elif e.type == "CALLED":
-            w = call_strength(e, ego.as_of)
+            w = strength(e)
         else:
             w = TYPE_WEIGHT.get(e.type, 0.5)
         for end in (e.src, e.dst):
-            if end != ego.center:
-                w *= _rarity(ego.degree(end))
+            if end != center:
+                r = rarity.get(end)
+                if r is None:
+                    r = rarity[end] = _rarity(degree(end))
+                w *= r
         out.append((e.src, e.dst, w))
     return out
 
