@@ -54,6 +54,10 @@ def neo4j_database() -> str | None:
     return os.environ.get("SKIPTRACE_TEST_NEO4J_DATABASE") or None
 
 
+#: the test server's JVM heap (Neo4j caps all transactions together at 70% of it)
+TEST_HEAP = os.environ.get("SKIPTRACE_TEST_NEO4J_HEAP", "4g")
+
+
 @pytest.fixture(scope="session")
 def neo4j_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Bolt URI of a running Neo4j server for the whole session (never skips)."""
@@ -65,7 +69,10 @@ def neo4j_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("neo4j")
     error: neo4j_server.Neo4jServerError | None = None
     try:
-        server = neo4j_server.start(data_dir=data_dir)
+        # a load is one transaction (graph_schema/README.md, "Atomic loads"): about 2.8 kB of
+        # server heap per input row, so the tests' 1,500-borrower worlds (some 315k rows) need
+        # more than the 1 GB default
+        server = neo4j_server.start(data_dir=data_dir, heap=TEST_HEAP)
     except neo4j_server.Neo4jServerError as exc:
         error = exc
     if error is not None:
