@@ -31,7 +31,9 @@ def serve(store, host, port, users_file, cscore, region, https_only, policy):
     app = create_app(store, load_users(users_file), cscore=cscore, region=region, policy=policy,
                      https_only=https_only)
     click.echo(f"skiptrace console on http://{host}:{port}/ ({store.kind} store)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+    # no access log: its URLs carry searched phone numbers (?q=...) unmasked
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
+                server_header=False)
 
 
 @click.group()

@@ -10,9 +10,10 @@ removed. Nothing it removes can hold published data:
   or recovery discards it); doctor reports loads still running (``SHOW
   TRANSACTIONS``) and the last published one;
 - SQLite: a load that died leaves its staging directory
-  (``.<store file>.stage-*``, :mod:`skiptrace.store.sqlite_bulk`) and
-  possibly a hot journal, which SQLite rolls back on the next open; doctor
-  removes the directories when no load holds the store's write lock.
+  (``.<store file>.stage-*``, :mod:`skiptrace.store.sqlite_bulk`), and its
+  unfinished transaction in the WAL, which SQLite rolls back on the next
+  open; doctor removes the directories when no load holds the store's write
+  lock, and checks the store is in WAL mode (readers read during a load).
 
 :func:`digest` hashes every node, relationship and ledger row of a store in
 a canonical order: two stores holding the same data give the same digest,
@@ -123,11 +124,12 @@ def _sqlite(store: Any, repair: bool) -> Health:
         "scratch files of dead loads", not stale,
         "none" if not stale else f"{len(stale)} left: {', '.join(d.name for d in stale)}"
         + (" (a load is running; they may be its own)" if writer else "")))
-    journal = path.with_name(path.name + "-journal")
+    # WAL: an unfinished load is rolled back on the next open, and readers read during a load
+    mode = store.conn.execute("PRAGMA journal_mode").fetchone()[0]
     health.checks.append(Check(
-        "hot journal", True,
-        "none" if not journal.exists() or journal.stat().st_size == 0 else
-        f"{journal.name} present: SQLite rolls an unfinished load back on the next open"))
+        "journal mode", mode == "wal",
+        "wal" if mode == "wal" else
+        f"{mode}: readers wait for a load; the next open that no one else shares switches it to wal"))
     return health
 
 
