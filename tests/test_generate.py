@@ -1057,3 +1057,52 @@ def test_logs_show_the_hour_effect_and_the_third_party_script(big):
     assert min(rate["peak"][0], rate["work"][0]) > 300
     assert share(rate["peak"]) > share(rate["work"]) + 0.1
     assert share(relay[True]) > share(relay[False]) + 0.08
+
+
+def test_switchboard_numbers_are_never_refused_and_stay_distinct():
+    # Beijing and Shanghai have no 800x fixed lines: a 100k world (seed 9) once
+    # wrote 41 such switchboards, which the loader's validity check refused.
+    # 300,000 employers in those two cities meet that window ~400 times.
+    import numpy as np
+
+    from skiptrace.generate.identity import CN_CITIES
+    from skiptrace.generate.phones import PhoneSpace, refused_fixed
+    from skiptrace.ingest.normalise import _valid_e164
+
+    assert {p // 10 for p in refused_fixed("21")} == {800}  # the metadata's refusal, as found
+    cities = [i for i, c in enumerate(CN_CITIES) if c.area in ("10", "21")]
+    n_emp = 300_000
+    space = PhoneSpace("CN", 10, 0, 0, 0, n_emp, zone=np.zeros(0, np.int8),
+                       employer_city=np.array(cities * (n_emp // 2)), rng=np.random.default_rng(9))
+    nums = space.e164(np.arange(space.switch, space.total))
+    assert len(set(nums)) == n_emp
+    refused = [s for s in nums if not _valid_e164(s)]
+    assert not refused, refused[:3]
+    # a number outside the refused window is the plain permutation's: worlds without one are unchanged
+    from skiptrace.generate.identity import permute
+
+    plain = permute(np.arange(n_emp), 28, space._key + 1, below=7 * 10**7)
+    moved = sum(int(s[-8:]) - 2 * 10**7 != int(p) for s, p in zip(nums, plain.tolist()))
+    assert 0 < moved < 1000
+
+
+def test_every_phone_range_the_generator_draws_from_is_valid():
+    # mobiles by their first 7 digits, US numbers by NPA-NXX, fixed lines by
+    # area and 4 leading digits (less the refused ones): a change in the
+    # phonenumbers metadata that refuses a range the generator uses fails here
+    import random
+
+    from skiptrace.generate.identity import CN_CITIES
+    from skiptrace.generate.phones import _CN_MOBILE, _US_NPA, _US_NXX, refused_fixed
+    from skiptrace.ingest.normalise import _valid_e164
+
+    rng = random.Random(0)
+    bad = [f"+86{m}{b:04d}" for m in _CN_MOBILE.tolist() for b in range(0, 10**4, 7)
+           if not _valid_e164(f"+86{m}{b:04d}{rng.randrange(10**4):04d}")]
+    bad += [f"+1{a}{x}" for npas in _US_NPA for a in npas.tolist() for x in _US_NXX.tolist()
+            if not _valid_e164(f"+1{a}{x}{rng.randrange(10**4):04d}")]
+    for c in CN_CITIES:
+        skip = refused_fixed(c.area)
+        bad += [f"+86{c.area}{p}" for p in range(2000, 9000)
+                if p not in skip and not _valid_e164(f"+86{c.area}{p}{rng.randrange(10**4):04d}")]
+    assert not bad, bad[:5]

@@ -10,6 +10,7 @@ normalise to the same E.164 number.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -20,6 +21,32 @@ _CN_MOBILE = np.array([130, 131, 132, 133, 135, 136, 137, 138, 139, 150, 151, 15
 _US_NPA = [np.array(a, dtype=np.int64) for a in (
     [212, 718, 917, 646, 347, 404, 305, 617], [312, 773, 214, 713, 612], [303, 720, 801, 505, 970, 719],
     [602, 480, 623, 520, 928], [213, 310, 415, 206, 503, 619])]
+# A CN fixed line here is the area code and 8 subscriber digits, the first 4
+# of them in 2000..8999 (``2 * 10**7 + v``, ``v < 7 * 10**7``).
+_FIXED_BASE, _FIXED_SPAN = 2 * 10**7, 7 * 10**7
+
+
+@lru_cache(maxsize=None)
+def refused_fixed(area: str) -> frozenset[int]:
+    """Leading 4 subscriber digits (2000..8999) of fixed lines in ``area`` that
+    the ``phonenumbers`` metadata refuses (Beijing and Shanghai have no 800x
+    fixed lines, for one), so that the loader's validity check never meets a
+    generated number it refuses. Worked out once per area: each 3-digit lead
+    is tried at its ends and middle, and a lead that fails anywhere is split
+    into its ten 4-digit leads, each tried the same way."""
+    from skiptrace.ingest.normalise import _valid_e164  # the loader's own check
+
+    def ok(lead: int, width: int) -> bool:
+        free = 10 ** (8 - width)
+        return all(_valid_e164(f"+86{area}{lead * free + r:08d}") for r in (0, free // 2, free - 1))
+
+    bad = set()
+    for p3 in range(200, 900):
+        if not ok(p3, 3):
+            bad.update(p4 for p4 in range(p3 * 10, p3 * 10 + 10) if not ok(p4, 4))
+    return frozenset(bad)
+
+
 _US_NXX = np.array([x for x in range(200, 1000) if x % 100 != 11 and x not in (555, 950, 958, 959, 976)], dtype=np.int64)
 
 
@@ -81,7 +108,7 @@ class PhoneSpace:
             if fixed.any():
                 e = idx[fixed] - self.switch
                 area = self._area[self.employer_city[e]]
-                out[fixed] = area * 10**8 + 2 * 10**7 + permute(e, 28, self._key + 1, below=7 * 10**7)
+                out[fixed] = area * 10**8 + _FIXED_BASE + self._fixed_subscriber(e, area)
             return out
         z = self.zone[idx]
         for zi, npas in enumerate(_US_NPA):
@@ -93,6 +120,38 @@ class PhoneSpace:
             v = x // L
             out[m] = npas[x % L] * 10**7 + _US_NXX[v // 10**4] * 10**4 + v % 10**4
         return out
+
+    def _fixed_subscriber(self, e: np.ndarray, area: np.ndarray) -> np.ndarray:
+        """Switchboard ``e``'s subscriber digits less ``_FIXED_BASE``: a keyed
+        bijection of employers into ``[0, _FIXED_SPAN)``, cycle-walked past the
+        leads :func:`refused_fixed` names for the number's area (walking on
+        from a refused value to the next value of the same permutation). Every
+        employer index is itself an accepted value (checked below), so distinct
+        employers of one area keep distinct numbers, and a world none of whose
+        numbers is refused is unchanged."""
+        key = self._key + 1
+        v = permute(e, 28, key, below=_FIXED_SPAN)
+        bad_lead = {int(a): np.array(sorted(refused_fixed(str(a))), dtype=np.int64) for a in np.unique(area)}
+        for a, leads in bad_lead.items():
+            if len(leads) and leads[0] <= (_FIXED_BASE + self.n_employers - 1) // 10**4:
+                raise ValueError(f"area {a}: switchboard numbers {leads[0]}xxxx are refused by the "
+                                 "phone metadata, so they cannot be generated")
+
+        def refused(vals: np.ndarray, areas: np.ndarray) -> np.ndarray:
+            r = np.zeros(len(vals), dtype=bool)
+            for a, leads in bad_lead.items():
+                if len(leads):
+                    m = areas == a
+                    r[m] = np.isin((_FIXED_BASE + vals[m]) // 10**4, leads)
+            return r
+
+        todo = np.flatnonzero(refused(v, area))
+        for _ in range(10_000):
+            if not len(todo):
+                return v
+            v[todo] = permute(v[todo], 28, key, below=_FIXED_SPAN)
+            todo = todo[refused(v[todo], area[todo])]
+        raise RuntimeError("switchboard numbering did not settle")  # pragma: no cover
 
     def e164(self, idx: np.ndarray) -> list[str]:
         cc = "+86" if self.region == "CN" else "+1"
