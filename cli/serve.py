@@ -9,7 +9,7 @@ from skiptrace_cli.common import policy_option, store_options
 
 
 @click.command()
-@store_options
+@store_options(snapshot=False)  # each request reads the latest published state, not the start's
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (the default serves this machine only).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
