@@ -413,3 +413,87 @@ def test_cli_users_add_and_serve_help(tmp_path, monkeypatch):
     assert load_users(path).authenticate("ivy", "pw from env").role == "analyst"
     assert main(["serve", "--help"]) == 0
     assert main(["serve", "--db", str(tmp_path / "none.db"), "--users", str(path)]) == 2
+
+
+# ----------------------------------------------------------------------------- login throttling
+
+class _Clock:
+    """A monotonic clock the test moves by hand (no sleeping)."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _throttled_client(store, users, clock, *, address="203.0.113.7", **limits) -> TestClient:
+    from skiptrace.console.throttle import LoginThrottle
+
+    throttle = LoginThrottle(clock=clock, **{"max_failures": 5, "max_failures_per_address": 20,
+                                             "window": 900, "lockout": 60, **limits})
+    return TestClient(create_app(store, users, secret="test-secret", throttle=throttle),
+                      follow_redirects=False, client=(address, 50000))
+
+
+def _throttle_events(store) -> list:
+    return [e for e in audit_lib.events(store) if e.command == "console login throttled"]
+
+
+def test_failed_logins_are_throttled_per_user_with_a_growing_back_off(sqlite_store, users, caplog):
+    load(sqlite_store, MINI)
+    clock = _Clock()
+    c = _throttled_client(sqlite_store, users, clock)
+    guesses = [f"guess-{i}-pw" for i in range(8)]
+    for g in guesses[:5]:
+        assert login(c, "ivy", g).status_code == 401
+    r = login(c, "ivy")  # the right password, but ivy is locked: not even checked
+    assert r.status_code == 429 and r.headers["retry-after"] == "60"
+    assert "too many failed logins" in r.text and c.get("/").status_code == 303
+    assert login(c, "ann").status_code == 303  # another user from the same place is not locked
+    clock.t += 30
+    assert login(c, "ivy").headers["retry-after"] == "30"
+    clock.t += 31
+    assert login(c, "ivy", guesses[5]).status_code == 401  # one more failure: twice as long
+    assert login(c, "ivy").headers["retry-after"] == "120"
+    clock.t += 121
+    assert login(c, "ivy").status_code == 303  # a success resets ivy's count
+    c.cookies.clear()
+    for g in guesses[6:8]:
+        assert login(c, "ivy", g).status_code == 401
+    assert login(c, "ivy").status_code == 303
+    clock.t += 901  # failures older than the window are forgotten, and so is a lock
+    for g in guesses[:4]:
+        assert login(c, "ann", g).status_code == 401
+    assert login(c, "ann").status_code == 303
+
+    # audited: each lock once, and the first refused attempt of each lock once; no password
+    trail = _throttle_events(sqlite_store)
+    assert len(trail) == 4 and all(e.subjects == ["user:ivy", "client:203.0.113.0/24"] and
+                                   e.actor == "(login)" and not e.revealed for e in trail)
+    assert "5 failed logins by this user within 900 s: locked for 60 s" in trail[0].purpose
+    assert "refused" in trail[1].purpose and "locked for 120 s" in trail[2].purpose
+    text = json.dumps([e.to_dict() for e in audit_lib.events(sqlite_store)]) + caplog.text
+    assert not any(p in text for p in guesses + [PASSWORD]) and "203.0.113.7" not in text
+
+
+def test_failed_logins_are_throttled_per_client_address(sqlite_store, users):
+    load(sqlite_store, MINI)
+    clock = _Clock()
+    c = _throttled_client(sqlite_store, users, clock, max_failures_per_address=3)
+    typed = ["mallory", "correct horse battery", "root"]  # a password typed as a user name
+    for name in typed:
+        assert login(c, name, "x").status_code == 401
+    r = login(c, "ivy")  # locked by address: every name from there waits
+    assert r.status_code == 429 and r.headers["retry-after"] == "60"
+    other = _throttled_client(sqlite_store, users, clock, address="198.51.100.1")
+    assert login(other, "ivy").status_code == 303  # another place is not locked
+    trail = _throttle_events(sqlite_store)
+    assert trail and "by this address" in trail[0].purpose
+    assert all(s.startswith(("user:~", "user:ivy", "client:")) for e in trail for s in e.subjects)
+    assert not any(n in json.dumps([e.to_dict() for e in trail]) for n in typed)
+    from skiptrace.console.throttle import LoginThrottle
+
+    with pytest.raises(ValueError):
+        LoginThrottle(max_failures=0)
+

@@ -8,6 +8,8 @@ Security model (docs/console.md):
 - sessions live in a signed cookie (itsdangerous, via Starlette's
   ``SessionMiddleware``: HttpOnly, SameSite=Strict, 8 hours); logging in
   starts a new session;
+- failed logins are throttled per user name and client address
+  (:mod:`skiptrace.console.throttle`: 429 with Retry-After, audited);
 - every POST carries the session's CSRF token (form field ``csrf`` or header
   ``X-CSRF-Token``), compared in constant time; missing or wrong: 403;
 - every value from the data is escaped (Jinja2 autoescape; the drawings are
@@ -22,6 +24,8 @@ from __future__ import annotations
 
 import functools
 import hmac
+import logging
+import math
 import os
 import secrets
 import threading
@@ -44,16 +48,18 @@ from starlette.templating import Jinja2Templates
 from skiptrace import audit as audit_lib
 from skiptrace.audit import AuditError
 from skiptrace.console import views
+from skiptrace.console.throttle import LoginThrottle, Verdict, mask_address
 from skiptrace.console.users import User, Users
 from skiptrace.contacts.ego import UnknownBorrower
 from skiptrace.errors import SkiptraceError
-from skiptrace.privacy import store_key
+from skiptrace.privacy import pseudonym, store_key
 from skiptrace.rings.model import TYPOLOGIES
 from skiptrace.store.base import GraphStore
 
 #: the environment variable holding the session-signing secret (default: random per process)
 SECRET_ENV = "SKIPTRACE_CONSOLE_SECRET"
 SESSION_HOURS = 8
+log = logging.getLogger(__name__)
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 SECURITY_HEADERS = [
@@ -97,9 +103,11 @@ class Console:
     """The state behind the routes: the store (one request at a time), users, planner."""
 
     def __init__(self, store: GraphStore, users: Users, *, planner: views.Planner | None = None,
-                 region: str = "CN", policy: str = "auto") -> None:
+                 region: str = "CN", policy: str = "auto",
+                 throttle: LoginThrottle | None = None) -> None:
         self.store = store
         self.users = users
+        self.throttle = throttle or LoginThrottle()
         self.planner = planner or views.Planner(policy=policy)
         self.region = region
         self.policy = policy
@@ -110,6 +118,26 @@ class Console:
         if self._key is None:
             self._key = store_key(self.store)
         return self._key
+
+    def audit_login(self, name: str, address: str | None, verdict: Verdict, *,
+                    refused: bool) -> None:
+        """Record a throttled login in the audit trail: the user name if it is a user's (else a
+        keyed pseudonym: a mistyped password may be in that field), the client's network
+        (:func:`~skiptrace.console.throttle.mask_address`), never a password. A failed audit
+        write is logged and the login stays refused."""
+        with self.lock:
+            try:
+                who = f"user:{name}" if self.users.get(name) else \
+                    f"user:~{pseudonym(name, self.key())[:12]}"
+                why = (f"attempt refused: locked by {verdict.key}, {verdict.retry_after} s left"
+                       if refused else
+                       f"{verdict.failures} failed logins by this {verdict.key} within "
+                       f"{self.throttle.window:g} s: locked for {verdict.retry_after} s")
+                audit_lib.record(self.store, "console login throttled",
+                                 [who, f"client:{mask_address(address)}"], actor="(login)",
+                                 purpose=why)
+            except (AuditError, SkiptraceError) as exc:
+                log.warning("console: a throttled login could not be audited: %s", exc)
 
     def audit(self, user: User, command: str, subjects: list[str], *, revealed: bool = False,
               purpose: str | None = None) -> None:
@@ -234,16 +262,39 @@ async def login(request: Request) -> Response:
     nxt = _safe_next(str(form.get("next") or ""))
     from starlette.concurrency import run_in_threadpool
 
-    user = await run_in_threadpool(request.app.state.console.users.authenticate, name, password)
+    console: Console = request.app.state.console
+    address = request.client.host if request.client else None
+    verdict = console.throttle.check(name, address)
+    if not verdict.allowed:  # locked: the password is not even checked
+        if verdict.first:  # one record per lockout, not one per refused attempt
+            await run_in_threadpool(console.audit_login, name, address, verdict, refused=True)
+        return _throttled(request, nxt, verdict)
+    user = await run_in_threadpool(console.users.authenticate, name, password)
     if user is None:
+        verdict = console.throttle.failure(name, address)
+        if not verdict.allowed:
+            log.warning("console: too many failed logins for a %s; locked for %d s",
+                        "user name" if verdict.key == "user" else "client address",
+                        verdict.retry_after)
+            await run_in_threadpool(console.audit_login, name, address, verdict, refused=False)
         return _page(request, "login.html", {"next": nxt, "error": "wrong user name or password"},
                      status=401)
+    console.throttle.success(name)
     request.session.clear()  # a new session: no fixation
     request.session["user"] = user.name
     request.session["csrf"] = secrets.token_urlsafe(32)
     if user.role == "auditor" and nxt == "/":
         nxt = "/audit"
     return RedirectResponse(nxt, status_code=303)
+
+
+def _throttled(request: Request, nxt: str, verdict: Verdict) -> Response:
+    wait = verdict.retry_after
+    text = f"{wait} seconds" if wait < 120 else f"{math.ceil(wait / 60)} minutes"
+    r = _page(request, "login.html", {"next": nxt, "error": "too many failed logins: try again in "
+                                      f"{text}"}, status=429)
+    r.headers["Retry-After"] = str(wait)
+    return r
 
 
 @route(post=True)
@@ -432,13 +483,14 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
 
 def create_app(store: GraphStore, users: Users, *, secret: str | None = None,
                cscore: Any = None, region: str = "CN", policy: str = "auto",
-               https_only: bool = False) -> Starlette:
+               https_only: bool = False, throttle: LoginThrottle | None = None) -> Starlette:
     """The console over ``store`` for ``users``.
 
     ``secret`` signs the session cookies (default ``$SKIPTRACE_CONSOLE_SECRET``, else random:
     sessions end when the process does); ``cscore`` a C-score model (path) for plans;
     ``region`` parses phone searches without a ``+``; ``policy`` the compliance pack
-    (``auto``: by the borrower's region); ``https_only`` marks the cookie Secure (behind TLS).
+    (``auto``: by the borrower's region); ``https_only`` marks the cookie Secure (behind TLS);
+    ``throttle`` limits failed logins (default: :class:`LoginThrottle` with its defaults).
     """
     secret = secret or os.environ.get(SECRET_ENV) or secrets.token_urlsafe(32)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(_HERE, "templates")),
@@ -471,7 +523,7 @@ def create_app(store: GraphStore, users: Users, *, secret: str | None = None,
                    max_age=SESSION_HOURS * 3600, same_site="strict", https_only=https_only),
     ], exception_handlers={HTTPException: _http_error})
     app.state.console = Console(store, users, planner=views.Planner(cscore=cscore, policy=policy),
-                                region=region, policy=policy)
+                                region=region, policy=policy, throttle=throttle)
     app.state.templates = Jinja2Templates(env=env)
     return app
 
