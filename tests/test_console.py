@@ -497,3 +497,69 @@ def test_failed_logins_are_throttled_per_client_address(sqlite_store, users):
     with pytest.raises(ValueError):
         LoginThrottle(max_failures=0)
 
+
+# ----------------------------------------------------------------------------- reveal on the plan page
+
+def test_plan_page_reveal_is_audited_first_and_for_investigators_only(demo_db, users, monkeypatch):
+    from skiptrace.console import views
+
+    app = create_app(demo_db, users, secret="test-secret")  # one app: the response model is fitted once
+    clients = {}
+    for name in ("ivy", "ann", "aud"):
+        clients[name] = TestClient(app, follow_redirects=False)
+        assert login(clients[name], name).status_code == 303
+    ivy, ann, aud = clients["ivy"], clients["ann"], clients["aud"]
+    path, api = f"/borrowers/{BORROWER}/plan", f"/api/borrowers/{BORROWER}/plan"
+
+    masked = ivy.get(path)
+    assert masked.status_code == 200 and f'action="{path}/reveal"' in masked.text
+    assert 'data-revealed' not in masked.text
+    planned = app.state.console.planner.plan(demo_db, BORROWER, reveal=True)
+    raw = sorted({a["target_phone"] for a in planned["actions"] + planned["blocked"]
+                  if a["target_phone"]})
+    assert raw, "the plan has no phone: the test could not see a leak"
+    assert not any(p in masked.text or p in ivy.get(api).text for p in raw)
+    assert f'action="{path}/reveal"' not in ann.get(path).text  # no reveal form for analysts
+
+    before = len(reveals(demo_db))
+    for who in (ann, aud):  # wrong role: 403, nothing recorded, nothing shown
+        for url in (f"{path}/reveal", f"{api}/reveal"):
+            r = who.post(url, data={"csrf": csrf(who), "purpose": "curious"},
+                         headers={"X-CSRF-Token": csrf(who)})
+            assert r.status_code == 403 and not any(p in r.text for p in raw)
+    for token in (None, "", "wrong"):  # no or a wrong CSRF token: 403
+        data = {"purpose": "case 9"} | ({} if token is None else {"csrf": token})
+        r = ivy.post(f"{path}/reveal", data=data)
+        assert r.status_code == 403 and not any(p in r.text for p in raw)
+    assert ivy.post(f"{path}/reveal", data={"csrf": csrf(ivy), "purpose": "  "}).status_code == 400
+    assert len(reveals(demo_db)) == before
+
+    # the audit record is there before the unmasked plan is computed
+    real_plan = views.Planner.plan
+    at_compute = []
+
+    def spy(self, store, borrower_id, *, reveal=False):
+        if reveal:
+            last = reveals(demo_db)[-1]
+            at_compute.append((last.command, last.subjects, last.actor, last.purpose))
+        return real_plan(self, store, borrower_id, reveal=reveal)
+
+    monkeypatch.setattr(views.Planner, "plan", spy)
+    r = ivy.post(f"{path}/reveal", data={"csrf": csrf(ivy), "purpose": "case 9: call the borrower"})
+    assert r.status_code == 200 and 'data-revealed="all"' in r.text and "case 9: call the borrower" in r.text
+    assert all(p in r.text for p in raw)
+    j = ivy.post(f"{api}/reveal", data={"purpose": "case 9 api"}, headers={"X-CSRF-Token": csrf(ivy)})
+    assert j.status_code == 200 and all(p in j.text for p in raw)
+    assert at_compute == [("console plan", [BORROWER], "ivy", "case 9: call the borrower"),
+                          ("console plan", [BORROWER], "ivy", "case 9 api")]
+    assert len(reveals(demo_db)) == before + 2
+    assert not any(p in ivy.get(path).text for p in raw)  # the next look is masked again
+
+    def broken(batch):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(demo_db, "write", broken)  # the audit cannot be written: 503, nothing shown
+    r = ivy.post(f"{path}/reveal", data={"csrf": csrf(ivy), "purpose": "case 10"})
+    assert r.status_code == 503 and "audit" in r.text and not any(p in r.text for p in raw)
+    assert len(at_compute) == 2
+

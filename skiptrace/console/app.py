@@ -331,48 +331,78 @@ def search(request: Request, console: Console, user: User) -> Response:
     return _page(request, "search.html", {"result": res})
 
 
-def _borrower(request: Request, console: Console, user: User, *, reveal_rank: int | None = None,
-              reveal_all: bool = False, purpose: str | None = None, status: int = 200) -> Response:
+def _revealing(request: Request, console: Console, user: User, command: str, purpose: str,
+               show: Callable[[str], Response]) -> Response:
+    """The one reveal flow (every page that reveals goes through it): a purpose is required
+    (else 400), the audit record (``console COMMAND``, revealed, the purpose, the user) is
+    written before anything unmasked is computed (if it cannot be: 503, nothing shown), and
+    only then ``show(purpose)`` makes the unmasked answer. The role and the CSRF token were
+    checked by :func:`route` (``route("reveal", post=True)``)."""
+    purpose = purpose.strip()
+    if not purpose:
+        return _deny(request, 400, "revealing needs a purpose (why you need the number); "
+                                   "it is kept in the audit trail")
     bid = request.path_params["borrower_id"]
-    revealing = reveal_all or reveal_rank is not None
     try:  # the audit record first: nothing is shown that the trail does not hold
-        console.audit(user, "find", [bid], revealed=revealing, purpose=purpose)
+        console.audit(user, command, [bid], revealed=True, purpose=purpose)
     except AuditError as exc:
         return _deny(request, 503, str(exc))
+    return show(purpose)
+
+
+def _borrower(request: Request, console: Console, user: User, *, reveal_rank: int | None = None,
+              reveal_all: bool = False, purpose: str | None = None) -> Response:
+    """The borrower page (audited by the caller: :func:`borrower` or :func:`_revealing`)."""
+    bid = request.path_params["borrower_id"]
     page = views.borrower_page(console.store, bid, reveal_rank=reveal_rank, reveal_all=reveal_all,
                                key=console.key(), policy=console.policy)
     if page is None:
         return _deny(request, 404, f"no borrower {bid!r}")
+    choices = [(c["rank"], f"#{c['rank']} {c['phone']}") for c in page.find["candidates"]]
     return _page(request, "borrower.html", {"page": page, "purpose": purpose,
-                                            "may_reveal": user.may("reveal")}, status=status)
+                                            "may_reveal": user.may("reveal"),
+                                            "reveal_choices": choices})
 
 
 @route("view")
 def borrower(request: Request, console: Console, user: User) -> Response:
+    console.audit(user, "find", [request.path_params["borrower_id"]])
     return _borrower(request, console, user)
 
 
 @route("reveal", post=True)
 def reveal(request: Request, console: Console, user: User, purpose: str = "", which: str = "all",
            **_: str) -> Response:
-    if not purpose.strip():
-        return _deny(request, 400, "revealing needs a purpose (why you need the number); "
-                                   "it is kept in the audit trail")
     rank = _int(which)
-    return _borrower(request, console, user, reveal_rank=rank, reveal_all=rank is None,
-                     purpose=purpose.strip())
+    return _revealing(request, console, user, "find", purpose, lambda why: _borrower(
+        request, console, user, reveal_rank=rank, reveal_all=rank is None, purpose=why))
+
+
+def _plan(request: Request, console: Console, user: User, *, reveal: bool = False,
+          purpose: str | None = None) -> Response:
+    """The plan page (audited by the caller: :func:`plan_page` or :func:`_revealing`)."""
+    bid = request.path_params["borrower_id"]
+    try:
+        plan = console.planner.plan(console.store, bid, reveal=reveal)
+    except UnknownBorrower:
+        return _deny(request, 404, f"no borrower {bid!r}")
+    return _page(request, "plan.html", {"plan": plan, "borrower_id": bid,
+                                        "cscore": console.planner.cscore is not None,
+                                        "may_reveal": user.may("reveal"),
+                                        "revealed": "all" if reveal else "", "purpose": purpose})
 
 
 @route("view")
 def plan_page(request: Request, console: Console, user: User) -> Response:
-    bid = request.path_params["borrower_id"]
-    console.audit(user, "plan", [bid])
-    try:
-        plan = console.planner.plan(console.store, bid)
-    except UnknownBorrower:
-        return _deny(request, 404, f"no borrower {bid!r}")
-    return _page(request, "plan.html", {"plan": plan, "borrower_id": bid,
-                                        "cscore": console.planner.cscore is not None})
+    console.audit(user, "plan", [request.path_params["borrower_id"]])
+    return _plan(request, console, user)
+
+
+@route("reveal", post=True)
+def plan_reveal(request: Request, console: Console, user: User, purpose: str = "",
+                **_: str) -> Response:
+    return _revealing(request, console, user, "plan", purpose,
+                      lambda why: _plan(request, console, user, reveal=True, purpose=why))
 
 
 def _ring_filters(request: Request) -> dict:
@@ -433,15 +463,13 @@ def api_find(request: Request, console: Console, user: User) -> Response:
 def api_reveal(request: Request, console: Console, user: User, purpose: str = "",
                **_: str) -> Response:
     bid = request.path_params["borrower_id"]
-    purpose = purpose.strip() or request.headers.get("x-purpose", "").strip()
-    if not purpose:
-        return _deny(request, 400, "revealing needs a purpose")
-    try:
-        console.audit(user, "find", [bid], revealed=True, purpose=purpose)
-    except AuditError as exc:
-        return _deny(request, 503, str(exc))
-    d = views.find_json(console.store, bid, reveal=True, policy=console.policy)
-    return JSONResponse(d) if d is not None else _deny(request, 404, f"no borrower {bid!r}")
+
+    def show(why: str) -> Response:
+        d = views.find_json(console.store, bid, reveal=True, policy=console.policy)
+        return JSONResponse(d) if d is not None else _deny(request, 404, f"no borrower {bid!r}")
+
+    return _revealing(request, console, user, "find",
+                      purpose.strip() or request.headers.get("x-purpose", ""), show)
 
 
 @route("view")
@@ -452,6 +480,21 @@ def api_plan(request: Request, console: Console, user: User) -> Response:
         return JSONResponse(console.planner.plan(console.store, bid))
     except UnknownBorrower:
         return _deny(request, 404, f"no borrower {bid!r}")
+
+
+@route("reveal", post=True)
+def api_plan_reveal(request: Request, console: Console, user: User, purpose: str = "",
+                    **_: str) -> Response:
+    bid = request.path_params["borrower_id"]
+
+    def show(why: str) -> Response:
+        try:
+            return JSONResponse(console.planner.plan(console.store, bid, reveal=True))
+        except UnknownBorrower:
+            return _deny(request, 404, f"no borrower {bid!r}")
+
+    return _revealing(request, console, user, "plan",
+                      purpose.strip() or request.headers.get("x-purpose", ""), show)
 
 
 @route("view")
@@ -505,6 +548,7 @@ def create_app(store: GraphStore, users: Users, *, secret: str | None = None,
         Route("/borrowers/{borrower_id}", borrower),
         Route("/borrowers/{borrower_id}/reveal", reveal, methods=["POST"]),
         Route("/borrowers/{borrower_id}/plan", plan_page),
+        Route("/borrowers/{borrower_id}/plan/reveal", plan_reveal, methods=["POST"]),
         Route("/rings", rings_page),
         Route("/rings/{ring_id}", ring_page),
         Route("/audit", audit_page),
@@ -512,6 +556,7 @@ def create_app(store: GraphStore, users: Users, *, secret: str | None = None,
         Route("/api/borrowers/{borrower_id}/find", api_find),
         Route("/api/borrowers/{borrower_id}/find/reveal", api_reveal, methods=["POST"]),
         Route("/api/borrowers/{borrower_id}/plan", api_plan),
+        Route("/api/borrowers/{borrower_id}/plan/reveal", api_plan_reveal, methods=["POST"]),
         Route("/api/rings", api_rings),
         Route("/api/rings/{ring_id}", api_ring),
         Route("/api/audit", api_audit),

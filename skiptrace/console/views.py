@@ -220,8 +220,9 @@ class Planner:
                 self._model = learn(store)
             return self._model
 
-    def plan(self, store: GraphStore, borrower_id: str) -> dict:
-        """The contract's plan JSON (masked), or ``{"error": ...}`` when no plan can be made."""
+    def plan(self, store: GraphStore, borrower_id: str, *, reveal: bool = False) -> dict:
+        """The contract's plan JSON (masked unless ``reveal``), or ``{"error": ...}`` when no
+        plan can be made."""
         from skiptrace.plan import plan
 
         try:
@@ -231,4 +232,4 @@ class Planner:
             raise
         except (SkiptraceError, ValueError) as exc:
             return {"borrower_id": borrower_id, "error": str(exc)}
-        return res.to_dict(False)
+        return res.to_dict(reveal)
