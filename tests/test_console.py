@@ -563,3 +563,59 @@ def test_plan_page_reveal_is_audited_first_and_for_investigators_only(demo_db, u
     assert r.status_code == 503 and "audit" in r.text and not any(p in r.text for p in raw)
     assert len(at_compute) == 2
 
+
+# ----------------------------------------------------------------------------- session revocation
+
+def _cookie(client: TestClient) -> str:
+    return client.cookies["skiptrace_session"]
+
+
+def _with_cookie(app, cookie: str) -> TestClient:
+    c = TestClient(app, follow_redirects=False)
+    c.cookies.set("skiptrace_session", cookie)
+    return c
+
+
+def test_logout_ends_the_session_on_the_server_even_after_a_restart(sqlite_store, users):
+    load(sqlite_store, MINI)
+    app = create_app(sqlite_store, users, secret="test-secret")
+    c, other = TestClient(app, follow_redirects=False), TestClient(app, follow_redirects=False)
+    assert login(c, "ivy").status_code == 303 and login(other, "ivy").status_code == 303
+    stolen = _cookie(c)  # a copy of the cookie taken before the logout
+    assert _with_cookie(app, stolen).get("/").status_code == 200
+    assert c.post("/logout", data={"csrf": csrf(c)}).status_code == 303
+    assert _with_cookie(app, stolen).get("/").status_code == 303  # revoked here, not only in the browser
+    assert _with_cookie(app, stolen).get("/api/rings").status_code == 401
+    assert other.get("/").status_code == 200  # ivy's other session goes on
+    logout = [e for e in audit_lib.events(sqlite_store) if e.command == "console logout"]
+    assert len(logout) == 1 and logout[0].actor == "ivy" and logout[0].subjects[0].startswith("session:")
+    assert stolen not in json.dumps(logout[0].to_dict())
+    # the same secret in a new process: the logged-out cookie stays dead, the other one lives
+    restarted = create_app(sqlite_store, users, secret="test-secret")
+    assert _with_cookie(restarted, stolen).get("/").status_code == 303
+    assert _with_cookie(restarted, _cookie(other)).get("/").status_code == 200
+
+
+def test_a_new_password_or_role_ends_the_users_sessions(sqlite_store, tmp_path):
+    load(sqlite_store, MINI)
+    path = tmp_path / "users.json"
+    add_user(path, "ivy", "investigator", PASSWORD)
+    add_user(path, "ann", "analyst", PASSWORD)
+    app = create_app(sqlite_store, load_users(path), secret="test-secret")
+    ivy, ann = TestClient(app, follow_redirects=False), TestClient(app, follow_redirects=False)
+    assert login(ivy, "ivy").status_code == 303 and login(ann, "ann").status_code == 303
+    assert ivy.get("/").status_code == 200 and ann.get("/").status_code == 200
+    add_user(path, "ivy", "investigator", "a new password")  # while the console runs
+    assert ivy.get("/").status_code == 303 and ivy.get("/api/rings").status_code == 401
+    assert ann.get("/").status_code == 200  # other users are not affected
+    assert login(ivy, "ivy").status_code == 401 and login(ivy, "ivy", "a new password").status_code == 303
+    add_user(path, "ann", "auditor", PASSWORD)  # a new role, same password
+    assert ann.get("/audit").status_code == 303
+    assert login(ann, "ann").status_code == 303 and ann.get("/audit").status_code == 200
+    # an old-style cookie (no session id) is no session
+    from itsdangerous import TimestampSigner
+    import base64
+
+    forged = TimestampSigner("test-secret").sign(
+        base64.b64encode(json.dumps({"user": "ivy", "csrf": "x"}).encode())).decode()
+    assert _with_cookie(app, forged).get("/").status_code == 303

@@ -7,7 +7,8 @@ Security model (docs/console.md):
   right gets 403 (:data:`skiptrace.console.users.PERMISSIONS`);
 - sessions live in a signed cookie (itsdangerous, via Starlette's
   ``SessionMiddleware``: HttpOnly, SameSite=Strict, 8 hours); logging in
-  starts a new session;
+  starts a new session; each request also checks it on the server
+  (:mod:`skiptrace.console.sessions`: not logged out, same password and role);
 - failed logins are throttled per user name and client address
   (:mod:`skiptrace.console.throttle`: 429 with Retry-After, audited);
 - every POST carries the session's CSRF token (form field ``csrf`` or header
@@ -48,6 +49,7 @@ from starlette.templating import Jinja2Templates
 from skiptrace import audit as audit_lib
 from skiptrace.audit import AuditError
 from skiptrace.console import views
+from skiptrace.console.sessions import Sessions
 from skiptrace.console.throttle import LoginThrottle, Verdict, mask_address
 from skiptrace.console.users import User, Users
 from skiptrace.contacts.ego import UnknownBorrower
@@ -108,6 +110,7 @@ class Console:
         self.store = store
         self.users = users
         self.throttle = throttle or LoginThrottle()
+        self.sessions = Sessions(SESSION_HOURS * 3600)
         self.planner = planner or views.Planner(policy=policy)
         self.region = region
         self.policy = policy
@@ -165,8 +168,19 @@ def _csrf_ok(request: Request, sent: str) -> bool:
 
 
 def _user(request: Request) -> User | None:
-    name = request.session.get("user")
-    return request.app.state.console.users.get(name) if name else None
+    """The session's user, if the session is still good: a user of the (current) users file,
+    not logged out, and logged in with the user's current password and role
+    (:mod:`skiptrace.console.sessions`)."""
+    session = request.session
+    name, sid = session.get("user"), session.get("sid")
+    if not name or not sid:
+        return None
+    console: Console = request.app.state.console
+    user = console.users.get(name)
+    if user is None or console.sessions.revoked(sid) or not hmac.compare_digest(
+            str(session.get("fp") or ""), console.users.fingerprint(name) or "-"):
+        return None
+    return user
 
 
 def _deny(request: Request, status: int, message: str) -> Response:
@@ -282,6 +296,8 @@ async def login(request: Request) -> Response:
     console.throttle.success(name)
     request.session.clear()  # a new session: no fixation
     request.session["user"] = user.name
+    request.session["sid"] = secrets.token_urlsafe(24)
+    request.session["fp"] = console.users.fingerprint(user.name)
     request.session["csrf"] = secrets.token_urlsafe(32)
     if user.role == "auditor" and nxt == "/":
         nxt = "/audit"
@@ -299,6 +315,13 @@ def _throttled(request: Request, nxt: str, verdict: Verdict) -> Response:
 
 @route(post=True)
 def logout(request: Request, console: Console, user: User, **_: str) -> Response:
+    """End the session here (its id is revoked, and the revocation audited so that it outlives
+    a restart), not only in the browser."""
+    digest = console.sessions.revoke(request.session["sid"])
+    try:
+        console.audit(user, "logout", [digest])
+    except AuditError as exc:  # revoked in this process all the same
+        log.warning("console: a logout could not be audited (it holds until a restart): %s", exc)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -569,6 +592,7 @@ def create_app(store: GraphStore, users: Users, *, secret: str | None = None,
     ], exception_handlers={HTTPException: _http_error})
     app.state.console = Console(store, users, planner=views.Planner(cscore=cscore, policy=policy),
                                 region=region, policy=policy, throttle=throttle)
+    app.state.console.sessions.load(store)  # logouts before a restart stay logged out
     app.state.templates = Jinja2Templates(env=env)
     return app
 
