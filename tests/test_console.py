@@ -619,3 +619,21 @@ def test_a_new_password_or_role_ends_the_users_sessions(sqlite_store, tmp_path):
     forged = TimestampSigner("test-secret").sign(
         base64.b64encode(json.dumps({"user": "ivy", "csrf": "x"}).encode())).decode()
     assert _with_cookie(app, forged).get("/").status_code == 303
+
+
+def test_serve_passes_the_throttle_options(tmp_path, monkeypatch):
+    import uvicorn
+    from skiptrace_cli.main import main
+
+    db, path = tmp_path / "book.db", tmp_path / "u.json"
+    with SQLiteStore(db) as s:
+        load(s, MINI)
+    add_user(path, "ivy", "investigator", PASSWORD)
+    got = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: got.update(t=app.state.console.throttle))
+    assert main(["serve", "--db", str(db), "--users", str(path), "--login-failures", "3",
+                 "--login-address-failures", "0", "--login-window", "600",
+                 "--login-lockout", "30"]) == 0
+    t = got["t"]
+    assert (t.max_failures, t.max_failures_per_address, t.window, t.lockout) == (3, 0, 600, 30)
+    assert main(["serve", "--db", str(db), "--users", str(path), "--login-failures", "0"]) == 2
