@@ -21,11 +21,15 @@ import click
 from skiptrace.store import DEFAULT_DB, open_store
 
 
-def store_options(fn: Callable[..., Any] | None = None, *, create: bool = False) -> Any:
+def store_options(fn: Callable[..., Any] | None = None, *, create: bool = False,
+                  snapshot: bool = True) -> Any:
     """Add the store options; ``create`` lets the command make a new SQLite file
-    (load, schema apply); read-only commands refuse a missing one."""
+    (load, schema apply); read-only commands refuse a missing one. A reading
+    command runs in one SQLite snapshot unless ``snapshot=False`` (a server,
+    whose requests each read a fresh published state)."""
     if fn is None:
-        return functools.partial(store_options, create=create)
+        return functools.partial(store_options, create=create, snapshot=snapshot)
+    hold_snapshot = snapshot and not create
 
     @click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
                   help="SQLite store file (default $SKIPTRACE_DB or ./skiptrace.db).")
@@ -43,8 +47,8 @@ def store_options(fn: Callable[..., Any] | None = None, *, create: bool = False)
                             create=create) as store:
                 # a reading command sees one committed state throughout (SQLite),
                 # even if a load commits while it runs
-                snapshot = getattr(store, "snapshot", None)
-                with snapshot() if snapshot is not None and not create else nullcontext():
+                held = getattr(store, "snapshot", None) if hold_snapshot else None
+                with held() if held is not None else nullcontext():
                     return fn(*args, store=store, **kwargs)
         except BaseException:
             # a failed first load leaves no store file behind (but a committed one

@@ -16,6 +16,8 @@ node-link key (``source``, ``target``, ``type``) is written as ``rel_<name>``.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections.abc import Iterator
 from typing import Any, TextIO
 from xml.sax.saxutils import escape, quoteattr
@@ -23,6 +25,8 @@ from xml.sax.saxutils import escape, quoteattr
 from skiptrace.privacy import mask_name, mask_phone, mask_text, pseudonym, store_key
 from skiptrace.store.base import GraphStore, Props, node_id, split_id
 
+#: an export is kept in memory up to this size, then in a temporary file, until it is whole
+SPOOL_BYTES = 16 * 1024 * 1024
 _NAME_PROPS = {"full_name", "name"}
 _GRAPHML_TYPE = {"str": "string", "int": "long", "float": "double", "bool": "boolean", "json": "string"}
 
@@ -108,7 +112,9 @@ def export(store: GraphStore, out: TextIO, *, fmt: str = "graphml", types: list[
         :func:`skiptrace.privacy.store_key`); two exports under one key name
         the same value alike.
 
-    Cost: one pass over the nodes and one over the relationships (two with ``types``).
+    Cost: one pass over the nodes and one over the relationships (two with ``types``), into
+    a spool (memory up to :data:`SPOOL_BYTES`, then a temporary file) copied to ``out`` once
+    the reads are known to come from one published state.
     """
     unknown = [t for t in types or [] if t not in store.schema["relationships"]]
     if unknown:
@@ -116,10 +122,26 @@ def export(store: GraphStore, out: TextIO, *, fmt: str = "graphml", types: list[
 
         raise SkiptraceError(f"unknown relationship type(s): {', '.join(unknown)}")
     mask = _Masker(reveal, None if reveal else (key or store_key(store)))
-    keep = _endpoints(store, types)
-    if fmt == "json":
-        return _json(store, out, types, keep, mask)
-    return _graphml(store, out, types, keep, mask)
+    write = _json if fmt == "json" else _graphml
+
+    def read() -> tuple[Any, tuple[int, int]]:
+        # nodes and relationships from one published state (GraphStore.consistent), written to
+        # a spool first: a store may run this again when a load is published meanwhile, and
+        # ``out`` must get one whole export, not a torn one and then another
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+", encoding="utf-8",
+                                              newline="")
+        try:
+            counts = write(store, spool, types, _endpoints(store, types), mask)
+        except BaseException:
+            spool.close()
+            raise
+        return spool, counts
+
+    spool, counts = store.consistent(read)
+    with spool:
+        spool.seek(0)
+        shutil.copyfileobj(spool, out)
+    return counts
 
 
 #: keys of a node-link edge; a relationship property of the same name (the

@@ -413,3 +413,227 @@ def test_cli_users_add_and_serve_help(tmp_path, monkeypatch):
     assert load_users(path).authenticate("ivy", "pw from env").role == "analyst"
     assert main(["serve", "--help"]) == 0
     assert main(["serve", "--db", str(tmp_path / "none.db"), "--users", str(path)]) == 2
+
+
+# ----------------------------------------------------------------------------- login throttling
+
+class _Clock:
+    """A monotonic clock the test moves by hand (no sleeping)."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _throttled_client(store, users, clock, *, address="203.0.113.7", **limits) -> TestClient:
+    from skiptrace.console.throttle import LoginThrottle
+
+    throttle = LoginThrottle(clock=clock, **{"max_failures": 5, "max_failures_per_address": 20,
+                                             "window": 900, "lockout": 60, **limits})
+    return TestClient(create_app(store, users, secret="test-secret", throttle=throttle),
+                      follow_redirects=False, client=(address, 50000))
+
+
+def _throttle_events(store) -> list:
+    return [e for e in audit_lib.events(store) if e.command == "console login throttled"]
+
+
+def test_failed_logins_are_throttled_per_user_with_a_growing_back_off(sqlite_store, users, caplog):
+    load(sqlite_store, MINI)
+    clock = _Clock()
+    c = _throttled_client(sqlite_store, users, clock)
+    guesses = [f"guess-{i}-pw" for i in range(8)]
+    for g in guesses[:5]:
+        assert login(c, "ivy", g).status_code == 401
+    r = login(c, "ivy")  # the right password, but ivy is locked: not even checked
+    assert r.status_code == 429 and r.headers["retry-after"] == "60"
+    assert "too many failed logins" in r.text and c.get("/").status_code == 303
+    assert login(c, "ann").status_code == 303  # another user from the same place is not locked
+    clock.t += 30
+    assert login(c, "ivy").headers["retry-after"] == "30"
+    clock.t += 31
+    assert login(c, "ivy", guesses[5]).status_code == 401  # one more failure: twice as long
+    assert login(c, "ivy").headers["retry-after"] == "120"
+    clock.t += 121
+    assert login(c, "ivy").status_code == 303  # a success resets ivy's count
+    c.cookies.clear()
+    for g in guesses[6:8]:
+        assert login(c, "ivy", g).status_code == 401
+    assert login(c, "ivy").status_code == 303
+    clock.t += 901  # failures older than the window are forgotten, and so is a lock
+    for g in guesses[:4]:
+        assert login(c, "ann", g).status_code == 401
+    assert login(c, "ann").status_code == 303
+
+    # audited: each lock once, and the first refused attempt of each lock once; no password
+    trail = _throttle_events(sqlite_store)
+    assert len(trail) == 4 and all(e.subjects == ["user:ivy", "client:203.0.113.0/24"] and
+                                   e.actor == "(login)" and not e.revealed for e in trail)
+    assert "5 failed logins by this user within 900 s: locked for 60 s" in trail[0].purpose
+    assert "refused" in trail[1].purpose and "locked for 120 s" in trail[2].purpose
+    text = json.dumps([e.to_dict() for e in audit_lib.events(sqlite_store)]) + caplog.text
+    assert not any(p in text for p in guesses + [PASSWORD]) and "203.0.113.7" not in text
+
+
+def test_failed_logins_are_throttled_per_client_address(sqlite_store, users):
+    load(sqlite_store, MINI)
+    clock = _Clock()
+    c = _throttled_client(sqlite_store, users, clock, max_failures_per_address=3)
+    typed = ["mallory", "correct horse battery", "root"]  # a password typed as a user name
+    for name in typed:
+        assert login(c, name, "x").status_code == 401
+    r = login(c, "ivy")  # locked by address: every name from there waits
+    assert r.status_code == 429 and r.headers["retry-after"] == "60"
+    other = _throttled_client(sqlite_store, users, clock, address="198.51.100.1")
+    assert login(other, "ivy").status_code == 303  # another place is not locked
+    trail = _throttle_events(sqlite_store)
+    assert trail and "by this address" in trail[0].purpose
+    assert all(s.startswith(("user:~", "user:ivy", "client:")) for e in trail for s in e.subjects)
+    assert not any(n in json.dumps([e.to_dict() for e in trail]) for n in typed)
+    from skiptrace.console.throttle import LoginThrottle
+
+    with pytest.raises(ValueError):
+        LoginThrottle(max_failures=0)
+
+
+# ----------------------------------------------------------------------------- reveal on the plan page
+
+def test_plan_page_reveal_is_audited_first_and_for_investigators_only(demo_db, users, monkeypatch):
+    from skiptrace.console import views
+
+    app = create_app(demo_db, users, secret="test-secret")  # one app: the response model is fitted once
+    clients = {}
+    for name in ("ivy", "ann", "aud"):
+        clients[name] = TestClient(app, follow_redirects=False)
+        assert login(clients[name], name).status_code == 303
+    ivy, ann, aud = clients["ivy"], clients["ann"], clients["aud"]
+    path, api = f"/borrowers/{BORROWER}/plan", f"/api/borrowers/{BORROWER}/plan"
+
+    masked = ivy.get(path)
+    assert masked.status_code == 200 and f'action="{path}/reveal"' in masked.text
+    assert 'data-revealed' not in masked.text
+    planned = app.state.console.planner.plan(demo_db, BORROWER, reveal=True)
+    raw = sorted({a["target_phone"] for a in planned["actions"] + planned["blocked"]
+                  if a["target_phone"]})
+    assert raw, "the plan has no phone: the test could not see a leak"
+    assert not any(p in masked.text or p in ivy.get(api).text for p in raw)
+    assert f'action="{path}/reveal"' not in ann.get(path).text  # no reveal form for analysts
+
+    before = len(reveals(demo_db))
+    for who in (ann, aud):  # wrong role: 403, nothing recorded, nothing shown
+        for url in (f"{path}/reveal", f"{api}/reveal"):
+            r = who.post(url, data={"csrf": csrf(who), "purpose": "curious"},
+                         headers={"X-CSRF-Token": csrf(who)})
+            assert r.status_code == 403 and not any(p in r.text for p in raw)
+    for token in (None, "", "wrong"):  # no or a wrong CSRF token: 403
+        data = {"purpose": "case 9"} | ({} if token is None else {"csrf": token})
+        r = ivy.post(f"{path}/reveal", data=data)
+        assert r.status_code == 403 and not any(p in r.text for p in raw)
+    assert ivy.post(f"{path}/reveal", data={"csrf": csrf(ivy), "purpose": "  "}).status_code == 400
+    assert len(reveals(demo_db)) == before
+
+    # the audit record is there before the unmasked plan is computed
+    real_plan = views.Planner.plan
+    at_compute = []
+
+    def spy(self, store, borrower_id, *, reveal=False):
+        if reveal:
+            last = reveals(demo_db)[-1]
+            at_compute.append((last.command, last.subjects, last.actor, last.purpose))
+        return real_plan(self, store, borrower_id, reveal=reveal)
+
+    monkeypatch.setattr(views.Planner, "plan", spy)
+    r = ivy.post(f"{path}/reveal", data={"csrf": csrf(ivy), "purpose": "case 9: call the borrower"})
+    assert r.status_code == 200 and 'data-revealed="all"' in r.text and "case 9: call the borrower" in r.text
+    assert all(p in r.text for p in raw)
+    j = ivy.post(f"{api}/reveal", data={"purpose": "case 9 api"}, headers={"X-CSRF-Token": csrf(ivy)})
+    assert j.status_code == 200 and all(p in j.text for p in raw)
+    assert at_compute == [("console plan", [BORROWER], "ivy", "case 9: call the borrower"),
+                          ("console plan", [BORROWER], "ivy", "case 9 api")]
+    assert len(reveals(demo_db)) == before + 2
+    assert not any(p in ivy.get(path).text for p in raw)  # the next look is masked again
+
+    def broken(batch):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(demo_db, "write", broken)  # the audit cannot be written: 503, nothing shown
+    r = ivy.post(f"{path}/reveal", data={"csrf": csrf(ivy), "purpose": "case 10"})
+    assert r.status_code == 503 and "audit" in r.text and not any(p in r.text for p in raw)
+    assert len(at_compute) == 2
+
+
+# ----------------------------------------------------------------------------- session revocation
+
+def _cookie(client: TestClient) -> str:
+    return client.cookies["skiptrace_session"]
+
+
+def _with_cookie(app, cookie: str) -> TestClient:
+    c = TestClient(app, follow_redirects=False)
+    c.cookies.set("skiptrace_session", cookie)
+    return c
+
+
+def test_logout_ends_the_session_on_the_server_even_after_a_restart(sqlite_store, users):
+    load(sqlite_store, MINI)
+    app = create_app(sqlite_store, users, secret="test-secret")
+    c, other = TestClient(app, follow_redirects=False), TestClient(app, follow_redirects=False)
+    assert login(c, "ivy").status_code == 303 and login(other, "ivy").status_code == 303
+    stolen = _cookie(c)  # a copy of the cookie taken before the logout
+    assert _with_cookie(app, stolen).get("/").status_code == 200
+    assert c.post("/logout", data={"csrf": csrf(c)}).status_code == 303
+    assert _with_cookie(app, stolen).get("/").status_code == 303  # revoked here, not only in the browser
+    assert _with_cookie(app, stolen).get("/api/rings").status_code == 401
+    assert other.get("/").status_code == 200  # ivy's other session goes on
+    logout = [e for e in audit_lib.events(sqlite_store) if e.command == "console logout"]
+    assert len(logout) == 1 and logout[0].actor == "ivy" and logout[0].subjects[0].startswith("session:")
+    assert stolen not in json.dumps(logout[0].to_dict())
+    # the same secret in a new process: the logged-out cookie stays dead, the other one lives
+    restarted = create_app(sqlite_store, users, secret="test-secret")
+    assert _with_cookie(restarted, stolen).get("/").status_code == 303
+    assert _with_cookie(restarted, _cookie(other)).get("/").status_code == 200
+
+
+def test_a_new_password_or_role_ends_the_users_sessions(sqlite_store, tmp_path):
+    load(sqlite_store, MINI)
+    path = tmp_path / "users.json"
+    add_user(path, "ivy", "investigator", PASSWORD)
+    add_user(path, "ann", "analyst", PASSWORD)
+    app = create_app(sqlite_store, load_users(path), secret="test-secret")
+    ivy, ann = TestClient(app, follow_redirects=False), TestClient(app, follow_redirects=False)
+    assert login(ivy, "ivy").status_code == 303 and login(ann, "ann").status_code == 303
+    assert ivy.get("/").status_code == 200 and ann.get("/").status_code == 200
+    add_user(path, "ivy", "investigator", "a new password")  # while the console runs
+    assert ivy.get("/").status_code == 303 and ivy.get("/api/rings").status_code == 401
+    assert ann.get("/").status_code == 200  # other users are not affected
+    assert login(ivy, "ivy").status_code == 401 and login(ivy, "ivy", "a new password").status_code == 303
+    add_user(path, "ann", "auditor", PASSWORD)  # a new role, same password
+    assert ann.get("/audit").status_code == 303
+    assert login(ann, "ann").status_code == 303 and ann.get("/audit").status_code == 200
+    # an old-style cookie (no session id) is no session
+    from itsdangerous import TimestampSigner
+    import base64
+
+    forged = TimestampSigner("test-secret").sign(
+        base64.b64encode(json.dumps({"user": "ivy", "csrf": "x"}).encode())).decode()
+    assert _with_cookie(app, forged).get("/").status_code == 303
+
+
+def test_serve_passes_the_throttle_options(tmp_path, monkeypatch):
+    import uvicorn
+    from skiptrace_cli.main import main
+
+    db, path = tmp_path / "book.db", tmp_path / "u.json"
+    with SQLiteStore(db) as s:
+        load(s, MINI)
+    add_user(path, "ivy", "investigator", PASSWORD)
+    got = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: got.update(t=app.state.console.throttle))
+    assert main(["serve", "--db", str(db), "--users", str(path), "--login-failures", "3",
+                 "--login-address-failures", "0", "--login-window", "600",
+                 "--login-lockout", "30"]) == 0
+    t = got["t"]
+    assert (t.max_failures, t.max_failures_per_address, t.window, t.lockout) == (3, 0, 600, 30)
+    assert main(["serve", "--db", str(db), "--users", str(path), "--login-failures", "0"]) == 2

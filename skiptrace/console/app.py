@@ -7,7 +7,10 @@ Security model (docs/console.md):
   right gets 403 (:data:`skiptrace.console.users.PERMISSIONS`);
 - sessions live in a signed cookie (itsdangerous, via Starlette's
   ``SessionMiddleware``: HttpOnly, SameSite=Strict, 8 hours); logging in
-  starts a new session;
+  starts a new session; each request also checks it on the server
+  (:mod:`skiptrace.console.sessions`: not logged out, same password and role);
+- failed logins are throttled per user name and client address
+  (:mod:`skiptrace.console.throttle`: 429 with Retry-After, audited);
 - every POST carries the session's CSRF token (form field ``csrf`` or header
   ``X-CSRF-Token``), compared in constant time; missing or wrong: 403;
 - every value from the data is escaped (Jinja2 autoescape; the drawings are
@@ -22,6 +25,8 @@ from __future__ import annotations
 
 import functools
 import hmac
+import logging
+import math
 import os
 import secrets
 import threading
@@ -44,16 +49,19 @@ from starlette.templating import Jinja2Templates
 from skiptrace import audit as audit_lib
 from skiptrace.audit import AuditError
 from skiptrace.console import views
+from skiptrace.console.sessions import Sessions
+from skiptrace.console.throttle import LoginThrottle, Verdict, mask_address
 from skiptrace.console.users import User, Users
 from skiptrace.contacts.ego import UnknownBorrower
 from skiptrace.errors import SkiptraceError
-from skiptrace.privacy import store_key
+from skiptrace.privacy import pseudonym, store_key
 from skiptrace.rings.model import TYPOLOGIES
 from skiptrace.store.base import GraphStore
 
 #: the environment variable holding the session-signing secret (default: random per process)
 SECRET_ENV = "SKIPTRACE_CONSOLE_SECRET"
 SESSION_HOURS = 8
+log = logging.getLogger(__name__)
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 SECURITY_HEADERS = [
@@ -97,9 +105,12 @@ class Console:
     """The state behind the routes: the store (one request at a time), users, planner."""
 
     def __init__(self, store: GraphStore, users: Users, *, planner: views.Planner | None = None,
-                 region: str = "CN", policy: str = "auto") -> None:
+                 region: str = "CN", policy: str = "auto",
+                 throttle: LoginThrottle | None = None) -> None:
         self.store = store
         self.users = users
+        self.throttle = throttle or LoginThrottle()
+        self.sessions = Sessions(SESSION_HOURS * 3600)
         self.planner = planner or views.Planner(policy=policy)
         self.region = region
         self.policy = policy
@@ -110,6 +121,26 @@ class Console:
         if self._key is None:
             self._key = store_key(self.store)
         return self._key
+
+    def audit_login(self, name: str, address: str | None, verdict: Verdict, *,
+                    refused: bool) -> None:
+        """Record a throttled login in the audit trail: the user name if it is a user's (else a
+        keyed pseudonym: a mistyped password may be in that field), the client's network
+        (:func:`~skiptrace.console.throttle.mask_address`), never a password. A failed audit
+        write is logged and the login stays refused."""
+        with self.lock:
+            try:
+                who = f"user:{name}" if self.users.get(name) else \
+                    f"user:~{pseudonym(name, self.key())[:12]}"
+                why = (f"attempt refused: locked by {verdict.key}, {verdict.retry_after} s left"
+                       if refused else
+                       f"{verdict.failures} failed logins by this {verdict.key} within "
+                       f"{self.throttle.window:g} s: locked for {verdict.retry_after} s")
+                audit_lib.record(self.store, "console login throttled",
+                                 [who, f"client:{mask_address(address)}"], actor="(login)",
+                                 purpose=why)
+            except (AuditError, SkiptraceError) as exc:
+                log.warning("console: a throttled login could not be audited: %s", exc)
 
     def audit(self, user: User, command: str, subjects: list[str], *, revealed: bool = False,
               purpose: str | None = None) -> None:
@@ -137,8 +168,19 @@ def _csrf_ok(request: Request, sent: str) -> bool:
 
 
 def _user(request: Request) -> User | None:
-    name = request.session.get("user")
-    return request.app.state.console.users.get(name) if name else None
+    """The session's user, if the session is still good: a user of the (current) users file,
+    not logged out, and logged in with the user's current password and role
+    (:mod:`skiptrace.console.sessions`)."""
+    session = request.session
+    name, sid = session.get("user"), session.get("sid")
+    if not name or not sid:
+        return None
+    console: Console = request.app.state.console
+    user = console.users.get(name)
+    if user is None or console.sessions.revoked(sid) or not hmac.compare_digest(
+            str(session.get("fp") or ""), console.users.fingerprint(name) or "-"):
+        return None
+    return user
 
 
 def _deny(request: Request, status: int, message: str) -> Response:
@@ -234,20 +276,52 @@ async def login(request: Request) -> Response:
     nxt = _safe_next(str(form.get("next") or ""))
     from starlette.concurrency import run_in_threadpool
 
-    user = await run_in_threadpool(request.app.state.console.users.authenticate, name, password)
+    console: Console = request.app.state.console
+    address = request.client.host if request.client else None
+    verdict = console.throttle.check(name, address)
+    if not verdict.allowed:  # locked: the password is not even checked
+        if verdict.first:  # one record per lockout, not one per refused attempt
+            await run_in_threadpool(console.audit_login, name, address, verdict, refused=True)
+        return _throttled(request, nxt, verdict)
+    user = await run_in_threadpool(console.users.authenticate, name, password)
     if user is None:
+        verdict = console.throttle.failure(name, address)
+        if not verdict.allowed:
+            log.warning("console: too many failed logins for a %s; locked for %d s",
+                        "user name" if verdict.key == "user" else "client address",
+                        verdict.retry_after)
+            await run_in_threadpool(console.audit_login, name, address, verdict, refused=False)
         return _page(request, "login.html", {"next": nxt, "error": "wrong user name or password"},
                      status=401)
+    console.throttle.success(name)
     request.session.clear()  # a new session: no fixation
     request.session["user"] = user.name
+    request.session["sid"] = secrets.token_urlsafe(24)
+    request.session["fp"] = console.users.fingerprint(user.name)
     request.session["csrf"] = secrets.token_urlsafe(32)
     if user.role == "auditor" and nxt == "/":
         nxt = "/audit"
     return RedirectResponse(nxt, status_code=303)
 
 
+def _throttled(request: Request, nxt: str, verdict: Verdict) -> Response:
+    wait = verdict.retry_after
+    text = f"{wait} seconds" if wait < 120 else f"{math.ceil(wait / 60)} minutes"
+    r = _page(request, "login.html", {"next": nxt, "error": "too many failed logins: try again in "
+                                      f"{text}"}, status=429)
+    r.headers["Retry-After"] = str(wait)
+    return r
+
+
 @route(post=True)
 def logout(request: Request, console: Console, user: User, **_: str) -> Response:
+    """End the session here (its id is revoked, and the revocation audited so that it outlives
+    a restart), not only in the browser."""
+    digest = console.sessions.revoke(request.session["sid"])
+    try:
+        console.audit(user, "logout", [digest])
+    except AuditError as exc:  # revoked in this process all the same
+        log.warning("console: a logout could not be audited (it holds until a restart): %s", exc)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -280,48 +354,78 @@ def search(request: Request, console: Console, user: User) -> Response:
     return _page(request, "search.html", {"result": res})
 
 
-def _borrower(request: Request, console: Console, user: User, *, reveal_rank: int | None = None,
-              reveal_all: bool = False, purpose: str | None = None, status: int = 200) -> Response:
+def _revealing(request: Request, console: Console, user: User, command: str, purpose: str,
+               show: Callable[[str], Response]) -> Response:
+    """The one reveal flow (every page that reveals goes through it): a purpose is required
+    (else 400), the audit record (``console COMMAND``, revealed, the purpose, the user) is
+    written before anything unmasked is computed (if it cannot be: 503, nothing shown), and
+    only then ``show(purpose)`` makes the unmasked answer. The role and the CSRF token were
+    checked by :func:`route` (``route("reveal", post=True)``)."""
+    purpose = purpose.strip()
+    if not purpose:
+        return _deny(request, 400, "revealing needs a purpose (why you need the number); "
+                                   "it is kept in the audit trail")
     bid = request.path_params["borrower_id"]
-    revealing = reveal_all or reveal_rank is not None
     try:  # the audit record first: nothing is shown that the trail does not hold
-        console.audit(user, "find", [bid], revealed=revealing, purpose=purpose)
+        console.audit(user, command, [bid], revealed=True, purpose=purpose)
     except AuditError as exc:
         return _deny(request, 503, str(exc))
+    return show(purpose)
+
+
+def _borrower(request: Request, console: Console, user: User, *, reveal_rank: int | None = None,
+              reveal_all: bool = False, purpose: str | None = None) -> Response:
+    """The borrower page (audited by the caller: :func:`borrower` or :func:`_revealing`)."""
+    bid = request.path_params["borrower_id"]
     page = views.borrower_page(console.store, bid, reveal_rank=reveal_rank, reveal_all=reveal_all,
                                key=console.key(), policy=console.policy)
     if page is None:
         return _deny(request, 404, f"no borrower {bid!r}")
+    choices = [(c["rank"], f"#{c['rank']} {c['phone']}") for c in page.find["candidates"]]
     return _page(request, "borrower.html", {"page": page, "purpose": purpose,
-                                            "may_reveal": user.may("reveal")}, status=status)
+                                            "may_reveal": user.may("reveal"),
+                                            "reveal_choices": choices})
 
 
 @route("view")
 def borrower(request: Request, console: Console, user: User) -> Response:
+    console.audit(user, "find", [request.path_params["borrower_id"]])
     return _borrower(request, console, user)
 
 
 @route("reveal", post=True)
 def reveal(request: Request, console: Console, user: User, purpose: str = "", which: str = "all",
            **_: str) -> Response:
-    if not purpose.strip():
-        return _deny(request, 400, "revealing needs a purpose (why you need the number); "
-                                   "it is kept in the audit trail")
     rank = _int(which)
-    return _borrower(request, console, user, reveal_rank=rank, reveal_all=rank is None,
-                     purpose=purpose.strip())
+    return _revealing(request, console, user, "find", purpose, lambda why: _borrower(
+        request, console, user, reveal_rank=rank, reveal_all=rank is None, purpose=why))
+
+
+def _plan(request: Request, console: Console, user: User, *, reveal: bool = False,
+          purpose: str | None = None) -> Response:
+    """The plan page (audited by the caller: :func:`plan_page` or :func:`_revealing`)."""
+    bid = request.path_params["borrower_id"]
+    try:
+        plan = console.planner.plan(console.store, bid, reveal=reveal)
+    except UnknownBorrower:
+        return _deny(request, 404, f"no borrower {bid!r}")
+    return _page(request, "plan.html", {"plan": plan, "borrower_id": bid,
+                                        "cscore": console.planner.cscore is not None,
+                                        "may_reveal": user.may("reveal"),
+                                        "revealed": "all" if reveal else "", "purpose": purpose})
 
 
 @route("view")
 def plan_page(request: Request, console: Console, user: User) -> Response:
-    bid = request.path_params["borrower_id"]
-    console.audit(user, "plan", [bid])
-    try:
-        plan = console.planner.plan(console.store, bid)
-    except UnknownBorrower:
-        return _deny(request, 404, f"no borrower {bid!r}")
-    return _page(request, "plan.html", {"plan": plan, "borrower_id": bid,
-                                        "cscore": console.planner.cscore is not None})
+    console.audit(user, "plan", [request.path_params["borrower_id"]])
+    return _plan(request, console, user)
+
+
+@route("reveal", post=True)
+def plan_reveal(request: Request, console: Console, user: User, purpose: str = "",
+                **_: str) -> Response:
+    return _revealing(request, console, user, "plan", purpose,
+                      lambda why: _plan(request, console, user, reveal=True, purpose=why))
 
 
 def _ring_filters(request: Request) -> dict:
@@ -382,15 +486,13 @@ def api_find(request: Request, console: Console, user: User) -> Response:
 def api_reveal(request: Request, console: Console, user: User, purpose: str = "",
                **_: str) -> Response:
     bid = request.path_params["borrower_id"]
-    purpose = purpose.strip() or request.headers.get("x-purpose", "").strip()
-    if not purpose:
-        return _deny(request, 400, "revealing needs a purpose")
-    try:
-        console.audit(user, "find", [bid], revealed=True, purpose=purpose)
-    except AuditError as exc:
-        return _deny(request, 503, str(exc))
-    d = views.find_json(console.store, bid, reveal=True, policy=console.policy)
-    return JSONResponse(d) if d is not None else _deny(request, 404, f"no borrower {bid!r}")
+
+    def show(why: str) -> Response:
+        d = views.find_json(console.store, bid, reveal=True, policy=console.policy)
+        return JSONResponse(d) if d is not None else _deny(request, 404, f"no borrower {bid!r}")
+
+    return _revealing(request, console, user, "find",
+                      purpose.strip() or request.headers.get("x-purpose", ""), show)
 
 
 @route("view")
@@ -401,6 +503,21 @@ def api_plan(request: Request, console: Console, user: User) -> Response:
         return JSONResponse(console.planner.plan(console.store, bid))
     except UnknownBorrower:
         return _deny(request, 404, f"no borrower {bid!r}")
+
+
+@route("reveal", post=True)
+def api_plan_reveal(request: Request, console: Console, user: User, purpose: str = "",
+                    **_: str) -> Response:
+    bid = request.path_params["borrower_id"]
+
+    def show(why: str) -> Response:
+        try:
+            return JSONResponse(console.planner.plan(console.store, bid, reveal=True))
+        except UnknownBorrower:
+            return _deny(request, 404, f"no borrower {bid!r}")
+
+    return _revealing(request, console, user, "plan",
+                      purpose.strip() or request.headers.get("x-purpose", ""), show)
 
 
 @route("view")
@@ -432,13 +549,14 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
 
 def create_app(store: GraphStore, users: Users, *, secret: str | None = None,
                cscore: Any = None, region: str = "CN", policy: str = "auto",
-               https_only: bool = False) -> Starlette:
+               https_only: bool = False, throttle: LoginThrottle | None = None) -> Starlette:
     """The console over ``store`` for ``users``.
 
     ``secret`` signs the session cookies (default ``$SKIPTRACE_CONSOLE_SECRET``, else random:
     sessions end when the process does); ``cscore`` a C-score model (path) for plans;
     ``region`` parses phone searches without a ``+``; ``policy`` the compliance pack
-    (``auto``: by the borrower's region); ``https_only`` marks the cookie Secure (behind TLS).
+    (``auto``: by the borrower's region); ``https_only`` marks the cookie Secure (behind TLS);
+    ``throttle`` limits failed logins (default: :class:`LoginThrottle` with its defaults).
     """
     secret = secret or os.environ.get(SECRET_ENV) or secrets.token_urlsafe(32)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(_HERE, "templates")),
@@ -453,6 +571,7 @@ def create_app(store: GraphStore, users: Users, *, secret: str | None = None,
         Route("/borrowers/{borrower_id}", borrower),
         Route("/borrowers/{borrower_id}/reveal", reveal, methods=["POST"]),
         Route("/borrowers/{borrower_id}/plan", plan_page),
+        Route("/borrowers/{borrower_id}/plan/reveal", plan_reveal, methods=["POST"]),
         Route("/rings", rings_page),
         Route("/rings/{ring_id}", ring_page),
         Route("/audit", audit_page),
@@ -460,6 +579,7 @@ def create_app(store: GraphStore, users: Users, *, secret: str | None = None,
         Route("/api/borrowers/{borrower_id}/find", api_find),
         Route("/api/borrowers/{borrower_id}/find/reveal", api_reveal, methods=["POST"]),
         Route("/api/borrowers/{borrower_id}/plan", api_plan),
+        Route("/api/borrowers/{borrower_id}/plan/reveal", api_plan_reveal, methods=["POST"]),
         Route("/api/rings", api_rings),
         Route("/api/rings/{ring_id}", api_ring),
         Route("/api/audit", api_audit),
@@ -471,7 +591,8 @@ def create_app(store: GraphStore, users: Users, *, secret: str | None = None,
                    max_age=SESSION_HOURS * 3600, same_site="strict", https_only=https_only),
     ], exception_handlers={HTTPException: _http_error})
     app.state.console = Console(store, users, planner=views.Planner(cscore=cscore, policy=policy),
-                                region=region, policy=policy)
+                                region=region, policy=policy, throttle=throttle)
+    app.state.console.sessions.load(store)  # logouts before a restart stay logged out
     app.state.templates = Jinja2Templates(env=env)
     return app
 

@@ -19,8 +19,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,7 @@ PERMISSIONS = {
     "auditor": frozenset({"audit"}),
 }
 _N, _R, _P = 2 ** 14, 8, 1
+log = logging.getLogger(__name__)
 
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
@@ -69,37 +72,81 @@ class User:
         return permission in PERMISSIONS.get(self.role, frozenset())
 
 
-class Users:
-    """The users of a console: ``authenticate(name, password) -> User | None``."""
+def _checked(entries: dict[str, dict]) -> dict[str, dict]:
+    for name, e in entries.items():
+        if not isinstance(e, dict) or e.get("role") not in ROLES or not e.get("password"):
+            raise SkiptraceError(f"users: {name!r} needs a role ({', '.join(ROLES)}) and a "
+                                 "password hash (write it with `skiptrace users add`)")
+    return entries
 
-    def __init__(self, entries: dict[str, dict]) -> None:
-        for name, e in entries.items():
-            if not isinstance(e, dict) or e.get("role") not in ROLES or not e.get("password"):
-                raise SkiptraceError(f"users: {name!r} needs a role ({', '.join(ROLES)}) and a "
-                                     "password hash (write it with `skiptrace users add`)")
-        self._entries = entries
+
+class Users:
+    """The users of a console: ``authenticate(name, password) -> User | None``.
+
+    Read from ``path`` (a users file), they are read again when the file changes (``skiptrace
+    users add`` while the console runs), so a new password or role takes effect at once and
+    :meth:`fingerprint` changes, which ends that user's sessions."""
+
+    def __init__(self, entries: dict[str, dict], *, path: str | os.PathLike | None = None) -> None:
+        self._entries = _checked(entries)
+        self._path = Path(path) if path else None
+        self._stamp = self._file_stamp()
+        self._lock = threading.Lock()
         # a hash to check against when the name is unknown, so both cases cost the same
         self._dummy = hash_password(secrets.token_hex(8))
 
     def __len__(self) -> int:
         return len(self._entries)
 
+    def _file_stamp(self) -> tuple | None:
+        try:
+            st = os.stat(self._path) if self._path else None
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino) if st else None
+
+    def refresh(self) -> None:
+        """Read the users file again if it changed (one ``stat`` when it did not). A file that
+        cannot be read now keeps the users read before (and says so in the log)."""
+        if self._path is None:
+            return
+        stamp = self._file_stamp()
+        if stamp == self._stamp:
+            return
+        with self._lock:
+            if stamp == self._stamp:
+                return
+            try:
+                entries = _checked(_read_entries(str(self._path)))
+            except SkiptraceError as exc:
+                log.warning("console users: %s; keeping the users read before", exc)
+            else:
+                self._entries = entries
+            self._stamp = stamp
+
     def authenticate(self, name: str, password: str) -> User | None:
+        self.refresh()
         e = self._entries.get(name)
         ok = verify_password(password, e["password"] if e else self._dummy)
         return User(name, e["role"]) if e and ok else None
 
     def get(self, name: str) -> User | None:
+        self.refresh()
         e = self._entries.get(name)
         return User(name, e["role"]) if e else None
 
+    def fingerprint(self, name: str) -> str | None:
+        """A digest of the user's role and password hash (None: no such user): a session
+        carries the one of its login and ends when it changes (a new password or role)."""
+        self.refresh()
+        e = self._entries.get(name)
+        if e is None:
+            return None
+        return hashlib.sha256(f"skiptrace-session\x1f{e['role']}\x1f{e['password']}".encode()
+                              ).hexdigest()[:32]
 
-def load_users(path: str | os.PathLike | None = None) -> Users:
-    """The users of ``path``, else of ``$SKIPTRACE_CONSOLE_USERS`` (a path or the JSON itself)."""
-    source = str(path) if path else os.environ.get(USERS_ENV, "").strip()
-    if not source:
-        raise SkiptraceError(f"no console users: give --users FILE or set ${USERS_ENV} "
-                             "(create one with `skiptrace users add`)")
+
+def _read_entries(source: str) -> dict:
     try:
         text = source if source.startswith("{") else Path(source).read_text(encoding="utf-8")
         entries = json.loads(text)
@@ -109,7 +156,16 @@ def load_users(path: str | os.PathLike | None = None) -> Users:
         raise SkiptraceError(f"the users file is not JSON: {exc}") from None
     if not isinstance(entries, dict) or not entries:
         raise SkiptraceError("the users file holds no users")
-    return Users(entries)
+    return entries
+
+
+def load_users(path: str | os.PathLike | None = None) -> Users:
+    """The users of ``path``, else of ``$SKIPTRACE_CONSOLE_USERS`` (a path or the JSON itself)."""
+    source = str(path) if path else os.environ.get(USERS_ENV, "").strip()
+    if not source:
+        raise SkiptraceError(f"no console users: give --users FILE or set ${USERS_ENV} "
+                             "(create one with `skiptrace users add`)")
+    return Users(_read_entries(source), path=None if source.startswith("{") else source)
 
 
 def add_user(path: str | os.PathLike, name: str, role: str, password: str) -> None:

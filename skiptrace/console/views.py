@@ -66,6 +66,11 @@ def search(store: GraphStore, query: str, *, region: str = "CN") -> dict:
                            "error": None}
     if not q:
         return out
+    return store.consistent(lambda: _search(store, q, region, out))
+
+
+def _search(store: GraphStore, q: str, region: str, out: dict[str, Any]) -> dict:
+    out = {**out, "holders": [], "listed_by": []}  # fresh: a store may run this read again
     if store.existing_keys("Borrower", [q]):
         out["borrower"] = q
         return out
@@ -150,10 +155,13 @@ def borrower_page(store: GraphStore, borrower_id: str, *, reveal_rank: int | Non
     """Facts, ranked contacts (``find``) and the drawing of a borrower; masked but for
     ``reveal_all`` (everything) or ``reveal_rank`` (one candidate's number and name).
     None if there is no such borrower."""
-    facts = borrower_facts(store, borrower_id, reveal=reveal_all)
+    def read() -> tuple[dict | None, Any]:  # the facts and the contacts: one published state
+        facts = borrower_facts(store, borrower_id, reveal=reveal_all)
+        return facts, (find(store, borrower_id, limit=limit, policy=policy) if facts else None)
+
+    facts, res = store.consistent(read)
     if facts is None:
         return None
-    res = find(store, borrower_id, limit=limit, policy=policy)
     ranks = {reveal_rank} if reveal_rank else set()
     d = {"borrower_id": res.borrower_id, "as_of": res.as_of,
          "candidates": [c.to_dict(reveal_all or c.rank in ranks) for c in res.candidates]}
@@ -183,10 +191,13 @@ def rings_list(store: GraphStore, *, min_risk: float = 0.0, typology: str | None
 
 def ring_page(store: GraphStore, ring_id: str, *, key: str | bytes | None = None) -> dict | None:
     """A ring's view (members, binding identifiers, agents; masked) and its drawing."""
-    ring = rings_lib.get(store, ring_id)
-    if ring is None:
+    def read() -> dict | None:  # the ring and the nodes it draws: one published state
+        ring = rings_lib.get(store, ring_id)
+        return None if ring is None else ring_view(store, ring, key=key)
+
+    view = store.consistent(read)
+    if view is None:
         return None
-    view = ring_view(store, ring, key=key)
     return {"ring": view["ring"], "nodes": view["nodes"], "svg": view_svg(view)}
 
 
@@ -209,8 +220,9 @@ class Planner:
                 self._model = learn(store)
             return self._model
 
-    def plan(self, store: GraphStore, borrower_id: str) -> dict:
-        """The contract's plan JSON (masked), or ``{"error": ...}`` when no plan can be made."""
+    def plan(self, store: GraphStore, borrower_id: str, *, reveal: bool = False) -> dict:
+        """The contract's plan JSON (masked unless ``reveal``), or ``{"error": ...}`` when no
+        plan can be made."""
         from skiptrace.plan import plan
 
         try:
@@ -220,4 +232,4 @@ class Planner:
             raise
         except (SkiptraceError, ValueError) as exc:
             return {"borrower_id": borrower_id, "error": str(exc)}
-        return res.to_dict(False)
+        return res.to_dict(reveal)

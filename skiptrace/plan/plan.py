@@ -305,8 +305,29 @@ def plan_many(store: GraphStore, borrower_ids: Iterable[str], *, policy: Any = "
               progress: Callable[[int, int], None] | None = None, workers: int = 1,
               drop_unprofitable: bool = False) -> Iterator[PlanResult]:
     """:func:`plan`, lazily: yields each borrower's :class:`PlanResult` in order, scoring a
-    chunk of ``chunk`` borrowers at a time (other parameters as :func:`plan`)."""
+    chunk of ``chunk`` borrowers at a time (other parameters as :func:`plan`).
+
+    Reads: a batch of one chunk (at most ``chunk`` borrowers, in this process) is planned
+    wholly from one published state (:meth:`GraphStore.consistent`: the ledger the model
+    learns from, ``as_of`` and the ego graphs), so a load committing meanwhile is seen whole
+    or not at all. A longer batch reads each chunk's ego graphs from one state, but a load
+    may fall between chunks (on SQLite the CLI reads the whole command in one snapshot)."""
     ids = list(borrower_ids)
+    args = dict(policy=policy, as_of=as_of, cscore=cscore, model=model, costs=costs,
+                horizon_hours=horizon_hours, max_actions=max_actions, chunk=chunk,
+                max_hours=max_hours, progress=progress, workers=workers,
+                drop_unprofitable=drop_unprofitable)
+    if len(ids) <= chunk:
+        yield from store.consistent(lambda: list(_plan_many(store, ids, **args)))
+        return
+    yield from _plan_many(store, ids, **args)
+
+
+def _plan_many(store: GraphStore, ids: list[str], *, policy: Any, as_of: Any, cscore: Any,
+               model: Any, costs: CostTable | str | Path | None, horizon_hours: float,
+               max_actions: int, chunk: int, max_hours: int,
+               progress: Callable[[int, int], None] | None, workers: int,
+               drop_unprofitable: bool) -> Iterator[PlanResult]:
     if max_actions < 0:
         raise ValueError(f"max_actions must be at least 0, not {max_actions}")
     if not horizon_hours > 0:

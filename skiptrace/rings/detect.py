@@ -158,6 +158,13 @@ def detect(store: GraphStore, *, seed: int = 0, config: DetectConfig | None = No
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     cfg = config or DetectConfig()
     say = progress or (lambda _m: None)
+    # the projection, the agents' degrees and the ledgers: one published state, not a load's
+    # before in one stream and its after in the next (GraphStore.consistent)
+    return store.consistent(lambda: _detect(store, cfg, seed, as_of, say))
+
+
+def _detect(store: GraphStore, cfg: DetectConfig, seed: int, as_of: float | None,
+            say: Callable[[str], None]) -> list[Ring]:
     graph = project(store, cfg.projection, as_of=as_of, progress=say)
     say("candidates")
     cands = _candidates(graph, cfg, seed)

@@ -3,8 +3,9 @@
 A ring is a ``Ring`` node (typology, risk, size, detected_at, source,
 agent_phones, delinquent_share, seed and the full detail as JSON) and one
 ``MEMBER_OF`` relationship per member (role ``member``). :func:`save`
-replaces every ring in one transaction, so readers see the old set or the
-new one, never a mix.
+replaces every ring in one published transaction (:meth:`GraphStore.publish`),
+and :func:`load` reads through :meth:`GraphStore.consistent`, so readers see
+the old set or the new one, never a mix.
 """
 from __future__ import annotations
 
@@ -31,17 +32,30 @@ def ring_batch(rings: Iterable[Ring], *, detected_at: str, seed: int) -> Batch:
 
 
 def save(store: GraphStore, rings: Iterable[Ring], *, seed: int = 0, detected_at: str | None = None) -> int:
-    """Replace the rings in ``store`` with ``rings`` (one transaction); returns how many were written."""
+    """Replace the rings in ``store`` with ``rings`` (one published transaction); returns how
+    many were written."""
     rings = list(rings)
     stamp = detected_at or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    with store.transaction():
+    batch = ring_batch(rings, detected_at=stamp, seed=seed)
+
+    def write() -> None:  # repeatable: a store may run it again after a transient failure
         store.delete(labels=["Ring"], types=["MEMBER_OF"])
-        store.write(ring_batch(rings, detected_at=stamp, seed=seed))
+        store.write(batch)
+
+    # published like a load (GraphStore.publish), so that consistent readers notice it
+    store.publish(write)
     return len(rings)
 
 
 def load(store: GraphStore, ring_ids: Iterable[str] | None = None) -> list[Ring]:
-    """Rings stored in ``store`` (all, or those of ``ring_ids``), riskiest first."""
+    """Rings stored in ``store`` (all, or those of ``ring_ids``), riskiest first; the ring nodes
+    and their members are read from one published state (a concurrent :func:`save` is seen
+    whole or not at all)."""
+    ids = None if ring_ids is None else list(ring_ids)
+    return store.consistent(lambda: _load(store, ids))
+
+
+def _load(store: GraphStore, ring_ids: list[str] | None) -> list[Ring]:
     if ring_ids is None:
         nodes = list(store.stream_nodes("Ring"))
     else:

@@ -28,6 +28,10 @@ def ring_view(store: GraphStore, ring: Ring, *, reveal: bool = False,
     addresses and employers are pseudonymised under ``key`` (default: the store's)."""
     if key is None and not reveal:
         key = store_key(store)
+    return store.consistent(lambda: _ring_view(store, ring, reveal, key))
+
+
+def _ring_view(store: GraphStore, ring: Ring, reveal: bool, key: str | bytes | None) -> dict[str, Any]:
     members = {node_id("Borrower", m) for m in ring.members}
     props = store.get_nodes(sorted(members))
     nodes: list[dict[str, Any]] = []

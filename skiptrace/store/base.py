@@ -317,7 +317,10 @@ class GraphStore(abc.ABC):
     def consistent(self, read: Callable[[], T]) -> T:
         """Run ``read`` (a reader's several queries) so that all of it sees
         one published state, not the state before a load in one query and
-        after it in the next. Here: just ``read()``."""
+        after it in the next. A store may run ``read`` more than once (Neo4j
+        runs it again when a load was published during it), so ``read`` must
+        have no effect but its result: materialise what it streams, write
+        nothing. Nested calls join the outermost one. Here: just ``read()``."""
         return read()
 
     # -- writes ------------------------------------------------------------

@@ -43,6 +43,7 @@ import inspect
 import json
 import logging
 import re
+import threading
 import time
 import uuid
 from datetime import datetime, timezone
@@ -193,6 +194,7 @@ class Neo4jStore(GraphStore):
         self._tx: neo4j.Transaction | None = None
         self._tx_metadata: dict[str, Any] | None = None  # tags the next explicit transaction
         self._committing = False  # a commit was sent and its answer not yet heard
+        self._reading = threading.local()  # .depth: inside consistent() on this thread
         self._build_cypher()
         auth = (user or "neo4j", password) if password else None
         self._has_auth = auth is not None
@@ -546,16 +548,22 @@ class Neo4jStore(GraphStore):
         """Run ``read`` between two reads of the ``last_load`` record and run it
         again if a load was published in between (Neo4j reads at read
         committed, statement by statement, so a reader's several queries could
-        otherwise straddle a load's commit). Inside a transaction: just ``read()``."""
-        if self._tx is not None:
+        otherwise straddle a load's commit). Inside a transaction, or inside
+        another ``consistent`` call of this thread (which checks the whole): just ``read()``."""
+        if self._tx is not None or getattr(self._reading, "depth", 0):
             return read()
-        mark = self.get_meta(LOAD_META)
-        for _ in range(self.CONSISTENT_TRIES):
-            result = read()
-            now = self.get_meta(LOAD_META)
-            if now == mark:
-                return result
-            mark = now
+        self._reading.depth = 1
+        try:
+            mark = self.get_meta(LOAD_META)
+            for _ in range(self.CONSISTENT_TRIES):
+                result = read()
+                now = self.get_meta(LOAD_META)
+                if now == mark:
+                    return result
+                log.info("a load was published during a read; reading again")
+                mark = now
+        finally:
+            self._reading.depth = 0
         raise StoreError(f"Neo4j at {self.uri}: loads kept committing during a read "
                          f"({self.CONSISTENT_TRIES} tries); try again", transient=True)
 

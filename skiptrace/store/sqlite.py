@@ -41,6 +41,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from skiptrace.errors import StoreError
 from skiptrace.privacy import KEY_META, new_key
@@ -59,6 +60,7 @@ _PAYMENT_COLS = ["borrower_id", "paid_at", "amount"]
 _ATTEMPT_CONFLICT = (" ON CONFLICT (attempt_id) DO UPDATE SET "
                      + ", ".join(f"{c} = coalesce(excluded.{c}, {c})" for c in _ATTEMPT_COLS[1:]))
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 LAYOUT = "2"  # the table layout below; a store file of another layout is refused
 _CHUNK = 500  # ids per IN (...) list of node keys, well under SQLite's variable limit
 _EDGE_CHUNK = 64  # ids per edge lookup: past ~100, the planner may prefer a range scan
@@ -316,6 +318,13 @@ class SQLiteStore(GraphStore):
             yield
         finally:
             self._end_snapshot()
+
+    def consistent(self, read: Callable[[], T]) -> T:
+        """Run ``read`` inside :meth:`snapshot` (a WAL read transaction): all
+        its queries see the state committed when the first ran, once. Nested
+        calls, or a call inside a snapshot or a write transaction, join it."""
+        with self.snapshot():
+            return read()
 
     def _end_snapshot(self) -> None:
         if self._in_snapshot:
