@@ -111,8 +111,8 @@ def _core(graph: RingGraph, members: np.ndarray, cfg: DetectConfig) -> np.ndarra
     """The densest block of a candidate over the identifiers its members share (Fraudar-style)."""
     # columns are nodes: a phone one member registered and another lists is one column
     node = graph.ident_node
-    node_n = np.bincount(node[graph.inc_i], minlength=int(node.max()) + 1 if len(node) else 0)
-    inside = np.isin(graph.inc_b, members)
+    node_n = graph.node_n
+    inside = graph.incidences(members)
     b, i = graph.inc_b[inside], graph.inc_i[inside]
     listed = graph.inc_listed[inside] if len(graph.inc_listed) == len(graph.inc_b) else np.zeros(len(b), bool)
     c = node[i]
@@ -148,7 +148,7 @@ def _cores(graph: RingGraph, members: np.ndarray, cfg: DetectConfig) -> list[np.
         core = _core(graph, left, cfg)
         if len(core) == len(left) and out:
             # nothing peels off any more: what is left is one block only if its members share
-            inside = np.isin(graph.inc_b, left)
+            inside = graph.incidences(left)
             _, cnt = np.unique(graph.ident_node[graph.inc_i[inside]], return_counts=True)
             if not np.any(cnt >= 2):
                 break
@@ -176,16 +176,22 @@ def _grow(graph: RingGraph, core: np.ndarray, members: np.ndarray) -> np.ndarray
     rest = np.setdiff1d(members, core)
     if not len(rest) or not len(core):
         return core
-    listed = graph.inc_listed if len(graph.inc_listed) == len(graph.inc_b) else np.zeros(len(graph.inc_b), bool)
     codes = [KINDS.index(k) for k in _IDENTITY_KINDS]
-    held = ~listed & np.isin(graph.ident_kind[graph.inc_i], codes)
-    in_core = held & np.isin(graph.inc_b, core)
+
+    def held(at: np.ndarray) -> np.ndarray:
+        keep = np.isin(graph.ident_kind[graph.inc_i[at]], codes)
+        if len(graph.inc_listed) == len(graph.inc_b):
+            keep &= ~graph.inc_listed[at]
+        return at[keep]
+
+    in_core = held(graph.incidences(core))
     ids, cnt = np.unique(graph.inc_i[in_core], return_counts=True)
     hub = graph.ident_hub[ids] if len(graph.ident_hub) == len(graph.idents) else np.zeros(len(ids), bool)
     binding = ids[(cnt >= 2) & (cnt * 2 >= graph.ident_n[ids]) & ~hub]
     if not len(binding):
         return core
-    add = held & np.isin(graph.inc_b, rest) & np.isin(graph.inc_i, binding)
+    at = held(graph.incidences(rest))
+    add = at[np.isin(graph.inc_i[at], binding)]
     return np.union1d(core, graph.inc_b[add]).astype(core.dtype)
 
 
@@ -275,7 +281,7 @@ def detect(store: GraphStore, *, seed: int = 0, config: DetectConfig | None = No
 
 def _binding(graph: RingGraph, members: np.ndarray, top: int = 8) -> list[Binding]:
     """Identifiers held by two or more members, strongest first (kind weight x members)."""
-    inside = np.isin(graph.inc_b, members)
+    inside = graph.incidences(members)
     uniq, cnt = np.unique(graph.inc_i[inside], return_counts=True)
     kinds = graph.ident_kind[uniq]
     weak = np.isin(kinds, [KINDS.index("employer"), KINDS.index("work_address"), KINDS.index("work_phone")])

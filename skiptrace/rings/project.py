@@ -137,9 +137,37 @@ class RingGraph:
     inc_listed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     ident_hub: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # per identifier: suppressed hub
 
+    _inc_order: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _inc_ptr: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _node_n: np.ndarray | None = field(default=None, repr=False, compare=False)
+
     @property
     def n(self) -> int:
         return len(self.borrowers)
+
+    def incidences(self, members: np.ndarray) -> np.ndarray:
+        """Positions (ascending) in the incidence arrays of the incidences of ``members``: the
+        same as ``np.flatnonzero(np.isin(self.inc_b, members))`` for distinct members, in time
+        proportional to their incidences (a borrower-sorted index is built once)."""
+        if self._inc_order is None:
+            self._inc_order = np.argsort(self.inc_b, kind="stable")
+            self._inc_ptr = np.r_[0, np.cumsum(np.bincount(self.inc_b, minlength=self.n))].astype(np.int64)
+        m = np.asarray(members, np.int64)
+        starts, ends = self._inc_ptr[m], self._inc_ptr[m + 1]
+        lengths = ends - starts
+        total = int(lengths.sum())
+        if not total:
+            return np.zeros(0, np.int64)
+        offs = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        return np.sort(self._inc_order[np.arange(total) + offs])
+
+    @property
+    def node_n(self) -> np.ndarray:
+        """Borrowers holding each identifier node (a registered and a listed phone are one node)."""
+        if self._node_n is None:
+            node = self.ident_node
+            self._node_n = np.bincount(node[self.inc_i], minlength=int(node.max()) + 1 if len(node) else 0)
+        return self._node_n
 
     @property
     def delinquent(self) -> np.ndarray:

@@ -108,7 +108,7 @@ def features(graph: RingGraph, members: np.ndarray, *, agents: int = 0,
     if refused is not None:
         f["refused_share"] = len(set(refused)) / size if size else 0.0
     # identifiers shared within the ring
-    inside = np.isin(graph.inc_b, m)
+    inside = graph.incidences(m)
     ii = graph.inc_i[inside]
     uniq, cnt = np.unique(ii, return_counts=True)
     shared = uniq[cnt >= 2]
@@ -119,9 +119,9 @@ def features(graph: RingGraph, members: np.ndarray, *, agents: int = 0,
     emp = uniq[graph.ident_kind[uniq] == KIND_CODE["employer"]]
     # members holding (using or registering, not merely listing) a device, phone or home address
     # that another member holds too, and that is no hub: one hand behind several accounts
-    held = np.isin(graph.inc_b, m)
+    held = inside
     if len(graph.inc_listed) == len(graph.inc_b):
-        held &= ~graph.inc_listed
+        held = held[~graph.inc_listed[held]]
     hb, hi = graph.inc_b[held], graph.inc_i[held]
     idk = np.isin(graph.ident_kind[hi], [KIND_CODE["device"], KIND_CODE["phone"], KIND_CODE["address"]])
     if len(graph.ident_hub) == len(graph.idents):
