@@ -4,7 +4,7 @@ networks, and the LFR benchmark, in one run.
     python bench/rings_quality.py [--borrowers 20000] [--seed 1] [--world DIR --db FILE]
                                   [--networks DIR] [--max-hosts 40000] [--skip-world]
                                   [--skip-inject] [--skip-lfr] [--lfr-n 1000 5000]
-                                  [--no-detector] [--json FILE]
+                                  [--no-detector] [--baselines [NAME ...]] [--json FILE]
 
 1. World: generated into bench/out/world-<N>-<seed> (reused; ``--world`` to
    give one, e.g. /tmp/w20k with ``--db /tmp/w20k.db``), loaded into SQLite
@@ -64,6 +64,9 @@ def main() -> None:
     ap.add_argument("--skip-lfr", action="store_true")
     ap.add_argument("--lfr-n", type=int, nargs="+", default=[1000, 5000])
     ap.add_argument("--no-detector", action="store_true", help="baselines only")
+    ap.add_argument("--baselines", nargs="*", default=None,
+                    help="baselines to run (default all; none with an empty list: skiptrace alone, "
+                         "when the baselines' figures are already known for the same worlds)")
     ap.add_argument("--json", type=Path, default=None, help="also write every result here")
     args = ap.parse_args()
     run_detector = not args.no_detector and detector_available()
@@ -77,7 +80,7 @@ def main() -> None:
         db = args.db or REPO / "bench" / "out" / f"rings-{args.borrowers}-{args.seed}.db"
         with loaded_store(d, db) as store:
             t = time.perf_counter()
-            ev = evaluate_rings(store, d, seed=args.seed, skiptrace=run_detector)
+            ev = evaluate_rings(store, d, seed=args.seed, skiptrace=run_detector, baselines=args.baselines)
             print(render_text(ev.as_dict()))
             print(f"({time.perf_counter() - t:.1f}s)\n")
             out["world"] = ev.as_dict()
@@ -102,7 +105,7 @@ def main() -> None:
             db = REPO / "bench" / "out" / f"inject-{name}-{args.seed}.db"
             with loaded_store(d, db) as store:
                 t = time.perf_counter()
-                ev = evaluate_rings(store, d, seed=args.seed, skiptrace=run_detector)
+                ev = evaluate_rings(store, d, seed=args.seed, skiptrace=run_detector, baselines=args.baselines)
                 print(f"== injected into {name} ({el.n:,} hosts)")
                 print(render_text(ev.as_dict()))
                 print(f"({time.perf_counter() - t:.1f}s)\n")

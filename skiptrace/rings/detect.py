@@ -51,6 +51,8 @@ class DetectConfig:
     min_size: int = 3
     max_component: int = 60
     resolution: float = 1.0
+    listed_peel: float = 0.5  # factor on a listing's contact weight when peeling (see _core)
+    max_blocks: int = 4  # dense blocks peeled out of one candidate, one after another (see _cores)
     read_ledger: bool = True
     keep_unflagged: bool = True  # also return household/unknown groups (for the evidence of what was spared)
 
@@ -109,20 +111,88 @@ def _core(graph: RingGraph, members: np.ndarray, cfg: DetectConfig) -> np.ndarra
     """The densest block of a candidate over the identifiers its members share (Fraudar-style)."""
     # columns are nodes: a phone one member registered and another lists is one column
     node = graph.ident_node
-    node_n = np.bincount(node[graph.inc_i], minlength=int(node.max()) + 1 if len(node) else 0)
-    inside = np.isin(graph.inc_b, members)
+    node_n = graph.node_n
+    inside = graph.incidences(members)
     b, i = graph.inc_b[inside], graph.inc_i[inside]
+    listed = graph.inc_listed[inside] if len(graph.inc_listed) == len(graph.inc_b) else np.zeros(len(b), bool)
     c = node[i]
     uniq, cnt = np.unique(c, return_counts=True)
     shared = uniq[cnt >= 2]
     sel = np.isin(c, shared)
-    b, i, c = b[sel], i[sel], c[sel]
+    b, i, c, listed = b[sel], i[sel], c[sel], listed[sel]
     if not len(b):
         return members
     kind_w = np.array([cfg.projection.weight_of(k) for k in KINDS])[graph.ident_kind[i]]
+    # listing a number as an emergency contact is a social tie, not a shared identity: it weighs
+    # as a contact whatever kind the number's node was first seen as
+    kind_w = np.where(listed, cfg.projection.weight_of("contact") * cfg.listed_peel, kind_w)
     w = kind_w * column_weights(node_n[c])
     rows, _, _ = peel(b, c, w)
     return np.sort(rows)
+
+
+def _cores(graph: RingGraph, members: np.ndarray, cfg: DetectConfig) -> list[np.ndarray]:
+    """The dense blocks of a candidate, densest first: :func:`_core`, then again on what is left.
+
+    One candidate may hold several blocks: a component of strong links chains a household, a
+    fraud block and the hosts whose stolen addresses the block gave, and Leiden does not always
+    cut them apart. Fraudar itself finds blocks one after another, removing each found block; so
+    here, at most ``cfg.max_blocks`` times, while at least ``min_size`` members are left that
+    still share an identifier.
+    """
+    out: list[np.ndarray] = []
+    left = np.asarray(members)
+    for _ in range(cfg.max_blocks):
+        if len(left) < cfg.min_size:
+            break
+        core = _core(graph, left, cfg)
+        if len(core) == len(left) and out:
+            # nothing peels off any more: what is left is one block only if its members share
+            inside = graph.incidences(left)
+            _, cnt = np.unique(graph.ident_node[graph.inc_i[inside]], return_counts=True)
+            if not np.any(cnt >= 2):
+                break
+        core = _grow(graph, core, left)
+        out.append(core)
+        left = np.setdiff1d(left, core)
+    return out
+
+
+#: identifier kinds that say "one hand behind two accounts" (see :func:`_grow`)
+_IDENTITY_KINDS = ("device", "phone", "address")
+
+
+def _grow(graph: RingGraph, core: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """``core`` with the candidate's other members who hold a device, registered phone or home
+    address that binds the core: held (not merely listed) by two or more core members and by at
+    least half of all its holders.
+
+    Peeling keeps the densest block, so a ring member who holds only one of the ring's devices
+    is peeled off first, although that device binds it to the ring as tightly as anyone. Asking
+    the identifier to be mostly the core's keeps the camouflage out: a victim whose home a ring
+    member gave as mailing address shares it with one core member only, and a popular
+    identifier is mostly held outside.
+    """
+    rest = np.setdiff1d(members, core)
+    if not len(rest) or not len(core):
+        return core
+    codes = [KINDS.index(k) for k in _IDENTITY_KINDS]
+
+    def held(at: np.ndarray) -> np.ndarray:
+        keep = np.isin(graph.ident_kind[graph.inc_i[at]], codes)
+        if len(graph.inc_listed) == len(graph.inc_b):
+            keep &= ~graph.inc_listed[at]
+        return at[keep]
+
+    in_core = held(graph.incidences(core))
+    ids, cnt = np.unique(graph.inc_i[in_core], return_counts=True)
+    hub = graph.ident_hub[ids] if len(graph.ident_hub) == len(graph.idents) else np.zeros(len(ids), bool)
+    binding = ids[(cnt >= 2) & (cnt * 2 >= graph.ident_n[ids]) & ~hub]
+    if not len(binding):
+        return core
+    at = held(graph.incidences(rest))
+    add = at[np.isin(graph.inc_i[at], binding)]
+    return np.union1d(core, graph.inc_b[add]).astype(core.dtype)
 
 
 def _refused(store: GraphStore, graph: RingGraph, members: np.ndarray) -> list[int]:
@@ -171,9 +241,9 @@ def _detect(store: GraphStore, cfg: DetectConfig, seed: int, as_of: float | None
     say("peeling")
     groups: list[tuple[np.ndarray, str, list[AgentHub]]] = []
     for members, source in cands:
-        core = _core(graph, members, cfg)
-        if len(core) >= cfg.min_size:
-            groups.append((core, source, []))
+        for core in _cores(graph, members, cfg):
+            if len(core) >= cfg.min_size:
+                groups.append((core, source, []))
     agents = find_agents(store, graph, cfg.agents, progress=say)
     for hubs in agent_groups(agents):
         members = np.unique(np.concatenate([h.members for h in hubs]))
@@ -218,7 +288,7 @@ def _detect(store: GraphStore, cfg: DetectConfig, seed: int, as_of: float | None
 
 def _binding(graph: RingGraph, members: np.ndarray, top: int = 8) -> list[Binding]:
     """Identifiers held by two or more members, strongest first (kind weight x members)."""
-    inside = np.isin(graph.inc_b, members)
+    inside = graph.incidences(members)
     uniq, cnt = np.unique(graph.inc_i[inside], return_counts=True)
     kinds = graph.ident_kind[uniq]
     weak = np.isin(kinds, [KINDS.index("employer"), KINDS.index("work_address"), KINDS.index("work_phone")])

@@ -65,6 +65,9 @@ def sentences(graph: RingGraph, members: np.ndarray, ring: Ring, hubs: list[Agen
     if f.get("early_default_share", 0.0) > 0:
         out.append(f"{round(f['early_default_share'] * size)} of {size} members defaulted within 60 days "
                    f"of opening (first-payment default)")
+    if f.get("identity_share", 0.0) * size >= 2:
+        out.append(f"{round(f['identity_share'] * size)} of {size} members use or registered a device, phone "
+                   f"or home address that another member holds too")
     if f.get("opening_burst", 0.0) * size >= 2:
         out.append(f"{round(f['opening_burst'] * size)} of {size} loans opened within 60 days of each other")
     if f.get("phone_change_burst", 0.0) > 0:

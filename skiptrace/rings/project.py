@@ -132,10 +132,42 @@ class RingGraph:
     list_b: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     list_p: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     list_emergency: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    # per incidence: the borrower only lists this number as an emergency contact (registers no
+    # phone, device or address of it); such ties are social, not one hand behind two accounts
+    inc_listed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    ident_hub: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # per identifier: suppressed hub
+
+    _inc_order: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _inc_ptr: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _node_n: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def n(self) -> int:
         return len(self.borrowers)
+
+    def incidences(self, members: np.ndarray) -> np.ndarray:
+        """Positions (ascending) in the incidence arrays of the incidences of ``members``: the
+        same as ``np.flatnonzero(np.isin(self.inc_b, members))`` for distinct members, in time
+        proportional to their incidences (a borrower-sorted index is built once)."""
+        if self._inc_order is None:
+            self._inc_order = np.argsort(self.inc_b, kind="stable")
+            self._inc_ptr = np.r_[0, np.cumsum(np.bincount(self.inc_b, minlength=self.n))].astype(np.int64)
+        m = np.asarray(members, np.int64)
+        starts, ends = self._inc_ptr[m], self._inc_ptr[m + 1]
+        lengths = ends - starts
+        total = int(lengths.sum())
+        if not total:
+            return np.zeros(0, np.int64)
+        offs = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        return np.sort(self._inc_order[np.arange(total) + offs])
+
+    @property
+    def node_n(self) -> np.ndarray:
+        """Borrowers holding each identifier node (a registered and a listed phone are one node)."""
+        if self._node_n is None:
+            node = self.ident_node
+            self._node_n = np.bincount(node[self.inc_i], minlength=int(node.max()) + 1 if len(node) else 0)
+        return self._node_n
 
     @property
     def delinquent(self) -> np.ndarray:
@@ -192,6 +224,7 @@ def project(store: GraphStore, config: ProjectionConfig | None = None, *,
     switchboards: set[str] = set()
 
     inc_first: list[float] = []
+    inc_contact: list[bool] = []
     inc_last: list[float] = []
     nan = float("nan")
 
@@ -206,6 +239,7 @@ def project(store: GraphStore, config: ProjectionConfig | None = None, *,
         inc_b.append(b)
         inc_i.append(i)
         inc_first.append(first)
+        inc_contact.append(kind == "contact")
         inc_last.append(last)
 
     say("identifiers")
@@ -278,13 +312,17 @@ def project(store: GraphStore, config: ProjectionConfig | None = None, *,
     kind_arr = np.asarray(ident_kind, np.int8)
     # one holder per (borrower, identifier): a borrower listing and registering one number counts once
     if len(ib):
-        pairs, first_at = np.unique(np.stack([ii.astype(np.int64), ib.astype(np.int64)], axis=1), axis=0,
-                                    return_index=True)
+        pairs, first_at, inv = np.unique(np.stack([ii.astype(np.int64), ib.astype(np.int64)], axis=1), axis=0,
+                                         return_index=True, return_inverse=True)
+        inv = np.asarray(inv).ravel()
+        held = np.bincount(inv, weights=~np.asarray(inc_contact, bool), minlength=len(pairs))
+        inc_listed = held == 0
         ii, ib = pairs[:, 0].astype(np.int32), pairs[:, 1].astype(np.int32)
         held_from = np.asarray(inc_first, np.float64)[first_at]
         held_to = np.asarray(inc_last, np.float64)[first_at]
     else:
         held_from = held_to = np.zeros(0)
+        inc_listed = np.zeros(0, bool)
     holders = np.bincount(ii, minlength=len(idents)).astype(np.int32)
 
     say("borrower pairs")
@@ -351,7 +389,7 @@ def project(store: GraphStore, config: ProjectionConfig | None = None, *,
         cease=np.asarray(cease, bool), attorney=np.asarray(attorney, bool), phone_since=phone_since,
         idents=idents, ident_kind=kind_arr, ident_n=holders,
         ident_node=np.unique(np.asarray(idents, dtype=object), return_inverse=True)[1].astype(np.int64)
-        if idents else np.zeros(0, np.int64), inc_b=ib, inc_i=ii,
+        if idents else np.zeros(0, np.int64), inc_b=ib, inc_i=ii, inc_listed=inc_listed, ident_hub=suppressed,
         pair_u=u, pair_v=v, pair_w=w, family_u=np.asarray(fu, np.int32), family_v=np.asarray(fv, np.int32),
         switchboards=switchboards, hubs=sorted(hubs), index=index,
         listed=list(listed_index), list_b=np.asarray(list_b, np.int32), list_p=np.asarray(list_p, np.int32),

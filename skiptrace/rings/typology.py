@@ -13,6 +13,9 @@ Features of a member set ``M`` (all shares are of ``|M|`` unless said):
   refused or opted-out attempt, when the ledger was read);
 - ``shared_devices``, ``shared_phones``, ``shared_addresses``,
   ``shared_contacts``: identifiers of that kind held by two or more members;
+- ``identity_share``: members who hold (use or register, not merely list as a contact) a
+  device, phone or home address that another member holds too, hubs excluded: one hand behind
+  several accounts;
 - ``employer_share``: the most members sharing one employer;
 - ``family_ties``: family emergency-contact links between members, per member;
 - ``agents``: agent hubs the members list;
@@ -25,7 +28,20 @@ the errors on one generated 100k world (seed 5): first-payment default 2.5 ->
 3, employer share -1 -> -1.5, refused 1 -> 0.5, and office phones became a
 weak identifier kind (honest colleagues sharing one were the false rings).
 Quality is reported on other seeds and on rings injected into real networks
-(bench/RESULTS.md). Typology: a ring at risk >= :data:`FLAG_AT` is ``anti_collection`` when
+(bench/RESULTS.md).
+
+Revised again in session 7 (issue 10), on reasoning, not on a fit: rings injected into real
+networks, and bust-out fraud, need not default on the first instalment, and the detector leaned
+on that one signal. First-payment default 3 -> 2 (one mark of a synthetic identity among
+several: honest delinquent borrowers show it too, 10% of them in the generator, and bust-out
+rings pay an instalment or two first), and a new ``identity_share`` term (+1.5): accounts that
+share a device, a registered number or a home address with other members are the structural
+core of identity fraud (Fraudar's dense block). Households and dormitories share identifiers as
+much, so the term is worth less than the delinquency it must come with: a group flags only on a
+combination, e.g. all members delinquent (+5) with bunched openings (+1) and shared identities
+(+1.5) clears the intercept (-6) without any first-payment default, while a household (family
+ties -3, book-rate delinquency) or a dormitory (book-rate delinquency) stays far below it.
+Typology: a ring at risk >= :data:`FLAG_AT` is ``anti_collection`` when
 agents bind it and ``fraud`` otherwise; below that, ``household`` when its
 members are family or share a home, else ``unknown``.
 """
@@ -46,8 +62,9 @@ RISK_WEIGHTS: dict[str, float] = {
     "intercept": -6.0,
     "delinquent_share": 5.0,  # rings exist to not pay
     "onset_burst": 2.0,  # coached or planned defaults come together
-    "early_default_share": 3.0,  # first-payment default: the identity was never meant to pay
+    "early_default_share": 2.0,  # first-payment default: the identity was never meant to pay (bust-outs pay first)
     "opening_burst": 1.0,  # bust-out openings come in waves (families and promotions do too: weak)
+    "identity_share": 1.5,  # devices, numbers, homes held by several members (families too: needs delinquency)
     "phone_change_burst": 1.5,  # numbers dropped together to go dark
     "refused_share": 0.5,  # resisting collection (honest delinquents refuse too: weak)
     "cease_share": 0.5,
@@ -91,7 +108,7 @@ def features(graph: RingGraph, members: np.ndarray, *, agents: int = 0,
     if refused is not None:
         f["refused_share"] = len(set(refused)) / size if size else 0.0
     # identifiers shared within the ring
-    inside = np.isin(graph.inc_b, m)
+    inside = graph.incidences(m)
     ii = graph.inc_i[inside]
     uniq, cnt = np.unique(ii, return_counts=True)
     shared = uniq[cnt >= 2]
@@ -100,6 +117,18 @@ def features(graph: RingGraph, members: np.ndarray, *, agents: int = 0,
                        ("shared_addresses", "address"), ("shared_contacts", "contact")):
         f[name] = float(np.sum(kinds == KIND_CODE[kind]))
     emp = uniq[graph.ident_kind[uniq] == KIND_CODE["employer"]]
+    # members holding (using or registering, not merely listing) a device, phone or home address
+    # that another member holds too, and that is no hub: one hand behind several accounts
+    held = inside
+    if len(graph.inc_listed) == len(graph.inc_b):
+        held = held[~graph.inc_listed[held]]
+    hb, hi = graph.inc_b[held], graph.inc_i[held]
+    idk = np.isin(graph.ident_kind[hi], [KIND_CODE["device"], KIND_CODE["phone"], KIND_CODE["address"]])
+    if len(graph.ident_hub) == len(graph.idents):
+        idk &= ~graph.ident_hub[hi]
+    hb, hi = hb[idk], hi[idk]
+    hu, hc = np.unique(hi, return_counts=True)
+    f["identity_share"] = float(len(np.unique(hb[np.isin(hi, hu[hc >= 2])]))) / size if size else 0.0
     f["employer_share"] = float(cnt[np.isin(uniq, emp)].max()) / size if len(emp) and size else 0.0
     if size > 1 and len(graph.family_u):
         fam = np.isin(graph.family_u, m) & np.isin(graph.family_v, m)
