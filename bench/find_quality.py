@@ -117,6 +117,10 @@ def main() -> None:
     ap.add_argument("--learned", type=int, default=0, metavar="N",
                     help="Also rank with weights learned from the contact attempts of N random "
                          "delinquent borrowers (time split; no truth used).")
+    ap.add_argument("--learned-ties", type=int, default=0, metavar="N",
+                    help="Also rank with corrections learned, self-supervised, from the store's own "
+                         "call ties of N random borrowers (learn_from_ties: horizon 30 days, "
+                         "C = 1, the library defaults; no truth and no attempts used).")
     ap.add_argument("--json", action="store_true", help="Print the report as JSON.")
     args = ap.parse_args()
     knobs = {k: float(v) for k, v in (kv.split("=", 1) for kv in args.knob)}
@@ -137,6 +141,14 @@ def main() -> None:
         print(f"learned from attempts of {len(ids)} borrowers in {time.perf_counter() - t:.0f}s: "
               f"{model.validation_}", file=sys.stderr)
         scorers["find (learned)"] = model.scorer_
+    if args.learned_ties:
+        from skiptrace.contacts.ranking.train import learn_from_ties
+
+        t = time.perf_counter()
+        model = learn_from_ties(store, sample=args.learned_ties, seed=1)
+        print(f"learned from the own ties of {args.learned_ties} borrowers in "
+              f"{time.perf_counter() - t:.0f}s: {model.validation_}", file=sys.stderr)
+        scorers["find (ties)"] = model.scorer_
     ev = evaluate_find(store, d, min_probability=args.min_probability, sample=args.sample,
                        seed=args.split_seed, upper_bound=not args.no_upper_bound, scorers=scorers)
     store.close()

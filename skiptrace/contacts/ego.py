@@ -339,3 +339,76 @@ def _cut_shared(edges: list[Edge], cut: float, given: bool, shared: dict) -> lis
         if hit[1] is not None:
             out.append(hit[1])
     return out
+
+
+def seen_at(sub: Subgraph, cut: float, *, max_hops: int = 3, max_fanout: int = MAX_FANOUT,
+            edges: list[Edge] | None = None) -> Subgraph:
+    """The part of ``sub`` that :func:`typed_neighbourhood` would have read at ``cut``.
+
+    :func:`fetch` traverses the store as it is and :func:`build` then drops
+    the relationships that began after ``as_of``; the traversal itself still
+    followed them. So a number first called after the cut sits at hop 2 (a
+    call partner of the borrower's numbers) and was expanded, and every
+    degree counts the later relationships. For self-supervised training,
+    where the ties after the cut are the labels, that leaks them (hop 2
+    against hop 3 tells the new partners from the rest). This re-runs the
+    traversal in memory over the relationships of ``sub`` (or ``edges``,
+    the same relationships possibly rewritten) that began by ``cut``, with
+    the same policy and fan-out decisions (taken on the stored degrees), and
+    returns its subgraph: nodes, hops and relationships as of ``cut``, and
+    degrees less the relationships in ``sub`` that began after it. Exact
+    given ``sub``: a traversal with fewer relationships reaches a subset of
+    the nodes, each no closer, so every node it expands was expanded in
+    ``sub`` along at least the same types. Cost: O(relationships of ``sub``).
+    """
+    center = sub.center
+    later: dict[str, int] = defaultdict(int)
+    inc: dict[str, list[Edge]] = defaultdict(list)
+    for e in (sub.edges if edges is None else edges):
+        s = _edge_start(e)
+        if s is not None and s > cut + 1e-9:
+            later[e.src] += 1
+            if e.dst != e.src:
+                later[e.dst] += 1
+            continue
+        inc[e.src].append(e)
+        if e.dst != e.src:
+            inc[e.dst].append(e)
+    policy = _EgoPolicy(center)
+    hop_of = {center: 0}
+    read: dict[int, Edge] = {}
+    capped: set[str] = set()
+    frontier = [center]
+
+    def over_cap(n: str) -> bool:
+        return sub.degree.get(n, 0) > max_fanout and n not in policy.always_expand
+
+    for h in range(max_hops):
+        if not frontier:
+            break
+        nxt: set[str] = set()
+        found: list[Edge] = []
+        for n in frontier:
+            if n != center and over_cap(n):
+                capped.add(n)
+                continue
+            follow = policy.follow(n, h)
+            found.extend(e for e in inc.get(n, ()) if e.type in follow and id(e) not in read)
+        for e in found:
+            if id(e) in read:
+                continue
+            read[id(e)] = e
+            policy.observe(e)
+            for end in (e.src, e.dst):
+                if end not in hop_of:
+                    hop_of[end] = h + 1
+                    nxt.add(end)
+        frontier = sorted(nxt)
+    capped.update(n for n in frontier if over_cap(n))
+    order = {id(e): i for i, e in enumerate(sub.edges if edges is None else edges)}
+    ids = sorted(hop_of)
+    return Subgraph(center=center, nodes={n: sub.nodes.get(n, {}) for n in ids},
+                    edges=sorted(read.values(), key=lambda e: order[id(e)]),
+                    hops={n: hop_of[n] for n in ids},
+                    degree={n: d - later.get(n, 0) for n, d in sub.degree.items() if n in hop_of},
+                    capped=capped)

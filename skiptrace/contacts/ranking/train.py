@@ -11,15 +11,16 @@ reached_third_party, promise_to_pay, paid), else 0; time = that as_of.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
 
 from skiptrace.contacts import clock
-from skiptrace.contacts.ego import MAX_FANOUT, build, fetch
+from skiptrace.contacts.ego import MAX_FANOUT, build, clip, fetch, seen_at
 from skiptrace.contacts.features import BAD_OUTCOMES, GOOD_OUTCOMES, FEATURES, extract
 from skiptrace.contacts.ranking.model import AttemptModel
-from skiptrace.store.base import GraphStore
+from skiptrace.store.base import Edge, GraphStore
 
 _LABELLED = set(GOOD_OUTCOMES) | set(BAD_OUTCOMES) | {"no_answer"}
 
@@ -113,14 +114,20 @@ def tie_rows(store: GraphStore, borrower_ids: Iterable[str], *, horizon: float |
             cut = full.as_of - horizon
             positive = {e.dst if e.src in own else e.src for e in calls
                         if clock.to_days(e.props["last_at"]) > cut}
-            ego = build(b, full.sub, full.ledger, cut)
+            # the ego graph as the traversal would have read it at the cut (no hop, expansion
+            # or degree from the ties after it), straddling records without their later calls
+            sub = seen_at(full.sub, cut, max_hops=max_hops, max_fanout=max_fanout,
+                          edges=[_before(e, cut) for e in full.sub.edges])
+            ego = build(b, sub, full.ledger, cut)
         else:
             partners = sorted({e.dst if e.src in own else e.src for e in calls})
             positive = set(rng.sample(partners, max(1, round(hide * len(partners)))))
             kept = [e for e in full.edges if not (
                 e.type == "CALLED" and ((e.src in own and e.dst in positive)
                                         or (e.dst in own and e.src in positive)))]
-            ego = build(b, full.sub, full.ledger, None, edges=kept)
+            sub = seen_at(full.sub, math.inf, max_hops=max_hops, max_fanout=max_fanout,
+                          edges=kept)  # hops and expansion without the hidden ties
+            ego = build(b, sub, full.ledger, None)
         feats = extract(ego)
         for c, x in zip(feats.candidates, feats.X):
             if c.node in own:
@@ -131,6 +138,33 @@ def tie_rows(store: GraphStore, borrower_ids: Iterable[str], *, horizon: float |
     if not xs:
         return np.zeros((0, len(FEATURES))), np.zeros(0, int), np.zeros(0)
     return np.vstack(xs), np.array(ys), np.array(gs, dtype=float)
+
+
+def _before(e: Edge, cut: float) -> Edge:
+    """A call record that straddles ``cut``, as the calls before it would have left it.
+
+    :func:`~skiptrace.contacts.ego.clip` (``find --as-of``) pro-rates such a
+    record and sets its ``last_at`` to the cut. For training rows that is a
+    label leak: every tie still active after the cut, and only those, would
+    show a call exactly at the cut (``call_recency`` 1), so the rows would
+    teach "recency exactly 1" instead of what predicts next week's partners,
+    and their validation would be near perfect. Under the same even-spread
+    assumption the record's ``n`` calls fell every ``span / (n - 1)`` days
+    from ``first_at``; the last of them before the cut becomes ``last_at``
+    (counts and seconds pro-rated as ``clip`` does). Every other relationship is returned as it is (``build`` cuts it).
+    """
+    last, first = e.props.get("last_at"), e.props.get("first_at")
+    if e.type != "CALLED" or not last or not first:
+        return e
+    end, start = clock.to_days(last), clock.to_days(first)
+    if end <= cut or start > cut:
+        return e
+    n = (e.props.get("calls_a_to_b") or 0) + (e.props.get("calls_b_to_a") or 0)
+    step = (end - start) / (n - 1) if n > 1 else end - start
+    t = start + math.floor((cut - start) / step) * step
+    props = dict(clip(e, cut).props)
+    props["last_at"] = clock.iso(max(start, min(t, cut - 1.0 / 86400)))
+    return Edge(e.type, e.src, e.dst, props)
 
 
 def learn_from_ties(store: GraphStore, borrower_ids: Iterable[str] | None = None, *,
