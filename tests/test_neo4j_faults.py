@@ -59,7 +59,19 @@ def _reset(uri: str, world: Path) -> str:
         return digest(store)
 
 
-def _state(uri: str) -> str:
+def _state(uri: str, timeout: float = 60.0) -> str:
+    """The store's digest once the server has settled the killed client's
+    transaction (rolled back, or committed when the kill came after COMMIT was
+    sent): a read while it is still open would only say what was true then."""
+    deadline = time.monotonic() + timeout
+    with GraphDatabase.driver(uri) as driver:
+        while time.monotonic() < deadline:
+            recs, _, _ = driver.execute_query(
+                "SHOW TRANSACTIONS YIELD metaData WHERE metaData.skiptrace_load IS NOT NULL "
+                "RETURN count(*) AS c")
+            if not recs[0]["c"]:
+                break
+            time.sleep(0.05)
     with open_store(neo4j_uri=uri) as store:
         return digest(store)
 
@@ -117,6 +129,29 @@ def test_client_kill_9_leaves_before_or_after(worlds, states, neo4j_uri):
         facts = store.health_facts()
         assert facts["running_loads"] == []
         assert "skiptrace_meta_key" in facts["online"]
+
+
+def test_digest_is_one_state_when_a_load_commits_during_it(worlds, states, neo4j_uri):
+    """A load published between the digest's node and relationship queries (made
+    to happen there, on the real server): the digest is of A+B, not of a mix."""
+    a, b = worlds
+    before, after = states
+    _reset(neo4j_uri, a)
+    with open_store(neo4j_uri=neo4j_uri) as store:
+        stream_edges = store.stream_edges
+        loads = []
+
+        def edges_after_a_load(*args, **kwargs):
+            if not loads:  # the first pass: nodes were read from A; now B commits
+                with open_store(neo4j_uri=neo4j_uri) as other:
+                    load(other, b)
+                loads.append(b)
+            return stream_edges(*args, **kwargs)
+
+        store.stream_edges = edges_after_a_load
+        got = digest(store)
+    assert loads, "the load never ran inside the digest"
+    assert got == after, "the digest mixed the state before the load with the state after it"
 
 
 def test_server_kill_9_and_restart_leaves_before_or_after(worlds, states, tmp_path):

@@ -153,21 +153,27 @@ def digest(store: GraphStore) -> str:
     """SHA-256 of every node, relationship and ledger row of ``store`` in a canonical order.
 
     The audit trail and the store's metadata are left out: reads append to
-    the one, and the other holds per-store keys.
+    the one, and the other holds per-store keys. The whole digest is one
+    :meth:`~GraphStore.consistent` read: on Neo4j (read committed, statement
+    by statement) a load committing between the node and the relationship
+    queries would otherwise give the digest of no state the store was ever in.
     """
-    h = hashlib.sha256()
+    def read() -> str:
+        h = hashlib.sha256()
 
-    def put(kind: str, value: Any) -> None:
-        h.update(json.dumps([kind, value], sort_keys=True, default=str).encode("utf-8"))
-        h.update(b"\n")
+        def put(kind: str, value: Any) -> None:
+            h.update(json.dumps([kind, value], sort_keys=True, default=str).encode("utf-8"))
+            h.update(b"\n")
 
-    for label in sorted(store.schema["nodes"]):
-        for key, props in store.stream_nodes(label):
-            put("n", [label, key, props])
-    for e in store.stream_edges(ordered=True):
-        put("r", [e.type, e.src, e.dst, e.props])
-    for table in store.LEDGER_TABLES:
-        rows = sorted(json.dumps(r, sort_keys=True, default=str) for r in store.stream_ledger(table))
-        for r in rows:
-            put(table, r)
-    return h.hexdigest()
+        for label in sorted(store.schema["nodes"]):
+            for key, props in store.stream_nodes(label):
+                put("n", [label, key, props])
+        for e in store.stream_edges(ordered=True):
+            put("r", [e.type, e.src, e.dst, e.props])
+        for table in store.LEDGER_TABLES:
+            rows = sorted(json.dumps(r, sort_keys=True, default=str) for r in store.stream_ledger(table))
+            for r in rows:
+                put(table, r)
+        return h.hexdigest()
+
+    return store.consistent(read)
