@@ -31,9 +31,10 @@ import neo4j_server  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-#: nodes deleted per transaction: a default-preset world has phones with hundreds of listings,
-#: and 10,000 of them at once ran out of Neo4j transaction memory (716.8 MiB)
-_WIPE_BATCH = 1_000
+#: relationships, then (bare) nodes, deleted per inner transaction: a default-preset world has
+#: phones with hundreds of listings, and DETACH DELETE of 10,000 such nodes at once ran out of
+#: Neo4j transaction memory (716.8 MiB); 10,000 relationships, or nodes without any, are small
+_WIPE_BATCH = 10_000
 
 
 @pytest.fixture(scope="session")
@@ -99,15 +100,19 @@ def _neo4j_admin_driver(
 
 
 def wipe(driver: Driver, database: str | None = None) -> None:
-    """Delete every node and relationship in batches; keep constraints and indexes."""
-    while True:
-        records, _, _ = driver.execute_query(
-            "MATCH (n) WITH n LIMIT $batch DETACH DELETE n RETURN count(*) AS deleted",
-            batch=_WIPE_BATCH,
-            database_=database,
-        )
-        if records[0]["deleted"] == 0:
-            return
+    """Delete every node and relationship in batches; keep constraints and indexes.
+
+    Relationships first, then the nodes, each by one server-side ``CALL { ... } IN
+    TRANSACTIONS`` (a 1,500-borrower world in about a third of the time that 1,000-node
+    DETACH DELETE round trips took); then a check that nothing is left."""
+    with driver.session(database=database) as session:
+        session.run("MATCH ()-[r]->() CALL (r) { DELETE r } "
+                    "IN TRANSACTIONS OF $batch ROWS", batch=_WIPE_BATCH).consume()
+        session.run("MATCH (n) CALL (n) { DETACH DELETE n } "
+                    "IN TRANSACTIONS OF $batch ROWS", batch=_WIPE_BATCH).consume()
+    records, _, _ = driver.execute_query("MATCH (n) RETURN count(n) AS left",
+                                         database_=database)
+    assert records[0]["left"] == 0, f"the wipe left {records[0]['left']} nodes"
 
 
 @pytest.fixture

@@ -34,7 +34,9 @@ def test_every_lost_contact_borrower_has_a_truth_phone_within_3_hops(sqlite_stor
     with open(DEMO / "truth" / "lost_contact.csv", newline="", encoding="utf-8") as f:
         lost = [row["borrower_id"] for row in csv.DictReader(f)]
     assert lost
-    for b in lost:
-        sub = sqlite_store.neighbourhood(node_id("Borrower", b), 3, max_fanout=10**9)
+    # read together: GraphStore.neighbourhoods() returns the very subgraphs neighbourhood()
+    # gives one at a time (its documented contract), in a quarter of the time here
+    subs = sqlite_store.neighbourhoods([node_id("Borrower", b) for b in lost], 3, max_fanout=10**9)
+    for b, sub in zip(lost, subs, strict=True):
         near = {n.split(":", 1)[1] for n in sub.hops if n.startswith("Phone:")}
         assert truth[b] & near, f"{b}: no truth phone within 3 hops"

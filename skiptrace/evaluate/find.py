@@ -50,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skiptrace.contacts.ego import MAX_FANOUT, fetch
+from skiptrace.contacts.ego import MAX_FANOUT, UnknownBorrower, fetch_many
 from skiptrace.contacts.features import FEATURES, extract
 from skiptrace.contacts.find import rank
 from skiptrace.contacts.ranking.model import LinearScorer
@@ -369,8 +369,11 @@ def evaluate_find(store: GraphStore, world: str | Path, *,
     mech: dict[str, dict[str, int]] = {}
     in_ego: dict[str, set[str]] = {}
     rows: dict[str, tuple[list[str], np.ndarray]] = {}
-    for b in ids:
-        ego = fetch(store, b, max_hops=max_hops, max_fanout=max_fanout)
+    # the ego graphs are read in batches (fetch_many: each exactly as fetch reads it, with the
+    # batch's degree and expand queries shared; on Neo4j a tenth of the round trips)
+    for b, ego in zip(ids, fetch_many(store, ids, max_hops=max_hops, max_fanout=max_fanout)):
+        if isinstance(ego, UnknownBorrower):
+            raise ego
         feats = extract(ego)
         for name, sc in finds.items():
             res = rank(ego, limit=limit, scorer=sc, feats=feats)
