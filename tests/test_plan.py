@@ -11,7 +11,8 @@ from click.testing import CliRunner
 import skiptrace
 from skiptrace.contacts import clock
 from skiptrace.ingest import load
-from skiptrace.plan import CostTable, delinquent_ids, learn, load_costs, load_response_model
+from skiptrace.plan import (CostTable, delinquent_ids, learn, load_costs, load_response_model,
+                            plan_many)
 from skiptrace.plan.channels import CATALOGUE
 from skiptrace.plan.uplift import ResponseModel, attempt_frame, attribute
 from skiptrace.policy import get_policy
@@ -316,3 +317,18 @@ def test_cscore_model_scores_the_plan(demo, demo_model, tmp_path):
             assert isinstance(r.c_score, int) and 300 <= r.c_score <= 850
             assert r.segment in tuple("ABCDE") and 0 <= r.p_repay_30d <= 1
             assert "C-score" in r.scored_by and r.p_repay_30d != r.p_no_action
+
+
+def test_workers_fit_beside_find_same_plans(demo_db, demo_model):
+    """With workers and no model, the model is fitted while the workers run find; the plans are
+    those of one process with the model fitted first (and of the saved model)."""
+    m, _ = demo_model
+    with SQLiteStore(demo_db) as s:
+        ids = delinquent_ids(s)
+        one = [r.to_dict(True) for r in skiptrace.plan(s, ids, model=m)]
+        seen = []
+        two = [r.to_dict(True) for r in plan_many(   # 8 chunks of 8: the parallel path
+            s, ids, workers=2, chunk=8, progress=lambda d, t: seen.append((d, t)))]
+    assert two == one
+    assert seen and seen[-1] == (len(ids), len(ids))
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)

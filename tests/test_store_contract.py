@@ -167,6 +167,26 @@ def test_expand_is_incident_edges_per_group_with_true_degrees(store):
         assert degrees == store.degrees(ends)
 
 
+def test_degrees_count_every_relationship_even_off_schema_ends(store):
+    """degrees() is the number of relationships at each end, over the types asked, also when
+    a stored relationship has an end whose label the schema does not give its type (a store
+    may skip the types a label cannot have only where the rows keep to the schema)."""
+    store.write(small_batch())
+    b = Batch()
+    b.add_edge("CALLED", B("B2"), P("+8613800000001"), {"calls_a_to_b": 1})   # off-schema source
+    b.add_edge("HAS_PHONE", B("B1"), node_id("Device", "D1"), {})           # off-schema target
+    store.write(b)
+    nodes = [B("B1"), B("B2"), P("+8613800000001"), P("+8613800000003"), node_id("Device", "D1"),
+             node_id("Address", "1 main st"), P("+8613800000404")]
+    for types in (None, ["CALLED"], ["HAS_PHONE", "USES_DEVICE"]):
+        want: dict[str, int] = {}
+        for e in store.stream_edges(types):
+            for end in (e.src, e.dst):
+                if end in nodes:
+                    want[end] = want.get(end, 0) + 1
+        assert store.degrees(nodes, types) == want, types
+
+
 def test_neighbourhood_hops_degrees_and_order(store):
     store.write(small_batch())
     sub = store.neighbourhood(B("B1"), 2)

@@ -33,6 +33,8 @@ from __future__ import annotations
 import gc
 import logging
 import math
+import os
+import pickle
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -340,6 +342,24 @@ def _plan_many(store: GraphStore, ids: list[str], *, policy: Any, as_of: Any, cs
     if not isinstance(costs, CostTable):
         costs = load_costs(costs) if costs is not None else CostTable()
     cut = clock.parse_as_of(as_of) if as_of is not None else None
+    parts = [ids[lo:lo + chunk] for lo in range(0, len(ids), chunk)]
+    path = getattr(store, "path", None)
+    parallel = bool(workers > 1 and len(parts) > 1 and path and path != ":memory:")
+    if model is None and parallel:
+        # the response model is needed only to score; the workers' find (most of the work)
+        # runs while this process fits it (see _parallel_fitting)
+        fit_cut = cut
+        if cut is None:
+            cut = data_end(store)  # what learn() takes as its data end (the same ledger pass)
+            if cut is None:
+                _resolve_model(store, model, fit_cut)  # raises learn()'s error: an empty ledger
+                raise SkiptraceError("no as_of given and the store's ledger is empty")
+        cs = _resolve_cscore(cscore)
+        job = _Job(cut, horizon_hours / 24.0, policy_of, costs, None, cs, max_actions,
+                   max_hours, drop_unprofitable)
+        yield from _parallel_fitting(path, parts, job, lambda: _resolve_model(store, model, fit_cut),
+                                     workers, progress, len(ids))
+        return
     mdl = _resolve_model(store, model, cut)
     if cut is None:
         cut = getattr(mdl, "data_end_", None) if model is None else None
@@ -349,9 +369,7 @@ def _plan_many(store: GraphStore, ids: list[str], *, policy: Any, as_of: Any, cs
     cs = _resolve_cscore(cscore)
     job = _Job(cut, horizon_hours / 24.0, policy_of, costs, mdl, cs, max_actions, max_hours,
                drop_unprofitable)
-    parts = [ids[lo:lo + chunk] for lo in range(0, len(ids), chunk)]
-    path = getattr(store, "path", None)
-    if workers > 1 and len(parts) > 1 and path and path != ":memory:":
+    if parallel:
         yield from _parallel(path, parts, job, workers, progress, len(ids))
         return
     if workers > 1:
@@ -385,6 +403,11 @@ def _plan_chunk(store: GraphStore, part: list[str], job: _Job) -> list[PlanResul
 
 
 def _plan_chunk_now(store: GraphStore, part: list[str], job: _Job) -> list[PlanResult]:
+    return _score_chunk(store, _prepare_chunk(store, part, job), job)
+
+
+def _prepare_chunk(store: GraphStore, part: list[str], job: _Job) -> list[_Pending]:
+    """find and the policy decisions of a chunk: everything before the response model."""
     pend = []
     # the chunk's ego graphs are read together (fetch_many: one query per hop for the chunk)
     for b, ego in zip(part, fetch_many(store, part, as_of=clock.iso(job.as_of), batch=len(part))):
@@ -392,6 +415,10 @@ def _plan_chunk_now(store: GraphStore, part: list[str], job: _Job) -> list[PlanR
             raise ego
         pend.append(_prepare(store, b, as_of=job.as_of, horizon=job.horizon, policy_of=job.policy_of,
                              costs=job.costs, max_hours=job.max_hours, ego=ego))
+    return pend
+
+
+def _score_chunk(store: GraphStore, pend: list[_Pending], job: _Job) -> list[PlanResult]:
     return list(_score(pend, job.model, job.cscore, store, job.costs, job.max_actions,
                        job.drop_unprofitable))
 
@@ -427,6 +454,115 @@ def _parallel(path: str, parts: list[list[str]], job: _Job, workers: int,
             done += len(part)
             if progress is not None:
                 progress(done, total)
+
+
+def _fitting_worker(path: str, parts: list[list[str]], job: _Job, tasks: Any, results: Any,
+                    ready: Any, model_path: str) -> None:
+    """A worker of :func:`_parallel_fitting`: takes chunk numbers from ``tasks`` until None;
+    prepares each chunk (find); scores it once the model is ready (``ready`` set, the model
+    pickled at ``model_path``), keeping the chunks prepared before that until it is."""
+    try:
+        _worker_init(path, job)
+        store = _WORKER["store"]
+        job.model = None
+        held: list[tuple[int, list[_Pending]]] = []
+
+        def score(i: int, pend: list[_Pending]) -> None:
+            with few_collections():
+                res = _score_chunk(store, pend, job)
+            results.put(("ok", i, res))
+
+        def load() -> None:
+            with open(model_path, "rb") as f:
+                job.model = pickle.load(f)
+
+        while (i := tasks.get()) is not None:
+            with few_collections():
+                pend = _prepare_chunk(store, parts[i], job)
+            if job.model is None and ready.is_set():
+                load()
+            if job.model is None:
+                held.append((i, pend))
+                continue
+            for j, p in held:
+                score(j, p)
+            held.clear()
+            score(i, pend)
+        if held:
+            ready.wait()
+            if job.model is None:
+                load()
+            for j, p in held:
+                score(j, p)
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+        try:
+            pickle.dumps(exc)
+        except Exception:  # noqa: BLE001 - an error that does not pickle
+            exc = SkiptraceError(f"plan worker: {exc!r}")
+        results.put(("error", -1, exc))
+
+
+def _parallel_fitting(path: str, parts: list[list[str]], job: _Job,
+                      fit: Callable[[], ResponseModel], workers: int,
+                      progress: Callable[[int, int], None] | None, total: int
+                      ) -> Iterator[PlanResult]:
+    """:func:`_parallel` when the response model is still to be fitted: ``workers`` forked
+    processes take chunks from a queue and run find on them (the model is not needed for
+    that) while this process fits the model; once it is pickled beside them they score what
+    they prepared and go on chunk by chunk. Results come back in order. The fit (about a
+    minute of one core on the 100k world) no longer comes before the first find."""
+    import multiprocessing as mp
+    import queue
+    import shutil
+    import tempfile
+
+    ctx = mp.get_context("fork")
+    tmp = tempfile.mkdtemp(prefix="skiptrace-plan-")
+    model_path = os.path.join(tmp, "model.pkl")
+    tasks, results, ready = ctx.Queue(), ctx.Queue(), ctx.Event()
+    for i in range(len(parts)):
+        tasks.put(i)
+    for _ in range(workers):
+        tasks.put(None)
+    procs = [ctx.Process(target=_fitting_worker, daemon=True,
+                         args=(path, parts, job, tasks, results, ready, model_path))
+             for _ in range(workers)]
+    try:
+        for p in procs:
+            p.start()
+        mdl = fit()
+        with open(model_path + ".part", "wb") as f:
+            pickle.dump(mdl, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(model_path + ".part", model_path)
+        ready.set()
+        got: dict[int, list[PlanResult]] = {}
+        nxt = done = 0
+        while nxt < len(parts):
+            try:
+                kind, i, payload = results.get(timeout=2.0)
+            except queue.Empty:
+                dead = [p for p in procs if p.exitcode not in (None, 0)]
+                if dead:
+                    raise SkiptraceError(f"a plan worker died (exit code {dead[0].exitcode})") from None
+                continue
+            if kind == "error":
+                raise payload
+            got[i] = payload
+            while nxt in got:
+                res = got.pop(nxt)
+                yield from res
+                done += len(parts[nxt])
+                nxt += 1
+                if progress is not None:
+                    progress(done, total)
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+        for p in procs:
+            if p.pid is not None:
+                p.join()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _score(pend: list[_Pending], mdl: ResponseModel, cs: Any, store: GraphStore,
@@ -564,7 +700,9 @@ def plan(store: GraphStore, borrower_ids: str | Sequence[str], *, policy: Any = 
     drop_unprofitable : leave out the actions whose EV does not beat doing nothing
         (default: keep them, ranked; ``unprofitable`` counts them either way).
     workers : plan chunks in this many forked processes (SQLite file stores; others plan
-        in this process). The model is fitted once, before the workers start.
+        in this process). The model is fitted once: before planning with one process; with
+        several, in this process while the workers run find (which needs no model), each
+        worker scoring what it found once the model is ready. Same results either way.
 
     Cost: one ``find`` per borrower (its ego graph, about ``4 * max_hops + 1`` store
     queries), one model fit (or load) and one prediction per chunk for the whole batch.
