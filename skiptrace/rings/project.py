@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from skiptrace.contacts import clock
+from skiptrace.graph.project import bulk_read
 from skiptrace.store.base import GraphStore, split_id
 
 log = logging.getLogger(__name__)
@@ -229,6 +230,12 @@ def project(store: GraphStore, config: ProjectionConfig | None = None, *,
     phonebooks never leaves it), and each chunk becomes numpy arrays through
     C-level maps (no Python loop per row, no per-row objects kept).
     """
+    with bulk_read():
+        return _project(store, config, as_of=as_of, progress=progress)
+
+
+def _project(store: GraphStore, config: ProjectionConfig | None = None, *,
+            as_of: float | None = None, progress: Callable[[str], None] | None = None) -> RingGraph:
     cfg = config or ProjectionConfig()
     say = progress or (lambda _m: None)
     say("borrowers")
