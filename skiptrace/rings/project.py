@@ -139,49 +139,81 @@ class RingGraph:
     inc_listed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     ident_hub: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # per identifier: suppressed hub
 
-    _inc_order: np.ndarray | None = field(default=None, repr=False, compare=False)
-    _inc_ptr: np.ndarray | None = field(default=None, repr=False, compare=False)
-    _node_n: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n(self) -> int:
         return len(self.borrowers)
 
-    def incidences(self, members: np.ndarray) -> np.ndarray:
-        """Positions (ascending) in the incidence arrays of the incidences of ``members``: the
-        same as ``np.flatnonzero(np.isin(self.inc_b, members))`` for distinct members, in time
-        proportional to their incidences (a borrower-sorted index is built once)."""
-        if self._inc_order is None:
-            self._inc_order = np.argsort(self.inc_b, kind="stable")
-            self._inc_ptr = np.r_[0, np.cumsum(np.bincount(self.inc_b, minlength=self.n))].astype(np.int64)
-        m = np.asarray(members, np.int64)
-        starts, ends = self._inc_ptr[m], self._inc_ptr[m + 1]
+    def _rows_of(self, name: str, keys: np.ndarray, members: np.ndarray) -> np.ndarray:
+        """Positions (ascending) of the rows whose ``keys`` (a borrower index per row, named
+        ``name`` for the cache) is one of ``members``: ``np.flatnonzero(np.isin(keys, members))``
+        in time proportional to those rows (an index sorted by key is built once per name)."""
+        got = self._cache.get(name)
+        if got is None:
+            order = np.argsort(keys, kind="stable")
+            ptr = np.r_[0, np.cumsum(np.bincount(keys, minlength=self.n))].astype(np.int64)
+            got = self._cache[name] = (order, ptr)
+        order, ptr = got
+        m = np.unique(np.asarray(members, np.int64))
+        starts, ends = ptr[m], ptr[m + 1]
         lengths = ends - starts
         total = int(lengths.sum())
         if not total:
             return np.zeros(0, np.int64)
         offs = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-        return np.sort(self._inc_order[np.arange(total) + offs])
+        return np.sort(order[np.arange(total) + offs])
+
+    def incidences(self, members: np.ndarray) -> np.ndarray:
+        """Positions (ascending) in the incidence arrays of the incidences of ``members``: the
+        same as ``np.flatnonzero(np.isin(self.inc_b, members))``, in time proportional to their
+        incidences (a borrower-sorted index is built once)."""
+        return self._rows_of("inc_b", self.inc_b, members)
+
+    def pairs_within(self, members: np.ndarray) -> np.ndarray:
+        """Positions (ascending) of the borrower pairs with both ends among ``members``:
+        ``np.flatnonzero(np.isin(pair_u, members) & np.isin(pair_v, members))`` without a pass
+        over every pair (detection asks this for each of thousands of groups)."""
+        at = self._rows_of("pair_u", self.pair_u, members)
+        return at[np.isin(self.pair_v[at], members)]
+
+    def family_within(self, members: np.ndarray) -> np.ndarray:
+        """Positions (ascending) of the family ties with both ends among ``members``."""
+        at = self._rows_of("family_u", self.family_u, members)
+        return at[np.isin(self.family_v[at], members)]
 
     @property
     def node_n(self) -> np.ndarray:
         """Borrowers holding each identifier node (a registered and a listed phone are one node)."""
-        if self._node_n is None:
+        if "node_n" not in self._cache:
             node = self.ident_node
-            self._node_n = np.bincount(node[self.inc_i], minlength=int(node.max()) + 1 if len(node) else 0)
-        return self._node_n
+            self._cache["node_n"] = np.bincount(node[self.inc_i], minlength=int(node.max()) + 1 if len(node) else 0)
+        return self._cache["node_n"]
 
     @property
     def delinquent(self) -> np.ndarray:
-        return (self.status == 1) | (self.status == 2)
+        """Per borrower: delinquent or written off (computed once; do not modify)."""
+        if "delinquent" not in self._cache:
+            self._cache["delinquent"] = (self.status == 1) | (self.status == 2)
+        return self._cache["delinquent"]
+
+    @property
+    def delinquent_share(self) -> float:
+        """The book's share of delinquent borrowers."""
+        if "delinquent_share" not in self._cache:
+            self._cache["delinquent_share"] = float(self.delinquent.mean()) if self.n else 0.0
+        return self._cache["delinquent_share"]
 
     @property
     def onset(self) -> np.ndarray:
-        """Default onset day (as_of minus days past due) of delinquent borrowers, nan otherwise."""
-        out = np.full(self.n, np.nan)
-        d = self.delinquent & (self.dpd >= 0)
-        out[d] = self.as_of - self.dpd[d]
-        return out
+        """Default onset day (as_of minus days past due) of delinquent borrowers, nan otherwise
+        (computed once; do not modify)."""
+        if "onset" not in self._cache:
+            out = np.full(self.n, np.nan)
+            d = self.delinquent & (self.dpd >= 0)
+            out[d] = self.as_of - self.dpd[d]
+            self._cache["onset"] = out
+        return self._cache["onset"]
 
 
 def _day(value: object) -> float:
