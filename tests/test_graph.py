@@ -99,6 +99,17 @@ def test_chunking_and_progress_do_not_change_the_projection(sqlite_store):
                    for c in sqlite_store.stream_edge_columns(None, PROPS, chunk=500)
                    for i, (s, d) in enumerate(zip(c.src, c.dst))), key=repr)
     assert base == fast and len(fast) == big.n_edges
+    # and so do the filters (the default filters stream_edges in Python)
+    some = sorted({s for c in sqlite_store.stream_edge_columns(["LISTS_CONTACT"]) for s in c.src})[::3]
+    for kw in ({"where": {"source": ["emergency"]}}, {"sources": some},
+               {"where": {"source": ["phonebook"]}, "sources": some}):
+        base = sorted(((c.type, s, d, *(c.props[p][i] for p in PROPS))
+                       for c in GraphStore.stream_edge_columns(sqlite_store, None, PROPS, chunk=500, **kw)
+                       for i, (s, d) in enumerate(zip(c.src, c.dst))), key=repr)
+        fast = sorted(((c.type, s, d, *(c.props[p][i] for p in PROPS))
+                       for c in sqlite_store.stream_edge_columns(None, PROPS, chunk=500, **kw)
+                       for i, (s, d) in enumerate(zip(c.src, c.dst))), key=repr)
+        assert base == fast and fast, kw
     nodes = [(c.ids, c.props) for c in
              GraphStore.stream_node_columns(sqlite_store, "Phone", ("status", "e164"), chunk=50)]
     assert nodes == [(c.ids, c.props) for c in

@@ -258,6 +258,32 @@ def test_stream_edge_columns_equal_stream_edges(store):
     assert sorted(chunks[1].src) == [B("B1"), B("B2")]
 
 
+def test_stream_edge_columns_filters(store):
+    store.write(small_batch())
+    # where: property values, in the store; a type lacking the property keeps nothing
+    got = [(c.type, s, d, c.props["relation"][i]) for c in store.stream_edge_columns(
+        None, ("relation",), where={"source": ["emergency"]}) for i, (s, d) in enumerate(zip(c.src, c.dst))]
+    assert got == [("LISTS_CONTACT", B("B1"), P("+8613800000003"), "parent")]
+    both = [r for c in store.stream_edge_columns(["LISTS_CONTACT"], where={"source": ("emergency", "phonebook")})
+            for r in c.src]
+    assert both == [B("B1"), B("B1")]
+    assert list(store.stream_edge_columns(["LISTS_CONTACT"], where={"source": ["nope"]})) == []
+    # sources: relationships starting at these nodes only
+    rows = sorted((c.type, s, d) for c in store.stream_edge_columns(["USES_DEVICE", "HAS_PHONE"], sources=[B("B2")])
+                  for s, d in zip(c.src, c.dst))
+    assert rows == [("HAS_PHONE", B("B2"), P("+8613800000002")), ("USES_DEVICE", B("B2"), node_id("Device", "D1"))]
+    assert list(store.stream_edge_columns(None, sources=[])) == []
+    assert list(store.stream_edge_columns(None, sources=[B("nobody")])) == []
+    # both at once, and chunked
+    chunks = list(store.stream_edge_columns(["LISTS_CONTACT"], ("source",), chunk=1,
+                                            where={"source": ["phonebook"]}, sources=[B("B1"), B("B2")]))
+    assert [(c.src, c.props) for c in chunks] == [([B("B1")], {"source": ["phonebook"]})]
+    with pytest.raises(ValueError):
+        list(store.stream_edge_columns(None, where={"source": [None]}))
+    with pytest.raises(TypeError):
+        list(store.stream_edge_columns(None, where={"source": "emergency"}))
+
+
 def test_stream_node_columns(store):
     store.write(small_batch())
     chunks = list(store.stream_node_columns("Borrower", ("borrower_id", "days_past_due",

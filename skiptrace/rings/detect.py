@@ -98,7 +98,7 @@ def _components(graph: RingGraph, sel: np.ndarray, cfg: DetectConfig, seed: int,
 def _split(graph: RingGraph, members: np.ndarray, cfg: DetectConfig, seed: int) -> list[np.ndarray]:
     import igraph as ig
 
-    inside = np.isin(graph.pair_u, members) & np.isin(graph.pair_v, members)
+    inside = graph.pairs_within(members)
     loc = {int(b): i for i, b in enumerate(members)}
     edges = [(loc[int(a)], loc[int(b)]) for a, b in zip(graph.pair_u[inside], graph.pair_v[inside])]
     g = ig.Graph(n=len(members), edges=edges)

@@ -34,11 +34,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
 
 from skiptrace.contacts import clock
+from skiptrace.graph.project import bulk_read
 from skiptrace.store.base import GraphStore, split_id
 
 log = logging.getLogger(__name__)
@@ -137,49 +139,81 @@ class RingGraph:
     inc_listed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     ident_hub: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # per identifier: suppressed hub
 
-    _inc_order: np.ndarray | None = field(default=None, repr=False, compare=False)
-    _inc_ptr: np.ndarray | None = field(default=None, repr=False, compare=False)
-    _node_n: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n(self) -> int:
         return len(self.borrowers)
 
-    def incidences(self, members: np.ndarray) -> np.ndarray:
-        """Positions (ascending) in the incidence arrays of the incidences of ``members``: the
-        same as ``np.flatnonzero(np.isin(self.inc_b, members))`` for distinct members, in time
-        proportional to their incidences (a borrower-sorted index is built once)."""
-        if self._inc_order is None:
-            self._inc_order = np.argsort(self.inc_b, kind="stable")
-            self._inc_ptr = np.r_[0, np.cumsum(np.bincount(self.inc_b, minlength=self.n))].astype(np.int64)
-        m = np.asarray(members, np.int64)
-        starts, ends = self._inc_ptr[m], self._inc_ptr[m + 1]
+    def _rows_of(self, name: str, keys: np.ndarray, members: np.ndarray) -> np.ndarray:
+        """Positions (ascending) of the rows whose ``keys`` (a borrower index per row, named
+        ``name`` for the cache) is one of ``members``: ``np.flatnonzero(np.isin(keys, members))``
+        in time proportional to those rows (an index sorted by key is built once per name)."""
+        got = self._cache.get(name)
+        if got is None:
+            order = np.argsort(keys, kind="stable")
+            ptr = np.r_[0, np.cumsum(np.bincount(keys, minlength=self.n))].astype(np.int64)
+            got = self._cache[name] = (order, ptr)
+        order, ptr = got
+        m = np.unique(np.asarray(members, np.int64))
+        starts, ends = ptr[m], ptr[m + 1]
         lengths = ends - starts
         total = int(lengths.sum())
         if not total:
             return np.zeros(0, np.int64)
         offs = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-        return np.sort(self._inc_order[np.arange(total) + offs])
+        return np.sort(order[np.arange(total) + offs])
+
+    def incidences(self, members: np.ndarray) -> np.ndarray:
+        """Positions (ascending) in the incidence arrays of the incidences of ``members``: the
+        same as ``np.flatnonzero(np.isin(self.inc_b, members))``, in time proportional to their
+        incidences (a borrower-sorted index is built once)."""
+        return self._rows_of("inc_b", self.inc_b, members)
+
+    def pairs_within(self, members: np.ndarray) -> np.ndarray:
+        """Positions (ascending) of the borrower pairs with both ends among ``members``:
+        ``np.flatnonzero(np.isin(pair_u, members) & np.isin(pair_v, members))`` without a pass
+        over every pair (detection asks this for each of thousands of groups)."""
+        at = self._rows_of("pair_u", self.pair_u, members)
+        return at[np.isin(self.pair_v[at], members)]
+
+    def family_within(self, members: np.ndarray) -> np.ndarray:
+        """Positions (ascending) of the family ties with both ends among ``members``."""
+        at = self._rows_of("family_u", self.family_u, members)
+        return at[np.isin(self.family_v[at], members)]
 
     @property
     def node_n(self) -> np.ndarray:
         """Borrowers holding each identifier node (a registered and a listed phone are one node)."""
-        if self._node_n is None:
+        if "node_n" not in self._cache:
             node = self.ident_node
-            self._node_n = np.bincount(node[self.inc_i], minlength=int(node.max()) + 1 if len(node) else 0)
-        return self._node_n
+            self._cache["node_n"] = np.bincount(node[self.inc_i], minlength=int(node.max()) + 1 if len(node) else 0)
+        return self._cache["node_n"]
 
     @property
     def delinquent(self) -> np.ndarray:
-        return (self.status == 1) | (self.status == 2)
+        """Per borrower: delinquent or written off (computed once; do not modify)."""
+        if "delinquent" not in self._cache:
+            self._cache["delinquent"] = (self.status == 1) | (self.status == 2)
+        return self._cache["delinquent"]
+
+    @property
+    def delinquent_share(self) -> float:
+        """The book's share of delinquent borrowers."""
+        if "delinquent_share" not in self._cache:
+            self._cache["delinquent_share"] = float(self.delinquent.mean()) if self.n else 0.0
+        return self._cache["delinquent_share"]
 
     @property
     def onset(self) -> np.ndarray:
-        """Default onset day (as_of minus days past due) of delinquent borrowers, nan otherwise."""
-        out = np.full(self.n, np.nan)
-        d = self.delinquent & (self.dpd >= 0)
-        out[d] = self.as_of - self.dpd[d]
-        return out
+        """Default onset day (as_of minus days past due) of delinquent borrowers, nan otherwise
+        (computed once; do not modify)."""
+        if "onset" not in self._cache:
+            out = np.full(self.n, np.nan)
+            d = self.delinquent & (self.dpd >= 0)
+            out[d] = self.as_of - self.dpd[d]
+            self._cache["onset"] = out
+        return self._cache["onset"]
 
 
 def _day(value: object) -> float:
@@ -191,157 +225,187 @@ def _day(value: object) -> float:
         return float("nan")
 
 
+def _days(values: list) -> np.ndarray:
+    """Day numbers of a column of ISO strings (nan when missing or not a date), each
+    distinct value parsed once: a column holds few distinct dates."""
+    parsed = {v: _day(v) for v in set(values)}
+    return np.fromiter(map(parsed.__getitem__, values), np.float64, len(values))
+
+
+class _Interner(dict):
+    """``node id -> index``, the next index to each id on first sight."""
+
+    def __missing__(self, key: str) -> int:
+        value = self[key] = len(self)
+        return value
+
+
+#: the identifier relationships, in the order the store streams them (sorted), with the
+#: properties read from each: only what the projection uses leaves the store
+_IDENT_TYPES = (("EMPLOYED_BY", ("since",)), ("HAS_PHONE", ("first_seen", "last_seen", "role")),
+                ("LIVES_AT", ("first_seen", "last_seen", "kind")), ("USES_DEVICE", ("first_seen", "last_seen")),
+                ("WORKS_AT", ("first_seen", "last_seen")))
+_FIXED_KIND = {"EMPLOYED_BY": "employer", "HAS_PHONE": "phone", "LIVES_AT": "address",
+               "USES_DEVICE": "device", "WORKS_AT": "work_address"}
+
+
 def project(store: GraphStore, config: ProjectionConfig | None = None, *,
             as_of: float | None = None, progress: Callable[[str], None] | None = None) -> RingGraph:
     """Read the ring projection out of ``store`` (see the module docstring).
 
     ``as_of`` (a day number) dates default onsets; by default the latest
     ``last_seen`` of any registered phone or device, the extract's own date.
+
+    Reading is column-wise and set-based: the store returns only the columns
+    used, the listings are filtered in the store (emergency listings of
+    everyone, every listing of delinquent borrowers; the rest of the
+    phonebooks never leaves it), and each chunk becomes numpy arrays through
+    C-level maps (no Python loop per row, no per-row objects kept).
     """
+    with bulk_read():
+        return _project(store, config, as_of=as_of, progress=progress)
+
+
+def _project(store: GraphStore, config: ProjectionConfig | None = None, *,
+            as_of: float | None = None, progress: Callable[[str], None] | None = None) -> RingGraph:
     cfg = config or ProjectionConfig()
     say = progress or (lambda _m: None)
     say("borrowers")
     keys: list[str] = []
-    status, dpd, opened, cease, attorney = [], [], [], [], []
+    by_node: dict[str, int] = {}
+    status_p, dpd_p, opened_p, cease_p, attorney_p = [], [], [], [], []
     cols = ("status", "days_past_due", "opened_at", "cease_requested", "attorney_known")
     for chunk in store.stream_node_columns("Borrower", cols):
+        by_node.update(zip(chunk.ids, range(len(keys), len(keys) + len(chunk.ids))))
         keys.extend(split_id(i)[1] for i in chunk.ids)
-        status.extend(STATUS.get(v or "", -1) for v in chunk.props["status"])
-        dpd.extend(int(v) if v is not None else -1 for v in chunk.props["days_past_due"])
-        opened.extend(_day(v) for v in chunk.props["opened_at"])
-        cease.extend(bool(v) for v in chunk.props["cease_requested"])
-        attorney.extend(bool(v) for v in chunk.props["attorney_known"])
+        pr = chunk.props
+        status_p.append(np.fromiter(map(STATUS.get, pr["status"], repeat(-1)), np.int8, len(chunk)))
+        dpd_p.append(np.fromiter((-1 if v is None else int(v) for v in pr["days_past_due"]), np.int32, len(chunk)))
+        opened_p.append(_days(pr["opened_at"]))
+        cease_p.append(np.fromiter(map(bool, pr["cease_requested"]), bool, len(chunk)))
+        attorney_p.append(np.fromiter(map(bool, pr["attorney_known"]), bool, len(chunk)))
     index = {k: i for i, k in enumerate(keys)}
     n = len(keys)
+    status = _cat(status_p, np.int8)
     phone_since = np.full(n, np.nan)
     latest = -np.inf
 
-    ident_index: dict[str, int] = {}
-    idents: list[str] = []
-    ident_kind: list[int] = []
-    inc_b: list[int] = []
-    inc_i: list[int] = []
+    idents = _Interner()
+    ident_kind: list[np.ndarray] = []
+    inc_b: list[np.ndarray] = []
+    inc_i: list[np.ndarray] = []
+    inc_first: list[np.ndarray] = []
+    inc_last: list[np.ndarray] = []
+    inc_contact: list[np.ndarray] = []
     switchboards: set[str] = set()
 
-    inc_first: list[float] = []
-    inc_contact: list[bool] = []
-    inc_last: list[float] = []
-    nan = float("nan")
-
-    def incidence(b: int, nid: str, kind: str, first: float = nan, last: float = nan) -> None:
+    def incidences(b: np.ndarray, dst: list[str], kinds: np.ndarray, first: np.ndarray | None,
+                   last: np.ndarray | None, contact: bool) -> None:
         # one identifier per node: a phone some register and others list as their emergency
         # contact is one identifier (of the kind it was first seen as), held by all of them
-        i = ident_index.get(nid)
-        if i is None:
-            i = ident_index[nid] = len(idents)
-            idents.append(nid)
-            ident_kind.append(KIND_CODE[kind])
-        inc_b.append(b)
-        inc_i.append(i)
-        inc_first.append(first)
-        inc_contact.append(kind == "contact")
-        inc_last.append(last)
+        before = len(idents)
+        i = np.fromiter(map(idents.__getitem__, dst), np.int64, len(dst))
+        new = i >= before
+        if new.any():  # the kind of each new identifier: that of its first row
+            _, first_row = np.unique(i[new], return_index=True)
+            ident_kind.append(kinds[new][first_row])
+        nan = np.full(len(b), np.nan)
+        inc_b.append(b), inc_i.append(i)
+        inc_first.append(nan if first is None else first)
+        inc_last.append(nan if last is None else last)
+        inc_contact.append(np.full(len(b), contact))
 
     say("identifiers")
-    kind_of_type = {"USES_DEVICE": "device", "HAS_PHONE": "phone", "EMPLOYED_BY": "employer",
-                    "WORKS_AT": "work_address"}
-    for chunk in store.stream_edge_columns(["USES_DEVICE", "HAS_PHONE", "LIVES_AT", "WORKS_AT", "EMPLOYED_BY"],
-                                           props=("first_seen", "last_seen", "kind", "role")):
-        t = chunk.type
-        first_col, last_col, kind_col = chunk.props["first_seen"], chunk.props["last_seen"], chunk.props["kind"]
-        role_col = chunk.props["role"]
-        for r, (src, dst) in enumerate(zip(chunk.src, chunk.dst)):
-            label, key = split_id(src)
-            if label != "Borrower":
-                if t == "HAS_PHONE":
-                    switchboards.add(dst)
-                continue
-            b = index.get(key)
-            if b is None:
-                continue
-            if t in ("HAS_PHONE", "USES_DEVICE") and last_col[r]:
-                last = _day(last_col[r])
-                if last == last:
-                    latest = max(latest, last)
+    for t, props in _IDENT_TYPES:
+        for chunk in store.stream_edge_columns([t], props):
+            src, pr = chunk.src, chunk.props
+            b = np.fromiter(map(by_node.get, src, repeat(-1)), np.int64, len(src))
+            keep = b >= 0
+            if t == "HAS_PHONE" and not keep.all():
+                # a number an employer registers is a switchboard (a borrower unknown here is neither)
+                switchboards.update(chunk.dst[r] for r in np.flatnonzero(~keep).tolist()
+                                    if split_id(src[r])[0] != "Borrower")
+            rows = np.flatnonzero(keep)
+            b = b[rows]
+            dst = [chunk.dst[r] for r in rows.tolist()] if len(rows) < len(src) else chunk.dst
+            sub = (lambda col: col) if len(rows) == len(src) else (lambda col: [col[r] for r in rows.tolist()])
+            first = _days(sub(pr["first_seen"])) if "first_seen" in pr else None
+            last = _days(sub(pr["last_seen"])) if "last_seen" in pr else None
+            code = KIND_CODE[_FIXED_KIND[t]]
+            kinds = np.full(len(b), code, np.int8)
             if t == "LIVES_AT":
-                kind = "work_address" if kind_col[r] == "work" else "address"
-            elif t == "HAS_PHONE" and role_col[r] == "work":
-                kind = "work_phone"  # an office line: colleagues share it by nature
-            else:
-                kind = kind_of_type[t]
-            first = _day(first_col[r]) if first_col[r] else nan
-            if t == "HAS_PHONE" and first == first and not (phone_since[b] >= first):
-                phone_since[b] = first
-            last_held = _day(last_col[r]) if last_col[r] else nan
-            incidence(b, dst, kind, first, last_held)
+                kinds[np.fromiter((v == "work" for v in sub(pr["kind"])), bool, len(b))] = KIND_CODE["work_address"]
+            elif t == "HAS_PHONE":
+                # an office line: colleagues share it by nature
+                kinds[np.fromiter((v == "work" for v in sub(pr["role"])), bool, len(b))] = KIND_CODE["work_phone"]
+                np.fmax.at(phone_since, b, first)
+            if t in ("HAS_PHONE", "USES_DEVICE") and len(b) and not np.isnan(last).all():
+                latest = max(latest, float(np.nanmax(last)))
+            incidences(b, dst, kinds, first, last, False)
 
     say("contact listings")
-    fam_u: list[int] = []
-    fam_v_phone: list[str] = []
-    st = np.asarray(status, np.int8)
-    delinquent = (st == 1) | (st == 2)
-    listed_index: dict[str, int] = {}
-    list_b: list[int] = []
-    list_p: list[int] = []
-    list_em: list[bool] = []
-    by_node = {f"Borrower:{k}": i for i, k in enumerate(keys)}
-    for chunk in store.stream_edge_columns(["LISTS_CONTACT"], props=("source", "relation")):
-        bidx = np.fromiter((by_node.get(x, -1) for x in chunk.src), np.int64, len(chunk.src))
-        known = bidx >= 0
-        emerg = np.fromiter((v == "emergency" for v in chunk.props["source"]), bool, len(bidx))
-        keep = known & (emerg | delinquent[np.where(known, bidx, 0)])
-        dst, rel = chunk.dst, chunk.props["relation"]
-        for r in np.flatnonzero(keep).tolist():
-            b, d = int(bidx[r]), dst[r]
-            if delinquent[b]:
-                j = listed_index.get(d)
-                if j is None:
-                    j = listed_index[d] = len(listed_index)
-                list_b.append(b)
-                list_p.append(j)
-                list_em.append(bool(emerg[r]))
-            if not emerg[r]:
-                continue
-            incidence(b, d, "contact")
-            if (rel[r] or "") in FAMILY:
-                fam_u.append(b)
-                fam_v_phone.append(d)
+    # emergency listings of everyone: identifiers (contacts) and family ties
+    fam_b: list[np.ndarray] = []
+    fam_i: list[np.ndarray] = []
+    contact = KIND_CODE["contact"]
+    for chunk in store.stream_edge_columns(["LISTS_CONTACT"], ("relation",), where={"source": ("emergency",)}):
+        b = np.fromiter(map(by_node.get, chunk.src, repeat(-1)), np.int64, len(chunk))
+        rows = np.flatnonzero(b >= 0)
+        dst = [chunk.dst[r] for r in rows.tolist()] if len(rows) < len(chunk) else chunk.dst
+        rel = chunk.props["relation"]
+        family = np.fromiter(map(FAMILY.__contains__, (rel[r] for r in rows.tolist())), bool, len(rows))
+        incidences(b[rows], dst, np.full(len(rows), contact, np.int8), None, None, True)
+        fam_b.append(b[rows][family]), fam_i.append(inc_i[-1][family])
+    # every listing (emergency or phonebook) of a delinquent borrower, for the agents
+    delinquent = (status == 1) | (status == 2)
+    listed = _Interner()
+    list_b: list[np.ndarray] = []
+    list_p: list[np.ndarray] = []
+    list_em: list[np.ndarray] = []
+    if delinquent.any():
+        for chunk in store.stream_edge_columns(["LISTS_CONTACT"], ("source",),
+                                               sources=[f"Borrower:{keys[i]}" for i in np.flatnonzero(delinquent)]):
+            list_b.append(np.fromiter(map(by_node.__getitem__, chunk.src), np.int32, len(chunk)))
+            list_p.append(np.fromiter(map(listed.__getitem__, chunk.dst), np.int32, len(chunk)))
+            list_em.append(np.fromiter((v == "emergency" for v in chunk.props["source"]), bool, len(chunk)))
 
-    ib = np.asarray(inc_b, np.int32)
-    ii = np.asarray(inc_i, np.int32)
-    kind_arr = np.asarray(ident_kind, np.int8)
+    ident_list = list(idents)
+    ib = _cat(inc_b, np.int64)
+    ii = _cat(inc_i, np.int64)
+    kind_arr = _cat(ident_kind, np.int8)
     # one holder per (borrower, identifier): a borrower listing and registering one number counts once
     if len(ib):
-        pairs, first_at, inv = np.unique(np.stack([ii.astype(np.int64), ib.astype(np.int64)], axis=1), axis=0,
-                                         return_index=True, return_inverse=True)
+        pairs, first_at, inv = np.unique(ii * max(n, 1) + ib, return_index=True, return_inverse=True)
         inv = np.asarray(inv).ravel()
-        held = np.bincount(inv, weights=~np.asarray(inc_contact, bool), minlength=len(pairs))
+        held = np.bincount(inv, weights=~_cat(inc_contact, bool), minlength=len(pairs))
         inc_listed = held == 0
-        ii, ib = pairs[:, 0].astype(np.int32), pairs[:, 1].astype(np.int32)
-        held_from = np.asarray(inc_first, np.float64)[first_at]
-        held_to = np.asarray(inc_last, np.float64)[first_at]
+        ii, ib = (pairs // max(n, 1)).astype(np.int32), (pairs % max(n, 1)).astype(np.int32)
+        held_from = _cat(inc_first, np.float64)[first_at]
+        held_to = _cat(inc_last, np.float64)[first_at]
     else:
+        ii, ib = ii.astype(np.int32), ib.astype(np.int32)
         held_from = held_to = np.zeros(0)
         inc_listed = np.zeros(0, bool)
-    holders = np.bincount(ii, minlength=len(idents)).astype(np.int32)
+    del inc_b, inc_i, inc_first, inc_last, inc_contact
+    holders = np.bincount(ii, minlength=len(ident_list)).astype(np.int32)
 
     say("borrower pairs")
     us, vs, ws = [], [], []
     hubs: list[tuple[str, str, int]] = []
-    suppressed = np.zeros(len(idents), bool)
+    suppressed = np.zeros(len(ident_list), bool)
     for kind in KINDS:
         code = KIND_CODE[kind]
         cap = cfg.cap_of(kind)
         sel_ident = (kind_arr == code) & (holders >= 2)
         over = sel_ident & (holders > cap)
         for i in np.flatnonzero(over):
-            hubs.append((kind, idents[i], int(holders[i])))
+            hubs.append((kind, ident_list[i], int(holders[i])))
         suppressed |= over
         if cfg.benign:
             for i in np.flatnonzero(sel_ident & ~over):
-                if (kind, split_id(idents[i])[1]) in cfg.benign:
+                if (kind, split_id(ident_list[i])[1]) in cfg.benign:
                     suppressed[i] = True
-                    hubs.append((kind, idents[i], int(holders[i])))
+                    hubs.append((kind, ident_list[i], int(holders[i])))
         keep = sel_ident & ~suppressed
         u, v, groups, pu, pv = _clique_pairs(ii, ib, keep)
         if kind == "phone" and len(u):
@@ -354,47 +418,62 @@ def project(store: GraphStore, config: ProjectionConfig | None = None, *,
         if len(u):
             us.append(u), vs.append(v)
             ws.append(cfg.weight_of(kind) / (holders[groups] - 1).astype(np.float64))
-    # direct ties: a borrower lists (as an emergency contact) a number another borrower registered
-    reg_owner: dict[str, list[int]] = {}
-    phone_code = KIND_CODE["phone"]
-    for b, i in zip(ib.tolist(), ii.tolist()):
-        if kind_arr[i] == phone_code:
-            reg_owner.setdefault(idents[i], []).append(b)
-    du, dv = [], []
-    contact_code = KIND_CODE["contact"]
-    for b, i in zip(ib.tolist(), ii.tolist()):
-        if kind_arr[i] == contact_code:
-            for o in reg_owner.get(idents[i], ()):
-                if o != b:
-                    du.append(min(b, o)), dv.append(max(b, o))
-    if du:
-        us.append(np.asarray(du, np.int32)), vs.append(np.asarray(dv, np.int32))
-        ws.append(np.full(len(du), cfg.direct))
-    fu, fv = [], []
-    for b, ph in zip(fam_u, fam_v_phone):
-        for o in reg_owner.get(ph, ()):
-            if o != b:
-                fu.append(b), fv.append(o)
+    # A borrower who lists another's registered number as an emergency contact holds that
+    # number's identifier (one identifier per node, of the kind first seen: registrations are
+    # read first), so the tie is among the phone's pairs above; ``cfg.direct`` weighs nothing
+    # more here. Family ties: u lists, as a family emergency contact, a number v holds as a
+    # phone (registered, or listed too), v's in ascending order per listing.
+    fam_u, fam_v = _family(_cat(fam_b, np.int64), _cat(fam_i, np.int64), ii, ib, kind_arr == KIND_CODE["phone"])
     u = np.concatenate(us) if us else np.zeros(0, np.int32)
     v = np.concatenate(vs) if vs else np.zeros(0, np.int32)
     w = np.concatenate(ws) if ws else np.zeros(0)
     u, v, w = _sum_pairs(u, v, w, n)
+    opened = _cat(opened_p, np.float64)
     if as_of is None:
         as_of = latest if np.isfinite(latest) else float(np.nanmax(opened)) if n and np.isfinite(np.nanmax(opened)) else 0.0
     log.info("ring projection: %d borrowers, %d identifiers, %d incidences, %d pairs, %d hubs",
-             n, len(idents), len(ib), len(u), len(hubs))
+             n, len(ident_list), len(ib), len(u), len(hubs))
     return RingGraph(
-        as_of=float(as_of), borrowers=keys, status=np.asarray(status, np.int8),
-        dpd=np.asarray(dpd, np.int32), opened=np.asarray(opened, np.float64),
-        cease=np.asarray(cease, bool), attorney=np.asarray(attorney, bool), phone_since=phone_since,
-        idents=idents, ident_kind=kind_arr, ident_n=holders,
-        ident_node=np.unique(np.asarray(idents, dtype=object), return_inverse=True)[1].astype(np.int64)
-        if idents else np.zeros(0, np.int64), inc_b=ib, inc_i=ii, inc_listed=inc_listed, ident_hub=suppressed,
-        pair_u=u, pair_v=v, pair_w=w, family_u=np.asarray(fu, np.int32), family_v=np.asarray(fv, np.int32),
+        as_of=float(as_of), borrowers=keys, status=status,
+        dpd=_cat(dpd_p, np.int32), opened=opened,
+        cease=_cat(cease_p, bool), attorney=_cat(attorney_p, bool), phone_since=phone_since,
+        idents=ident_list, ident_kind=kind_arr, ident_n=holders, ident_node=_sorted_rank(ident_list),
+        inc_b=ib, inc_i=ii, inc_listed=inc_listed, ident_hub=suppressed,
+        pair_u=u, pair_v=v, pair_w=w, family_u=fam_u, family_v=fam_v,
         switchboards=switchboards, hubs=sorted(hubs), index=index,
-        listed=list(listed_index), list_b=np.asarray(list_b, np.int32), list_p=np.asarray(list_p, np.int32),
-        list_emergency=np.asarray(list_em, bool))
+        listed=list(listed), list_b=_cat(list_b, np.int32), list_p=_cat(list_p, np.int32),
+        list_emergency=_cat(list_em, bool))
 
+
+def _cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+
+
+def _sorted_rank(ids: list[str]) -> np.ndarray:
+    """Each (distinct) id's rank in sorted order: a code per identifier node that does not
+    depend on the order the store streamed them in."""
+    rank = np.empty(len(ids), np.int64)
+    rank[np.asarray(sorted(range(len(ids)), key=ids.__getitem__), np.int64)] = np.arange(len(ids))
+    return rank
+
+
+def _family(fam_b: np.ndarray, fam_i: np.ndarray, ii: np.ndarray, ib: np.ndarray,
+            phone_ident: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(u, v) per family emergency listing ``(fam_b, fam_i)`` and per other holder v of the
+    listed identifier when it is a phone; ``ii``/``ib`` the incidences sorted by (ii, ib)."""
+    sel = phone_ident[ii]
+    p_i, p_b = ii[sel], ib[sel]
+    lo = np.searchsorted(p_i, fam_i, "left")
+    hi = np.searchsorted(p_i, fam_i, "right")
+    lengths = hi - lo
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    offs = np.repeat(lo - (np.cumsum(lengths) - lengths), lengths)
+    u = np.repeat(fam_b, lengths)
+    v = p_b[np.arange(total) + offs]
+    other = u != v
+    return u[other].astype(np.int32), v[other].astype(np.int32)
 
 
 def _clique_pairs(ii: np.ndarray, ib: np.ndarray, keep: np.ndarray

@@ -94,7 +94,7 @@ def features(graph: RingGraph, members: np.ndarray, *, agents: int = 0,
     f: dict[str, float] = {"size": float(size)}
     dl = graph.delinquent
     f["delinquent_share"] = float(dl[m].mean()) if size else 0.0
-    f["book_delinquent_share"] = float(dl.mean()) if graph.n else 0.0
+    f["book_delinquent_share"] = graph.delinquent_share
     onset = graph.onset[m]
     f["onset_burst"] = _max_in_window(onset, 30.0)[0] / size if size else 0.0
     early = (onset - graph.opened[m]) <= 60.0
@@ -131,14 +131,12 @@ def features(graph: RingGraph, members: np.ndarray, *, agents: int = 0,
     f["identity_share"] = float(len(np.unique(hb[np.isin(hi, hu[hc >= 2])]))) / size if size else 0.0
     f["employer_share"] = float(cnt[np.isin(uniq, emp)].max()) / size if len(emp) and size else 0.0
     if size > 1 and len(graph.family_u):
-        fam = np.isin(graph.family_u, m) & np.isin(graph.family_v, m)
-        f["family_ties"] = float(fam.sum()) / size
+        f["family_ties"] = float(len(graph.family_within(m))) / size
     else:
         f["family_ties"] = 0.0
     f["agents"] = float(agents)
     if size > 1 and len(graph.pair_u):
-        sel = np.isin(graph.pair_u, m) & np.isin(graph.pair_v, m)
-        f["density"] = float(graph.pair_w[sel].sum()) / (size * (size - 1) / 2)
+        f["density"] = float(graph.pair_w[graph.pairs_within(m)].sum()) / (size * (size - 1) / 2)
     else:
         f["density"] = 0.0
     return f

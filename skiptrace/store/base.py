@@ -13,7 +13,7 @@ paths. Properties are plain JSON values; times are UTC ISO strings
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -214,6 +214,24 @@ class EdgeChunk:
 
     def __len__(self) -> int:
         return len(self.src)
+
+
+#: ``stream_edge_columns(where=...)``: property name -> the values a kept relationship may have
+EdgeFilter = Mapping[str, Collection[Any]]
+
+
+def _check_where(where: EdgeFilter | None) -> dict[str, frozenset]:
+    """``where`` as ``{prop: frozenset(values)}``; None is no value (a missing property
+    matches nothing), so it may not be asked for."""
+    out: dict[str, frozenset] = {}
+    for p, vals in (where or {}).items():
+        if isinstance(vals, (str, bytes)):
+            raise TypeError(f"where[{p!r}] must be a collection of values, not one string")
+        got = frozenset(vals)
+        if None in got:
+            raise ValueError(f"where[{p!r}]: None is not a value (a missing property matches nothing)")
+        out[p] = got
+    return out
 
 
 @dataclass
@@ -609,7 +627,8 @@ class GraphStore(abc.ABC):
         """
 
     def stream_edge_columns(self, types: Iterable[str] | None = None, props: Sequence[str] = (),
-                            *, chunk: int = 100_000) -> Iterator[EdgeChunk]:
+                            *, chunk: int = 100_000, where: EdgeFilter | None = None,
+                            sources: Collection[str] | None = None) -> Iterator[EdgeChunk]:
         """Every relationship of ``types`` (all when None) as column chunks.
 
         The primitive behind whole-graph projections (:mod:`skiptrace.graph`):
@@ -619,15 +638,27 @@ class GraphStore(abc.ABC):
         sorted order, rows within a type in no set order. Unknown types are
         skipped. Both stores give the same rows.
 
+        Filters, applied in the store so that rows nobody wants never leave
+        it: ``where`` maps property names to allowed values (a relationship
+        is kept when each named property has one of its values; a type that
+        lacks the property has none, so it keeps nothing); ``sources`` keeps
+        only relationships starting at one of these node ids.
+
         The default reads :meth:`stream_edges` one type at a time; stores
         override it with a query that returns only the needed columns.
         """
         if chunk < 1:
             raise ValueError("chunk must be at least 1")
         props = tuple(props)
+        allowed = _check_where(where)
+        starts = None if sources is None else set(sources)
         for t in self._known_types(types):
             cur = EdgeChunk(t, [], [], {p: [] for p in props})
-            for e in self.stream_edges([t], with_props=bool(props)):
+            for e in self.stream_edges([t], with_props=bool(props) or bool(allowed)):
+                if starts is not None and e.src not in starts:
+                    continue
+                if allowed and not all(e.props.get(p) in vals for p, vals in allowed.items()):
+                    continue
                 cur.src.append(e.src)
                 cur.dst.append(e.dst)
                 for p in props:

@@ -47,7 +47,7 @@ import threading
 import time
 import uuid
 from datetime import datetime, timezone
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 import contextlib
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -63,8 +63,8 @@ import skiptrace_schema
 from skiptrace.errors import StoreError
 from skiptrace.privacy import KEY_META, new_key
 from skiptrace.store.base import (
-    AUDIT_COLUMNS, AUDIT_TABLE, Batch, Counts, Edge, EdgeChunk, GraphStore, Ledger, NodeChunk, Props,
-    node_id, split_id,
+    AUDIT_COLUMNS, AUDIT_TABLE, Batch, Counts, Edge, EdgeChunk, EdgeFilter, GraphStore, Ledger, NodeChunk,
+    Props, _check_where, node_id, split_id,
 )
 # Reads that take a list of ids return them in SQLite's order, which comes in
 # chunks of this many ids (its IN-list size); sharing the constant keeps the
@@ -827,31 +827,53 @@ class Neo4jStore(GraphStore):
 
     @_translated
     def stream_edge_columns(self, types: Iterable[str] | None = None, props: Sequence[str] = (),
-                            *, chunk: int = 100_000) -> Iterator[EdgeChunk]:
+                            *, chunk: int = 100_000, where: EdgeFilter | None = None,
+                            sources: Collection[str] | None = None) -> Iterator[EdgeChunk]:
         """One Cypher query per type returning only the end ids and the asked
-        properties, pulled ``chunk`` records per round trip."""
+        properties, pulled ``chunk`` records per round trip. ``where`` is a
+        ``WHERE r.p IN $values`` in the query; ``sources`` an ``UNWIND`` of the
+        start nodes' keys, one label and ``CHUNK_ROWS * 10`` keys per query."""
         if chunk < 1:
             raise ValueError("chunk must be at least 1")
         props = tuple(props)
+        allowed = _check_where(where)
+        params = {f"w{i}": sorted(vals, key=repr) for i, vals in enumerate(allowed.values())}
+        cond = " AND ".join(f"r.{_q(p)} IN $w{i}" for i, p in enumerate(allowed))
+        starts: dict[str, list[str]] | None = None
+        if sources is not None:
+            starts = {}
+            for nid in sources:
+                label, key = split_id(nid)
+                if label in self._key:
+                    starts.setdefault(label, []).append(key)
         for t in self._known_types(types):
             known = self._rel_types[t]
+            if any(p not in known for p in allowed):
+                continue  # the type lacks a filtered property: nothing matches
             ident = set(self.rel_identity(t))
             cols = "".join(f", r.{_q(p)} AS p{i}" if p in known else f", null AS p{i}"
                            for i, p in enumerate(props))
-            query = (f"MATCH (a)-[r:{_q(t)}]->(b) "
-                     f"RETURN {self._id_of('a')} AS s, {self._id_of('b')} AS d{cols}")
-            for recs in self._stream_pages(query, chunk):
-                out = EdgeChunk(t, [], [], {p: [] for p in props})
-                for r in recs:
-                    if r[0] is None or r[1] is None:  # an end outside the schema's labels
-                        continue
-                    out.src.append(r[0])
-                    out.dst.append(r[1])
-                    for i, p in enumerate(props):
-                        v = r[2 + i]
-                        out.props[p].append(None if v == "" and p in ident else v)
-                if out.src:
-                    yield out
+            ret = f" RETURN {self._id_of('a')} AS s, {self._id_of('b')} AS d{cols}"
+            if starts is None:
+                runs = [(f"MATCH (a)-[r:{_q(t)}]->(b)" + (f" WHERE {cond}" if cond else "") + ret, params)]
+            else:
+                page = CHUNK_ROWS * 10
+                runs = [(f"UNWIND $keys AS k MATCH (a:{_q(label)} {{{_q(self._key[label])}: k}})-[r:{_q(t)}]->(b)"
+                         + (f" WHERE {cond}" if cond else "") + ret, {**params, "keys": keys[at:at + page]})
+                        for label, keys in sorted(starts.items()) for at in range(0, len(keys), page)]
+            for query, args in runs:
+                for recs in self._stream_pages(query, chunk, **args):
+                    out = EdgeChunk(t, [], [], {p: [] for p in props})
+                    for r in recs:
+                        if r[0] is None or r[1] is None:  # an end outside the schema's labels
+                            continue
+                        out.src.append(r[0])
+                        out.dst.append(r[1])
+                        for i, p in enumerate(props):
+                            v = r[2 + i]
+                            out.props[p].append(None if v == "" and p in ident else v)
+                    if out.src:
+                        yield out
 
     @_translated
     def stream_node_columns(self, label: str, props: Sequence[str] = (), *,

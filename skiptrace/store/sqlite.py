@@ -34,11 +34,12 @@ idempotent and a newer load moves ``last_seen`` forward.
 """
 from __future__ import annotations
 
-import os
+import json
 import logging
+import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -48,8 +49,8 @@ from skiptrace.privacy import KEY_META, new_key
 from skiptrace.store.sink import BatchSink
 from skiptrace.store.sqlite_lock import WriterLock, busy_message
 from skiptrace.store.base import (
-    AUDIT_COLUMNS, AUDIT_TABLE, Batch, Counts, Edge, EdgeChunk, GraphStore, Ledger, NodeChunk, Props,
-    node_id, split_id,
+    AUDIT_COLUMNS, AUDIT_TABLE, Batch, Counts, Edge, EdgeChunk, EdgeFilter, GraphStore, Ledger, NodeChunk,
+    Props, _check_where, node_id, split_id,
 )
 
 _SQL_TYPE = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "INTEGER", "json": "TEXT"}
@@ -788,16 +789,29 @@ class SQLiteStore(GraphStore):
         return [None if v is None else bool(v) for v in col]
 
     def stream_edge_columns(self, types: Iterable[str] | None = None, props: Sequence[str] = (),
-                            *, chunk: int = 100_000) -> Iterator[EdgeChunk]:
+                            *, chunk: int = 100_000, where: EdgeFilter | None = None,
+                            sources: Collection[str] | None = None) -> Iterator[EdgeChunk]:
         """One plain ``SELECT src, dst, <props>`` per type (a range of the
-        primary key), read ``chunk`` rows at a time with ``fetchmany``."""
+        primary key), read ``chunk`` rows at a time with ``fetchmany``.
+        ``where`` becomes ``AND p IN (...)`` (a scan of the type, in SQL);
+        ``sources`` a probe of the primary key ``(type, src)`` per source."""
         if chunk < 1:
             raise ValueError("chunk must be at least 1")
         self._merge()
         props = tuple(props)
+        allowed = _check_where(where)
         cols, bools = self._columns_sql(props, self._edge_types)
+        cond, cargs = "", []
+        for p, vals in allowed.items():
+            cond += f" AND {p} IN ({', '.join('?' * len(vals))})"
+            cargs += sorted(vals, key=repr)
+        if sources is not None:
+            cond += " AND src IN (SELECT value FROM json_each(?))"
+            cargs.append(json.dumps(list(sources)))
         for t in self._known_types(types):
-            cur = self.conn.execute(f"SELECT src, dst{cols} FROM edge WHERE type = ?", (t,))
+            if any(p not in self.rel_props(t) for p in allowed):
+                continue  # the type lacks a filtered property: nothing matches
+            cur = self.conn.execute(f"SELECT src, dst{cols} FROM edge WHERE type = ?{cond}", (t, *cargs))
             while rows := cur.fetchmany(chunk):
                 columns = list(zip(*rows))
                 values = {p: list(columns[2 + i]) for i, p in enumerate(props)}
