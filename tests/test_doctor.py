@@ -34,6 +34,34 @@ def test_doctor_sqlite_removes_a_dead_loads_scratch_dir(tmp_path, capsys):
     assert {c["name"]: c["ok"] for c in out["checks"]}["schema version"]
 
 
+def test_doctor_sqlite_builds_the_degree_table_of_an_older_store(tmp_path, capsys):
+    import sqlite3
+
+    db = tmp_path / "book.db"
+    with SQLiteStore(db) as store:
+        load(store, DEMO)
+    conn = sqlite3.connect(db)  # as a store of layout 2 (before the degree table) was
+    conn.execute("DELETE FROM degree")
+    conn.execute("DELETE FROM meta WHERE key = 'degree_table'")
+    conn.execute("UPDATE meta SET value = '2' WHERE key = 'sqlite_layout'")
+    conn.commit()
+    conn.close()
+    rc, out = _doctor(capsys, "--db", str(db), "--check-only")
+    checks = {c["name"]: c for c in out["checks"]}
+    assert rc == 0 and checks["degree table"]["detail"].startswith("not built")
+    rc, out = _doctor(capsys, "--db", str(db))
+    assert rc == 0 and {c["name"]: c for c in out["checks"]}["degree table"]["detail"].startswith(
+        "built now")
+    with SQLiteStore(db) as store:
+        assert store.degrees_kept()
+        nodes = sorted({n for e in store.stream_edges() for n in (e.src, e.dst)})
+        want: dict[str, int] = {}
+        for e in store.stream_edges():
+            for end in (e.src, e.dst):
+                want[end] = want.get(end, 0) + 1
+        assert store.degrees(nodes) == want
+
+
 @pytest.mark.neo4j
 def test_doctor_neo4j_reports_schema_constraints_and_last_load(neo4j_clean, capsys):
     with open_store(neo4j_uri=neo4j_clean) as store:

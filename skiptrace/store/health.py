@@ -130,6 +130,15 @@ def _sqlite(store: Any, repair: bool) -> Health:
         "journal mode", mode == "wal",
         "wal" if mode == "wal" else
         f"{mode}: readers wait for a load; the next open that no one else shares switches it to wal"))
+    # the degree table (find's per-hop degree probe): a store of layout 2 has none yet
+    kept = store.degrees_kept()
+    detail = "kept by every load"
+    if not kept and repair and not writer:
+        detail = f"built now, in {store.rebuild_degrees():.1f} s"
+    elif not kept:
+        detail = ("not built (a store made before it existed): degrees are counted, slower "
+                  "on hub phones; `skiptrace doctor` without --check-only builds it")
+    health.checks.append(Check("degree table", True, detail))
     return health
 
 

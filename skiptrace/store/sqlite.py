@@ -62,8 +62,14 @@ _ATTEMPT_CONFLICT = (" ON CONFLICT (attempt_id) DO UPDATE SET "
                      + ", ".join(f"{c} = coalesce(excluded.{c}, {c})" for c in _ATTEMPT_COLS[1:]))
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-LAYOUT = "2"  # the table layout below; a store file of another layout is refused
+LAYOUT = "3"  # the table layout below; a store file of another layout is refused
+#: older layouts this one opens, upgrading them in place: "2" had no degree table (it
+#: is created empty and unbuilt; degrees are counted until it is built). The layout
+#: number changes so that a skiptrace that does not keep the degree table refuses
+#: the store rather than leave the table stale.
+_UPGRADES = {"2"}
 _CHUNK = 500  # ids per IN (...) list of node keys, well under SQLite's variable limit
+DEGREE_META = "degree_table"  # meta key: "complete" while the degree table is exact
 _EDGE_CHUNK = 64  # ids per edge lookup: past ~100, the planner may prefer a range scan
 AUDIT_SUFFIX = "-audit"  # the companion file of the audit trail
 _BUSY_MS = 5000  # how long a statement waits for a lock held by another connection
@@ -210,6 +216,9 @@ class SQLiteStore(GraphStore):
         self._after_tx: list[Callable[[], None]] = []
         self._merged_rows = 0        # rows merged in this transaction (for ANALYZE)
         self._dropped_indexes: list[str] = []
+        self._degrees_kept: bool | None = None  # the degree table is exact (meta, cached)
+        self._degree_rebuild = False  # this transaction rebuilds the degree table at commit
+        self._degree_touched = False  # ... or recounts the (type, node) pairs in _deg_touched
         self._node_cols, self._node_types = self._columns("nodes")
         self._edge_cols, self._edge_types = self._columns("relationships")
         self.apply_schema()
@@ -238,6 +247,8 @@ class SQLiteStore(GraphStore):
                     dst TEXT NOT NULL, ident TEXT NOT NULL DEFAULT ''{ecols},
                     PRIMARY KEY (type, src, dst, ident)) WITHOUT ROWID;
                 CREATE INDEX IF NOT EXISTS edge_dst ON edge (type, dst, src);
+                CREATE TABLE IF NOT EXISTS degree (type TEXT NOT NULL, node TEXT NOT NULL,
+                    n INTEGER NOT NULL, PRIMARY KEY (type, node)) WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS attempt (attempt_id TEXT PRIMARY KEY,
                     borrower_id TEXT NOT NULL, channel TEXT NOT NULL, at TEXT NOT NULL,
                     target_phone TEXT, target_role TEXT, connected INTEGER, outcome TEXT,
@@ -255,11 +266,19 @@ class SQLiteStore(GraphStore):
                 row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
                 if row is None:
                     self.conn.execute("INSERT INTO meta VALUES (?, ?)", (key, want))
+                elif row[0] != want and key == "sqlite_layout" and row[0] in _UPGRADES:
+                    self.conn.execute("UPDATE meta SET value = ? WHERE key = ?", (want, key))
                 elif row[0] != want:
                     raise StoreError(f"store {self.path} has {key} {row[0]}, this skiptrace "
                                      f"needs {want}: load the data into a new store")
             if self.get_meta(KEY_META) is None:  # a new store gets its pseudonym key
                 self.put_meta(KEY_META, new_key(), replace=False)
+            if self.get_meta(DEGREE_META) is None and not self.conn.execute(
+                    "SELECT 1 FROM edge LIMIT 1").fetchone():
+                # no relationships yet: the (empty) degree table is complete, and every
+                # write keeps it so; a store made before it existed counts until
+                # rebuild_degrees() (``skiptrace doctor``) or a bulk load builds it
+                self.put_meta(DEGREE_META, "complete", replace=False)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot use store {self.path}: {exc}") from None
 
@@ -343,8 +362,12 @@ class SQLiteStore(GraphStore):
     def clear(self) -> None:
         with self.transaction():
             self._merge()
-            for table in ("node", "edge", "attempt", "payment"):
+            for table in ("node", "edge", "attempt", "payment", "degree"):
                 self.conn.execute(f"DELETE FROM {table}")
+            self._degree_rebuild = self._degree_touched = False
+            self.conn.execute("DROP TABLE IF EXISTS temp._deg_touched")
+            self.put_meta(DEGREE_META, "complete")
+            self._degrees_kept = True
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -360,11 +383,13 @@ class SQLiteStore(GraphStore):
             self._merge()
             merged = self._merged_rows
             self._restore_indexes()
+            self._settle_degrees()
         except BaseException:
             self.conn.execute("ROLLBACK")
             self._stage.forget()
             self._merged_rows = 0
             self._dropped_indexes = []
+            self._forget_degrees()
             raise
         else:
             self.conn.execute("COMMIT")
@@ -532,6 +557,7 @@ class SQLiteStore(GraphStore):
             if rows >= existing:
                 self.conn.execute("DROP INDEX IF EXISTS edge_dst")
                 self._dropped_indexes = ["edge_dst"]
+                self._degree_rebuild = True  # as large as the table: recount all at commit
         for table, kind, name, fixed in tables:
             if self.conn.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})").fetchone()[0]:
                 continue
@@ -571,6 +597,8 @@ class SQLiteStore(GraphStore):
                 f"substr({end}, 1, instr({end}, ':') - 1) FROM {table} WHERE true "
                 f"ON CONFLICT (id) DO NOTHING")
         log.debug("  end nodes of %s in %.2fs", type_, time.perf_counter() - t0)
+        if not self._degree_rebuild and self._keeps_degrees():
+            self._touch(f"SELECT src FROM {table} UNION SELECT dst FROM {table}", type_)
         self.conn.execute(
             f"INSERT INTO edge (src, type, dst, ident{''.join(', ' + c for c in cols)}) "
             f"SELECT src, '{type_}', dst, {ident_sql}{''.join(', ' + expr[c] for c in cols)} "
@@ -598,14 +626,93 @@ class SQLiteStore(GraphStore):
             self._refresh_statistics()
         self._merged_rows = 0
 
+    # -- the degree table ----------------------------------------------------------
+    #
+    # degree (type, node, n): how many relationships of the type start or end at the
+    # node (a self-loop counts twice, as the two index counts did). It turns find's
+    # per-hop degree probe, a count of an index range (O(degree): a hub phone with 10k
+    # calls cost 10k row visits per find), into one seek per (node, type). Kept inside
+    # each write transaction: a merge records the (type, node) pairs it touches in a
+    # TEMP table and commit recounts them, or, when a merge is as large as the table
+    # (a first load), commit rebuilds the table with two ordered GROUP BYs. While the
+    # meta flag ``degree_table`` is not "complete" (a store of layout 2), degrees are
+    # counted from the relationships, as before.
+
+    def _keeps_degrees(self) -> bool:
+        if self._degrees_kept is None:
+            self._degrees_kept = self.get_meta(DEGREE_META) == "complete"
+        return self._degrees_kept
+
+    def _touch(self, select: str, type_: str, args: Sequence = ()) -> None:
+        """Record the nodes ``select`` (one column) gives as touched for ``type_``."""
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS _deg_touched (type TEXT NOT NULL, "
+                          "node TEXT NOT NULL, PRIMARY KEY (type, node)) WITHOUT ROWID")
+        self.conn.execute(f"INSERT OR IGNORE INTO temp._deg_touched (type, node) "
+                          f"SELECT {_literal(type_)}, * FROM ({select})", args)
+        self._degree_touched = True
+
+    def _settle_degrees(self) -> None:
+        """At commit: bring the degree table up to this transaction's relationships."""
+        started = time.perf_counter()
+        if self._degree_rebuild:
+            self._build_degrees()
+            log.debug("degree table rebuilt in %.2fs", time.perf_counter() - started)
+        elif self._degree_touched and self._keeps_degrees():
+            self.conn.execute("DELETE FROM degree WHERE (type, node) IN "
+                              "(SELECT type, node FROM temp._deg_touched)")
+            self.conn.execute(
+                "INSERT INTO degree (type, node, n) SELECT * FROM (SELECT t.type, t.node, "
+                "(SELECT count(*) FROM edge e WHERE e.type = t.type AND e.src = t.node) + "
+                "(SELECT count(*) FROM edge e WHERE e.type = t.type AND e.dst = t.node) AS n "
+                "FROM temp._deg_touched t) WHERE n > 0")
+            log.debug("degrees recounted in %.2fs", time.perf_counter() - started)
+        self._forget_degrees()
+
+    def _forget_degrees(self) -> None:
+        self._degree_rebuild = self._degree_touched = False
+        self.conn.execute("DROP TABLE IF EXISTS temp._deg_touched")
+
+    def _build_degrees(self) -> None:
+        """Recount the whole degree table (inside the open transaction): one pass over
+        the primary key in (type, src) order, one over the dst index in (type, dst)
+        order, so neither sorts."""
+        self.conn.execute("DELETE FROM degree")
+        self.conn.execute("INSERT INTO degree (type, node, n) "
+                          "SELECT type, src, count(*) FROM edge GROUP BY type, src")
+        self.conn.execute("INSERT INTO degree (type, node, n) SELECT * FROM "
+                          "(SELECT type, dst, count(*) FROM edge GROUP BY type, dst) WHERE true "
+                          "ON CONFLICT (type, node) DO UPDATE SET n = n + excluded.n")
+        self.put_meta(DEGREE_META, "complete")
+        self._degrees_kept = True
+
+    def rebuild_degrees(self) -> float:
+        """Build the degree table of a store that lacks it (layout 2) or recount it; one
+        write transaction. Returns the seconds it took."""
+        started = time.perf_counter()
+        with self.transaction():
+            self._degree_rebuild = True
+        return time.perf_counter() - started
+
+    def degrees_kept(self) -> bool:
+        """Whether :meth:`degrees` reads the degree table (else it counts)."""
+        self._degrees_kept = None
+        return self._keeps_degrees()
+
     def delete(self, labels: Iterable[str] = (), types: Iterable[str] = ()) -> None:
         labels, types = list(labels), list(types)
         with self.transaction():
             self._merge()
             for t in types:
                 self.conn.execute("DELETE FROM edge WHERE type = ?", (t,))
+                self.conn.execute("DELETE FROM degree WHERE type = ?", (t,))
             for label in labels:
                 lo, hi = label + ":", label + ";"
+                if not self._degree_rebuild and self._keeps_degrees():
+                    for t in self.schema["relationships"]:  # both ends of what goes
+                        self._touch("SELECT src FROM edge WHERE type = ?1 AND ((src > ?2 AND "
+                                    "src < ?3) OR (dst > ?2 AND dst < ?3)) UNION SELECT dst FROM "
+                                    "edge WHERE type = ?1 AND ((src > ?2 AND src < ?3) OR "
+                                    "(dst > ?2 AND dst < ?3))", t, (t, lo, hi))
                 self.conn.execute("DELETE FROM edge WHERE (src > ? AND src < ?) OR (dst > ? AND dst < ?)",
                                   (lo, hi, lo, hi))
                 self.conn.execute("DELETE FROM node WHERE id > ? AND id < ?", (lo, hi))
@@ -697,6 +804,8 @@ class SQLiteStore(GraphStore):
         probes for a phone. A type whose rows do not keep to them is probed for every node."""
         self._merge()
         tl = list(dict.fromkeys(self.schema["relationships"] if types is None else types))
+        if self._keeps_degrees() and not (self._degree_rebuild or self._degree_touched):
+            return self._table_degrees(ids, tl)
         rels = self.schema["relationships"]
         keeps = self._keeps_to_labels(tl)
         by_label: dict[str, list[str]] = {}
@@ -716,6 +825,18 @@ class SQLiteStore(GraphStore):
             for part in _chunks(members):
                 q = f"SELECT column1, {expr} FROM (VALUES {', '.join(['(?)'] * len(part))}) AS v"
                 out.update((n, c) for n, c in self.conn.execute(q, [*targs, *part]) if c)
+        return out
+
+    def _table_degrees(self, ids: Iterable[str], types: list[str]) -> dict[str, int]:
+        """:meth:`degrees` from the degree table: one seek per (type, node)."""
+        out: dict[str, int] = {}
+        if not types:
+            return out
+        tmarks = ", ".join("?" * len(types))
+        for part in _chunks(list(dict.fromkeys(ids))):
+            q = (f"SELECT node, sum(n) FROM degree WHERE type IN ({tmarks}) "
+                 f"AND node IN ({', '.join('?' * len(part))}) GROUP BY node")
+            out.update(self.conn.execute(q, [*types, *part]))
         return out
 
     def _keeps_to_labels(self, types: list[str]) -> dict[tuple[str, str], bool]:
