@@ -86,21 +86,36 @@ def find_agents(store: GraphStore, graph: RingGraph, config: AgentConfig | None 
     p_s, b_s = p_s[order], b_s[order]
     starts = np.flatnonzero(np.r_[True, p_s[1:] != p_s[:-1]]) if len(p_s) else np.zeros(0, np.int64)
     sizes = np.diff(np.r_[starts, len(p_s)])
-    # the window count first, from delinquent listers alone: most phones stop here
+    # the window count first, from delinquent listers alone: most phones stop here. For
+    # every listing j of a phone with at least min_members listers, ends[j] is one past the
+    # last listing of its phone with onset <= onset[j] + window (searchsorted per phone,
+    # done for all phones at once by one stable sort of the listings and the queries)
     found: list[tuple[str, np.ndarray, np.ndarray, int, float, float]] = []
-    for st, sz in zip(starts[sizes >= cfg.min_members].tolist(), sizes[sizes >= cfg.min_members].tolist()):
+    big = sizes >= cfg.min_members
+    sel = np.repeat(big, sizes)
+    g_start = np.repeat(starts, sizes)[sel]  # each kept listing's phone's first listing
+    idx = np.flatnonzero(sel)
+    on_all = onset[b_s[idx]]
+    ends = _window_ends(p_s[idx], on_all, cfg.window) + (idx - np.arange(len(idx)))
+    counts = ends - idx
+    # per phone, the first listing with the most listings in its window (np.argmax's choice)
+    k_starts = np.flatnonzero(np.r_[True, g_start[1:] != g_start[:-1]]) if len(idx) else idx
+    best = np.maximum.reduceat(counts, k_starts) if len(idx) else counts
+    at = np.repeat(best, np.diff(np.r_[k_starts, len(idx)]))
+    first = np.flatnonzero(counts == at)
+    first = first[np.r_[True, g_start[first[1:]] != g_start[first[:-1]]]] if len(first) else first
+    for j in first[counts[first] >= cfg.min_members].tolist():
+        st, i, e = int(g_start[j]), int(idx[j]), int(ends[j])
         phone = graph.listed[int(p_s[st])]
         if phone in excluded:
             continue
-        on = onset[b_s[st:st + sz]]
-        ends = np.searchsorted(on, on + cfg.window, side="right")
-        counts = ends - np.arange(sz)
-        i = int(np.argmax(counts))
-        window_members = b_s[st + i:st + ends[i]]
+        sz = int(sizes[np.searchsorted(starts, st)])
+        window_members = b_s[i:e]
         named = sum((int(p_s[st]), int(b)) in as_emergency for b in window_members.tolist())
-        if counts[i] >= cfg.min_members and named >= cfg.min_emergency:
-            found.append((phone, b_s[st + i:st + ends[i]], b_s[st:st + sz], int(counts[i]),
-                          float(on[i]), float(on[ends[i] - 1])))
+        if named >= cfg.min_emergency:
+            on = onset[b_s[st:st + sz]]
+            found.append((phone, window_members, b_s[st:st + sz], e - i,
+                          float(on[i - st]), float(on[e - st - 1])))
     tests = int(np.sum(sizes >= cfg.min_members))
     if not found:
         return []
@@ -120,6 +135,28 @@ def find_agents(store: GraphStore, graph: RingGraph, config: AgentConfig | None 
                                 members=np.sort(members), window=(lo, last), expected=lam, p_value=pv))
     log.info("agents: %d phones tested, %d with a bunched window, %d agents", tests, len(found), len(out))
     return out
+
+
+def _window_ends(group: np.ndarray, on: np.ndarray, window: float) -> np.ndarray:
+    """For listings sorted by (group, on): per listing j, the number of listings before
+    ``j``'s group's end with ``group == group[j]`` and ``on <= on[j] + window``, counted
+    from the array's start, as ``np.searchsorted(on_g, on_g + window, side="right")``
+    per group would give (offset by the group's start). Exact: the query values are the
+    same float sums, ties put listings before queries."""
+    n = len(on)
+    if not n:
+        return np.zeros(0, np.int64)
+    q = on + window
+    vals = np.concatenate([on, q])
+    grp = np.concatenate([group, group])
+    kind = np.r_[np.zeros(n, np.int8), np.ones(n, np.int8)]  # a listing before a query on a tie
+    order = np.lexsort((kind, vals, grp))
+    is_q = order >= n
+    # listings up to each query's place in the merged order
+    before = np.cumsum(~is_q)[is_q]
+    ends = np.empty(n, np.int64)
+    ends[order[is_q] - n] = before
+    return ends
 
 
 def agent_groups(agents: list[AgentHub], min_shared: int = 1) -> list[list[AgentHub]]:

@@ -14,8 +14,9 @@ numpy arrays:
 - a borrower-to-borrower graph: every identifier shared by ``n`` borrowers
   gives each pair of them ``kind_weight / (n - 1)`` (each identifier spreads
   one unit of weight over its holders, so rare identifiers bind strongly and
-  shared ones weakly, as resource allocation does), plus a direct tie when a
-  borrower lists another borrower's registered number.
+  shared ones weakly, as resource allocation does); a borrower who lists
+  another borrower's registered number holds that number's identifier, so
+  the tie is one of the phone's pairs (no separate direct tie).
 
 Hub suppression: an identifier held by more than its kind's cap (a courier,
 a dormitory, a cafe's tablet) or named in a known-benign list gives no pair
@@ -60,7 +61,7 @@ class ProjectionConfig:
     is the strongest evidence of one hand behind two accounts; an address
     less, it may be a family home; an employer least, colleagues are many).
     ``cap``: identifiers held by more borrowers are hubs, suppressed.
-    ``direct``: the weight of one borrower listing another's registered number.
+    ``direct``: kept for saved configurations; unused (such a listing is a phone pair).
     ``benign``: (kind, value) pairs known to be benign hubs (a courier company's
     number, a dormitory's address), suppressed whatever their size.
     """
