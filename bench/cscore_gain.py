@@ -184,6 +184,11 @@ def main(argv=None) -> int:
                   f"anti {y.groupby(X['truth_anti']).mean().round(3).to_dict()} "
                   f"(members {int(X['truth_anti'].sum())}), lost by the cut "
                   f"{y.groupby(X['truth_lost']).mean().round(3).to_dict()}", flush=True)
+        # how well the store shows the generator's close family, and what that variable alone is worth
+        corr = {f: round(float(np.corrcoef(X2[f], X2["truth_close_family"])[0, 1]), 3)
+                for f in SOCIAL_FEATURES if X2[f].std() > 0}
+        print(f"test: AUC of truth_close_family alone {roc_auc_score(y2, X2['truth_close_family']):.4f}; "
+              f"correlation with it: {corr}", flush=True)
     rows = evaluate("all", X1, y1, X2, y2, sets, a.boot)
     if a.pool_fit > 1:  # more fit rows: the same test cut, fit on several earlier cuts stacked
         parts = [(X1, y1)] + [frame_at(ext - (k + 2) * a.horizon) for k in range(1, a.pool_fit)]
