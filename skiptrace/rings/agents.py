@@ -116,7 +116,7 @@ def find_agents(store: GraphStore, graph: RingGraph, config: AgentConfig | None 
             on = onset[b_s[st:st + sz]]
             found.append((phone, window_members, b_s[st:st + sz], e - i,
                           float(on[i - st]), float(on[e - st - 1])))
-    tests = int(np.sum(sizes >= cfg.min_members))
+    tests = int(big.sum())
     if not found:
         return []
     listers = store.degrees([f[0] for f in found], ["LISTS_CONTACT"])

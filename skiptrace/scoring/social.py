@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from skiptrace.contacts import clock
-from skiptrace.contacts.ego import clip
+from skiptrace.contacts.ego import _edge_start, clip
 from skiptrace.contacts.features import DEAD
 from skiptrace.scoring.account import extract_time, to_day
 from skiptrace.store.base import GraphStore, node_id, split_id
@@ -69,13 +69,6 @@ def is_family(props: dict) -> bool:
         return True
     name = (props.get("name") or "").strip().lower()
     return name in FAMILY_NICKNAMES
-
-
-def _start(props: dict) -> float | None:
-    for k in ("listed_at", "captured_at", "first_seen", "since"):
-        if props.get(k):
-            return clock.to_days(props[k])
-    return None
 
 
 def social_features(store: GraphStore, borrower_ids: Iterable[str], *, as_of: object = None,
@@ -117,7 +110,7 @@ def _chunk(store: GraphStore, ids: Sequence[str], cut: float) -> dict[str, list[
         b = split_id(e.src)[1]
         if b not in family:
             continue
-        start = _start(e.props)
+        start = _edge_start(e)  # as find --as-of cuts it
         if start is not None and start > cut:
             continue
         if e.type == "HAS_PHONE":

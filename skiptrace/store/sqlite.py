@@ -364,8 +364,7 @@ class SQLiteStore(GraphStore):
             self._merge()
             for table in ("node", "edge", "attempt", "payment", "degree"):
                 self.conn.execute(f"DELETE FROM {table}")
-            self._degree_rebuild = self._degree_touched = False
-            self.conn.execute("DROP TABLE IF EXISTS temp._deg_touched")
+            self._forget_degrees()
             self.put_meta(DEGREE_META, "complete")
             self._degrees_kept = True
 
