@@ -152,17 +152,53 @@ def _cores(graph: RingGraph, members: np.ndarray, cfg: DetectConfig) -> list[np.
             _, cnt = np.unique(graph.ident_node[graph.inc_i[inside]], return_counts=True)
             if not np.any(cnt >= 2):
                 break
-        core = _grow(graph, core, left)
+        core = _grow(graph, core, left, cfg.strong)
         out.append(core)
         left = np.setdiff1d(left, core)
     return out
 
 
+#: the days :func:`_attach` widens a block's opening span by (a ring opens in waves; a month
+#: either side of them)
+ATTACH_OPEN_DAYS = 30
+
+
+def _attach(graph: RingGraph, core: np.ndarray, members: np.ndarray, strong: float) -> np.ndarray:
+    """``core`` with the candidate's other members who came with it, to a fixed point: tied to
+    the block by a strong link (pair weight >= ``strong``), delinquent, and with a loan opened
+    inside the block's opening span widened by :data:`ATTACH_OPEN_DAYS`.
+
+    Peeling sheds a ring member who shares an address or a listing with one other member only
+    (a pair of synthetic identities hanging off the block): too thin for the densest block, but
+    opened in the same wave and defaulting with it. The camouflage peeling removes is mostly
+    neither: honest neighbours pay at the book's rate and opened at any time.
+    """
+    opened = graph.opened[core]
+    opened = opened[~np.isnan(opened)]
+    if not len(opened):
+        return core
+    lo, hi = opened.min() - ATTACH_OPEN_DAYS, opened.max() + ATTACH_OPEN_DAYS
+    rest = np.setdiff1d(members, core)
+    ob = graph.opened[rest]
+    rest = rest[graph.delinquent[rest] & (ob >= lo) & (ob <= hi)]
+    if not len(rest):
+        return core
+    allm = np.union1d(core, rest)
+    inside = graph.pairs_within(allm)
+    u, v = graph.pair_u[inside], graph.pair_v[inside]
+    keep = graph.pair_w[inside] >= strong
+    u, v = u[keep], v[keep]
+    while True:
+        in_core = np.isin(u, core), np.isin(v, core)
+        new = np.union1d(v[in_core[0] & ~in_core[1]], u[in_core[1] & ~in_core[0]])
+        if not len(new):
+            return core
+        core = np.union1d(core, new).astype(core.dtype)
 #: identifier kinds that say "one hand behind two accounts" (see :func:`_grow`)
 _IDENTITY_KINDS = ("device", "phone", "address")
 
 
-def _grow(graph: RingGraph, core: np.ndarray, members: np.ndarray) -> np.ndarray:
+def _grow(graph: RingGraph, core: np.ndarray, members: np.ndarray, strong: float = 0.2) -> np.ndarray:
     """``core`` with the candidate's other members who hold a device, registered phone or home
     address that binds the core: held (not merely listed) by two or more core members and by at
     least half of all its holders.
@@ -188,11 +224,10 @@ def _grow(graph: RingGraph, core: np.ndarray, members: np.ndarray) -> np.ndarray
     ids, cnt = np.unique(graph.inc_i[in_core], return_counts=True)
     hub = graph.ident_hub[ids] if len(graph.ident_hub) == len(graph.idents) else np.zeros(len(ids), bool)
     binding = ids[(cnt >= 2) & (cnt * 2 >= graph.ident_n[ids]) & ~hub]
-    if not len(binding):
-        return core
     at = held(graph.incidences(rest))
-    add = at[np.isin(graph.inc_i[at], binding)]
-    return np.union1d(core, graph.inc_b[add]).astype(core.dtype)
+    add = graph.inc_b[at[np.isin(graph.inc_i[at], binding)]]
+    core = np.union1d(core, add).astype(core.dtype)
+    return _attach(graph, core, members, strong)
 
 
 def _refused(store: GraphStore, graph: RingGraph, members: np.ndarray) -> list[int]:

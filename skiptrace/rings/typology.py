@@ -160,7 +160,12 @@ def risk(f: dict[str, float]) -> float:
 def typology(f: dict[str, float], r: float) -> str:
     """fraud, anti_collection, household or unknown (module docstring)."""
     if r >= FLAG_AT:
-        return "anti_collection" if f.get("agents", 0.0) >= 1 else "fraud"
+        if f.get("agents", 0.0) >= 1:
+            return "anti_collection"
+        if f.get("identity_share", 0.0) > 0:
+            return "fraud"
+        # risky, but no two members hold one device, number or home: not the synthetic identities
+        # a fraud ring is made of (colleagues or friends who default together)
     if f.get("family_ties", 0.0) > 0 or f.get("shared_addresses", 0.0) >= 1:
         return "household"
     return "unknown"
