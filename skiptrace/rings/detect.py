@@ -34,8 +34,8 @@ from skiptrace.rings import evidence as ev
 from skiptrace.rings.agents import AgentConfig, AgentHub, agent_groups, find_agents
 from skiptrace.rings.model import Binding, Ring
 from skiptrace.rings.peel import column_weights, peel
-from skiptrace.rings.project import KINDS, ProjectionConfig, RingGraph, project
-from skiptrace.rings.typology import features, risk, typology
+from skiptrace.rings.project import KIND_CODE, KINDS, ProjectionConfig, RingGraph, project
+from skiptrace.rings.typology import FLAG_AT, features, risk, typology
 from skiptrace.store.base import GraphStore, split_id
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,41 @@ def communities(g, *, weights: str | None = "weight", seed: int = 0, resolution:
 def _candidates(graph: RingGraph, cfg: DetectConfig, seed: int) -> list[tuple[np.ndarray, str]]:
     """Member index arrays of candidate groups, with the step that found them (components of
     strong links; Leiden communities inside the large ones)."""
-    return _components(graph, graph.pair_w >= cfg.strong, cfg, seed, "components")
+    out = _components(graph, graph.pair_w >= cfg.strong, cfg, seed, "components")
+    return out + _identity_groups(graph, cfg)
+
+
+def _identity_groups(graph: RingGraph, cfg: DetectConfig) -> list[tuple[np.ndarray, str]]:
+    """Connected groups of borrowers who hold (use or register, not list) one device, phone or
+    address, hubs left out: ``min_size`` to ``max_component`` members each.
+
+    Pair weights share an identifier's weight among its holders, so six accounts on one device are
+    tied at 0.2 a pair, less than each one's camouflage listings of honest numbers; inside a large
+    component Leiden then puts each of them with the honest borrowers it lists, and no community
+    holds the block. The holders of shared identities, taken alone, are the block (with whoever a
+    stolen address or a family home chains to it; peeling and the risk sort that out)."""
+    held = np.ones(len(graph.inc_b), bool)
+    if len(graph.inc_listed) == len(graph.inc_b):
+        held &= ~graph.inc_listed
+    kinds = [KIND_CODE[k] for k in _IDENTITY_KINDS]
+    held &= np.isin(graph.ident_kind[graph.inc_i], kinds)
+    if len(graph.ident_hub) == len(graph.idents):
+        held &= ~graph.ident_hub[graph.inc_i]
+    held &= graph.ident_n[graph.inc_i] >= 2
+    b, i = graph.inc_b[held], graph.inc_i[held]
+    if not len(b):
+        return []
+    n, m = graph.n, len(graph.idents)
+    adj = sparse.coo_matrix((np.ones(len(b)), (b, n + i)), shape=(n + m, n + m)).tocsr()
+    _, label = csgraph.connected_components(adj, directed=False)
+    label = label[:n]
+    sizes = np.bincount(label, minlength=n + m)
+    order = np.argsort(label, kind="stable")
+    starts = np.r_[0, np.cumsum(sizes)]
+    out: list[tuple[np.ndarray, str]] = []
+    for c in np.flatnonzero((sizes >= cfg.min_size) & (sizes <= cfg.max_component)):
+        out.append((np.sort(order[starts[c]:starts[c + 1]]), "identity"))
+    return out
 
 
 def _components(graph: RingGraph, sel: np.ndarray, cfg: DetectConfig, seed: int,
@@ -292,8 +326,10 @@ def _detect(store: GraphStore, cfg: DetectConfig, seed: int, as_of: float | None
             f = features(graph, members, agents=len(hubs), refused=_refused(store, graph, members))
             r = risk(f)
         scored.append((r, members, source, hubs, f))
-    # each borrower stays in its riskiest ring
-    scored.sort(key=lambda s: (-s[0], graph.borrowers[int(s[1][0])]))
+    # each borrower stays in its riskiest ring; the identity groups (a fallback for blocks the
+    # communities scatter) come after the flagged rings of the other steps: a subset of a ring
+    # often scores higher than the ring (bursts are shares) and would take its members first
+    scored.sort(key=lambda s: (s[2] == "identity" or s[0] < FLAG_AT, -s[0], graph.borrowers[int(s[1][0])]))
     taken = np.zeros(graph.n, bool)
     rings: list[Ring] = []
     for r0, members, source, hubs, f in scored:
