@@ -143,3 +143,22 @@ def test_typology_asks_a_fraud_ring_for_a_shared_held_identity():
     assert typology({**base, "identity_share": 0.5}, r) == "fraud"
     assert typology({**base, "agents": 1.0}, r) == "anti_collection"
     assert typology({**base, "family_ties": 0.5}, r) == "household"
+
+
+def test_a_block_tied_only_by_one_shared_device_is_a_candidate_group(sqlite_store, tmp_path):
+    """Six synthetic identities on one device, each listing honest borrowers as camouflage: the
+    device's weight is shared among six holders, so each pair is weakly tied and the strong-link
+    components (and Leiden inside them) never hold the block; the identity groups do."""
+    w = _World()
+    honest = _background(w)
+    block = [w.borrower(f"S{k}", opened=90 - k, dpd=60 - k, devices=("dev-shared-farm",)) for k in range(6)]
+    for k, b in enumerate(block):
+        for j in range(3):
+            w.lists(b, w.phone_of(honest[(11 * k + 7 * j) % len(honest)]))
+    rings = _detect(sqlite_store, w, tmp_path)
+    fraud = [r for r in rings if r.typology == "fraud" and r.flagged]
+    assert fraud, [(r.typology, round(r.risk, 2), r.source, r.members) for r in rings]
+    ring = max(fraud, key=lambda r: len(set(r.members) & set(block)))
+    assert set(ring.members) == set(block), (ring.members, ring.source)
+    flagged = set().union(*(set(r.members) for r in rings if r.flagged))
+    assert not flagged & set(honest)

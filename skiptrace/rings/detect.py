@@ -6,14 +6,17 @@ Steps (each a function of the projection, so each can be tested alone):
    shared identifiers, hubs suppressed.
 2. Connected components on strong links (pair weight >= ``strong``); a
    component larger than ``max_component`` is split by Leiden communities
-   (:func:`communities`) on its full weighted subgraph.
+   (:func:`communities`) on its full weighted subgraph. Beside them, the
+   identity groups (:func:`_identity_groups`): holders of one shared device,
+   phone or address, which Leiden scatters when camouflage outweighs them.
 3. Each candidate of at least ``min_size`` members is peeled to its densest
    block (:mod:`skiptrace.rings.peel`): camouflage ties and honest
    neighbours attached by one weak identifier fall away.
 4. Agent hubs (:mod:`skiptrace.rings.agents`) give anti-collection
    candidates: the delinquent listers of one or more agents, bunched in onset.
 5. Features, risk and typology (:mod:`skiptrace.rings.typology`); a borrower
-   stays in the riskiest ring that holds it; evidence sentences
+   stays in the riskiest flagged ring that holds it (identity groups last);
+   evidence sentences
    (:mod:`skiptrace.rings.evidence`).
 
 Same store, same configuration and seed: same rings, same ids (a ring's id
