@@ -292,7 +292,8 @@ def _project(store: GraphStore, config: ProjectionConfig | None = None, *,
     latest = -np.inf
 
     idents = _Interner()
-    ident_kind: list[np.ndarray] = []
+    inc_kind: list[np.ndarray] = []
+    inc_stage: list[np.ndarray] = []
     inc_b: list[np.ndarray] = []
     inc_i: list[np.ndarray] = []
     inc_first: list[np.ndarray] = []
@@ -301,23 +302,19 @@ def _project(store: GraphStore, config: ProjectionConfig | None = None, *,
     switchboards: set[str] = set()
 
     def incidences(b: np.ndarray, dst: list[str], kinds: np.ndarray, first: np.ndarray | None,
-                   last: np.ndarray | None, contact: bool) -> None:
+                   last: np.ndarray | None, contact: bool, stage: int) -> None:
         # one identifier per node: a phone some register and others list as their emergency
-        # contact is one identifier (of the kind it was first seen as), held by all of them
-        before = len(idents)
+        # contact is one identifier, held by all of them (its kind: see _canonical)
         i = np.fromiter(map(idents.__getitem__, dst), np.int64, len(dst))
-        new = i >= before
-        if new.any():  # the kind of each new identifier: that of its first row
-            _, first_row = np.unique(i[new], return_index=True)
-            ident_kind.append(kinds[new][first_row])
         nan = np.full(len(b), np.nan)
+        inc_kind.append(kinds), inc_stage.append(np.full(len(b), stage, np.int8))
         inc_b.append(b), inc_i.append(i)
         inc_first.append(nan if first is None else first)
         inc_last.append(nan if last is None else last)
         inc_contact.append(np.full(len(b), contact))
 
     say("identifiers")
-    for t, props in _IDENT_TYPES:
+    for stage, (t, props) in enumerate(_IDENT_TYPES):
         for chunk in store.stream_edge_columns([t], props):
             src, pr = chunk.src, chunk.props
             b = np.fromiter(map(by_node.get, src, repeat(-1)), np.int64, len(src))
@@ -342,7 +339,7 @@ def _project(store: GraphStore, config: ProjectionConfig | None = None, *,
                 np.fmax.at(phone_since, b, first)
             if t in ("HAS_PHONE", "USES_DEVICE") and len(b) and not np.isnan(last).all():
                 latest = max(latest, float(np.nanmax(last)))
-            incidences(b, dst, kinds, first, last, False)
+            incidences(b, dst, kinds, first, last, False, stage)
 
     say("contact listings")
     # emergency listings of everyone: identifiers (contacts) and family ties
@@ -355,7 +352,7 @@ def _project(store: GraphStore, config: ProjectionConfig | None = None, *,
         dst = [chunk.dst[r] for r in rows.tolist()] if len(rows) < len(chunk) else chunk.dst
         rel = chunk.props["relation"]
         family = np.fromiter(map(FAMILY.__contains__, (rel[r] for r in rows.tolist())), bool, len(rows))
-        incidences(b[rows], dst, np.full(len(rows), contact, np.int8), None, None, True)
+        incidences(b[rows], dst, np.full(len(rows), contact, np.int8), None, None, True, len(_IDENT_TYPES))
         fam_b.append(b[rows][family]), fam_i.append(inc_i[-1][family])
     # every listing (emergency or phonebook) of a delinquent borrower, for the agents
     delinquent = (status == 1) | (status == 2)
@@ -370,24 +367,21 @@ def _project(store: GraphStore, config: ProjectionConfig | None = None, *,
             list_p.append(np.fromiter(map(listed.__getitem__, chunk.dst), np.int32, len(chunk)))
             list_em.append(np.fromiter((v == "emergency" for v in chunk.props["source"]), bool, len(chunk)))
 
-    ident_list = list(idents)
+    # everything below is in a canonical order (identifiers and listed numbers by id, rows by
+    # their keys), so two stores holding the same graph give the same projection whatever order
+    # they stream it in (Neo4j streams relationships in storage order)
+    ident_list, code = _canonical_ids(list(idents))
+    ii = code[_cat(inc_i, np.int64)]
     ib = _cat(inc_b, np.int64)
-    ii = _cat(inc_i, np.int64)
-    kind_arr = _cat(ident_kind, np.int8)
-    # one holder per (borrower, identifier): a borrower listing and registering one number counts once
-    if len(ib):
-        pairs, first_at, inv = np.unique(ii * max(n, 1) + ib, return_index=True, return_inverse=True)
-        inv = np.asarray(inv).ravel()
-        held = np.bincount(inv, weights=~_cat(inc_contact, bool), minlength=len(pairs))
-        inc_listed = held == 0
-        ii, ib = (pairs // max(n, 1)).astype(np.int32), (pairs % max(n, 1)).astype(np.int32)
-        held_from = _cat(inc_first, np.float64)[first_at]
-        held_to = _cat(inc_last, np.float64)[first_at]
-    else:
-        ii, ib = ii.astype(np.int32), ib.astype(np.int32)
-        held_from = held_to = np.zeros(0)
-        inc_listed = np.zeros(0, bool)
-    del inc_b, inc_i, inc_first, inc_last, inc_contact
+    ii, ib, inc_listed, held_from, held_to, kind_arr = _holdings(
+        ii, ib, n, len(ident_list), _cat(inc_contact, bool), _cat(inc_first, np.float64),
+        _cat(inc_last, np.float64), _cat(inc_kind, np.int8), _cat(inc_stage, np.int8))
+    del inc_b, inc_i, inc_first, inc_last, inc_contact, inc_kind, inc_stage
+    fam_i = [code[f] for f in fam_i]
+    listed_ids, lcode = _canonical_ids(list(listed))
+    list_bs, list_ps, list_ems = _cat(list_b, np.int32), lcode[_cat(list_p, np.int64)].astype(np.int32), _cat(list_em, bool)
+    lorder = np.lexsort((list_ems, list_ps, list_bs))
+    list_bs, list_ps, list_ems = list_bs[lorder], list_ps[lorder], list_ems[lorder]
     holders = np.bincount(ii, minlength=len(ident_list)).astype(np.int32)
 
     say("borrower pairs")
@@ -425,6 +419,8 @@ def _project(store: GraphStore, config: ProjectionConfig | None = None, *,
     # more here. Family ties: u lists, as a family emergency contact, a number v holds as a
     # phone (registered, or listed too), v's in ascending order per listing.
     fam_u, fam_v = _family(_cat(fam_b, np.int64), _cat(fam_i, np.int64), ii, ib, kind_arr == KIND_CODE["phone"])
+    forder = np.lexsort((fam_v, fam_u))
+    fam_u, fam_v = fam_u[forder], fam_v[forder]
     u = np.concatenate(us) if us else np.zeros(0, np.int32)
     v = np.concatenate(vs) if vs else np.zeros(0, np.int32)
     w = np.concatenate(ws) if ws else np.zeros(0)
@@ -438,12 +434,11 @@ def _project(store: GraphStore, config: ProjectionConfig | None = None, *,
         as_of=float(as_of), borrowers=keys, status=status,
         dpd=_cat(dpd_p, np.int32), opened=opened,
         cease=_cat(cease_p, bool), attorney=_cat(attorney_p, bool), phone_since=phone_since,
-        idents=ident_list, ident_kind=kind_arr, ident_n=holders, ident_node=_sorted_rank(ident_list),
+        idents=ident_list, ident_kind=kind_arr, ident_n=holders, ident_node=np.arange(len(ident_list), dtype=np.int64),
         inc_b=ib, inc_i=ii, inc_listed=inc_listed, ident_hub=suppressed,
         pair_u=u, pair_v=v, pair_w=w, family_u=fam_u, family_v=fam_v,
         switchboards=switchboards, hubs=sorted(hubs), index=index,
-        listed=list(listed), list_b=_cat(list_b, np.int32), list_p=_cat(list_p, np.int32),
-        list_emergency=_cat(list_em, bool))
+        listed=listed_ids, list_b=list_bs, list_p=list_ps, list_emergency=list_ems)
 
 
 def _cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
@@ -456,6 +451,54 @@ def _sorted_rank(ids: list[str]) -> np.ndarray:
     rank = np.empty(len(ids), np.int64)
     rank[np.asarray(sorted(range(len(ids)), key=ids.__getitem__), np.int64)] = np.arange(len(ids))
     return rank
+
+
+def _canonical_ids(ids: list[str]) -> tuple[list[str], np.ndarray]:
+    """The ids sorted, and each interned code's position among them."""
+    code = _sorted_rank(ids)
+    out: list[str] = [""] * len(ids)
+    for j, c in enumerate(code.tolist()):
+        out[c] = ids[j]
+    return out, code
+
+
+def _holdings(ii: np.ndarray, ib: np.ndarray, n: int, m: int, contact: np.ndarray, first: np.ndarray,
+              last: np.ndarray, kind: np.ndarray, stage: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One holding per (identifier, borrower) from the incidence rows, sorted by (ii, ib): whether
+    it is only listed (every row a contact listing), held from the earliest ``first`` to the latest
+    ``last`` of its rows, and each identifier's kind.
+
+    An identifier's kind is read from the first relationship type in the projection's order that
+    reaches it (registrations before listings), and within it the kind most of its holders give (a
+    number four colleagues register as their work line and one as primary is a work phone; ties to
+    the lower code): a function of the holdings, not of the order rows arrive in."""
+    if not len(ib):
+        z = np.zeros(0, np.int32)
+        return z, z, np.zeros(0, bool), np.zeros(0), np.zeros(0), np.zeros(m, np.int8)
+    key = ii * max(n, 1) + ib
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    pairs = key[starts]
+    held = np.add.reduceat((~contact[order]).astype(np.int64), starts)
+    with np.errstate(invalid="ignore"):
+        held_from = np.fmin.reduceat(first[order], starts)
+        held_to = np.fmax.reduceat(last[order], starts)
+    # per holding, its first stage and (within it) the lowest kind it was given
+    sk = (stage.astype(np.int16) * 16 + kind)[order]
+    sk = np.minimum.reduceat(sk, starts)
+    h_i = pairs // max(n, 1)
+    # per identifier: the lowest stage, then the kind with most holdings at that stage
+    g, cnt = np.unique(h_i * 4096 + sk, return_counts=True)
+    g_i, g_sk = g // 4096, g % 4096
+    pick = np.lexsort((g_sk % 16, -cnt, g_sk // 16, g_i))
+    g_i, g_sk = g_i[pick], g_sk[pick]
+    firsts = np.r_[True, g_i[1:] != g_i[:-1]]
+    kind_arr = np.zeros(m, np.int8)
+    kind_arr[g_i[firsts]] = (g_sk[firsts] % 16).astype(np.int8)
+    return ((pairs // max(n, 1)).astype(np.int32), (pairs % max(n, 1)).astype(np.int32), held == 0,
+            held_from, held_to, kind_arr)
 
 
 def _family(fam_b: np.ndarray, fam_i: np.ndarray, ii: np.ndarray, ib: np.ndarray,
