@@ -40,9 +40,7 @@ bench/out/find-<N>-<seed>.db; both are reused.
 from __future__ import annotations
 
 import argparse
-import json
 import random
-import shutil
 import statistics
 import sys
 import time
@@ -52,11 +50,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 sys.path.insert(0, str(REPO / "bench"))
 
+import neo4j_bulk  # noqa: E402
 from find_quality import loaded_store, world_dir, world_name  # noqa: E402
 
 from skiptrace.contacts import find  # noqa: E402
 from skiptrace.ingest import load  # noqa: E402
-from skiptrace.neo4j_import import MANIFEST, write_import_files  # noqa: E402
 from skiptrace.store import open_store  # noqa: E402
 
 OUT = REPO / "bench" / "out"
@@ -106,59 +104,15 @@ def report(name: str, xs: list[float]) -> dict:
     return d
 
 
-def du(path: Path) -> int:
-    """Bytes on disk of the files under ``path`` (allocated blocks: logs may be sparse)."""
-    return sum(f.stat().st_blocks * 512 for f in path.rglob("*") if f.is_file())
-
-
 def bulk_imported_server(sqlite, args):
     """Start a server on ``--neo4j-dir``, exporting and bulk-importing the SQLite store first
-    when the directory holds no database; return (server, store)."""
-    import neo4j_server
-
+    when the directory holds no database; return (server, store) (bench/neo4j_bulk.py)."""
     data = Path(args.neo4j_dir) if args.neo4j_dir else OUT / f"neo4j-{args.borrowers}-{args.seed}"
     files = OUT / f"neo4j-import-{args.borrowers}-{args.seed}"
-    manifest = None
-    if not neo4j_server.has_database(data):
-        if not (files / MANIFEST).exists():  # no finished export to reuse
-            shutil.rmtree(files, ignore_errors=True)
-            t = time.perf_counter()
-            res = write_import_files(sqlite, files)
-            print(f"  export: {sum(res.nodes.values()):,} nodes, "
-                  f"{sum(res.relationships.values()):,} relationships, "
-                  f"{sum(res.ledger.values()):,} ledger rows, {res.bytes / 1e9:.2f} GB of CSV "
-                  f"in {time.perf_counter() - t:.1f}s -> {files}")
-        manifest = json.loads((files / MANIFEST).read_text("utf-8"))
-        imp = neo4j_server.import_files(data, files, heap=args.import_heap,
-                                        max_off_heap=args.import_off_heap)
-        print(f"  neo4j-admin database import full: {imp.seconds:.1f}s -> {data}")
-        print("    " + imp.summary().replace("\n", "\n    "))
-        if not args.keep_import_files:
-            shutil.rmtree(files)
-    t = time.perf_counter()
-    server = neo4j_server.start(data, pagecache=args.pagecache, heap=args.heap, timeout=1800)
-    print(f"  server up in {time.perf_counter() - t:.1f}s (page cache {args.pagecache}, "
-          f"heap {args.heap})")
-    try:
-        store = open_store(neo4j_uri=server.uri)
-        t = time.perf_counter()
-        store.apply_schema()  # a no-op once the constraints and indexes exist
-        print(f"  constraints and indexes online in {time.perf_counter() - t:.1f}s")
-        counts = store.counts()
-        if manifest is not None:
-            same = (counts.nodes, counts.relationships, counts.ledger) == (
-                {k: v for k, v in manifest["nodes"].items() if v}, manifest["relationships"],
-                manifest["ledger"])
-            print(f"  counts equal the exported store's: {same}")
-        print(f"  store: {sum(counts.nodes.values()):,} nodes, "
-              f"{sum(counts.relationships.values()):,} relationships, "
-              f"{sum(counts.ledger.values()):,} ledger nodes; "
-              f"{du(data / 'data' / 'databases' / 'neo4j') / 1e9:.2f} GB of store files, "
-              f"{du(data / 'data' / 'transactions' / 'neo4j') / 1e9:.2f} GB of transaction logs")
-    except BaseException:
-        server.stop(timeout=900)
-        raise
-    return server, store
+    return neo4j_bulk.bulk_imported_server(
+        sqlite, data, files, pagecache=args.pagecache, heap=args.heap,
+        import_heap=args.import_heap, import_off_heap=args.import_off_heap,
+        keep_files=args.keep_import_files)
 
 
 def main() -> None:

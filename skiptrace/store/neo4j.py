@@ -854,13 +854,10 @@ class Neo4jStore(GraphStore):
             cols = "".join(f", r.{_q(p)} AS p{i}" if p in known else f", null AS p{i}"
                            for i, p in enumerate(props))
             ret = f" RETURN {self._id_of('a')} AS s, {self._id_of('b')} AS d{cols}"
-            if starts is None:
-                runs = [(f"MATCH (a)-[r:{_q(t)}]->(b)" + (f" WHERE {cond}" if cond else "") + ret, params)]
-            else:
-                page = CHUNK_ROWS * 10
-                runs = [(f"UNWIND $keys AS k MATCH (a:{_q(label)} {{{_q(self._key[label])}: k}})-[r:{_q(t)}]->(b)"
-                         + (f" WHERE {cond}" if cond else "") + ret, {**params, "keys": keys[at:at + page]})
-                        for label, keys in sorted(starts.items()) for at in range(0, len(keys), page)]
+            if starts is not None:
+                yield from self._edge_columns_from(t, props, known, ident, cond, params, starts, chunk)
+                continue
+            runs = [(f"MATCH (a)-[r:{_q(t)}]->(b)" + (f" WHERE {cond}" if cond else "") + ret, params)]
             for query, args in runs:
                 for recs in self._stream_pages(query, chunk, **args):
                     out = EdgeChunk(t, [], [], {p: [] for p in props})
@@ -872,6 +869,36 @@ class Neo4jStore(GraphStore):
                         for i, p in enumerate(props):
                             v = r[2 + i]
                             out.props[p].append(None if v == "" and p in ident else v)
+                    if out.src:
+                        yield out
+
+    def _edge_columns_from(self, t: str, props: tuple[str, ...], known: Collection[str],
+                           ident: set[str], cond: str, params: dict[str, Any],
+                           starts: dict[str, list[str]], chunk: int) -> Iterator[EdgeChunk]:
+        """``stream_edge_columns`` with ``sources``: one record per start node, its
+        relationships' end ids and properties as lists (a per-node subquery, so nothing
+        is aggregated across nodes). The driver's cost is per record, and a delinquent
+        borrower lists dozens of numbers: one record per row made the ring projection's
+        listings read several times slower than SQLite's (bench/RESULTS.md, session 10)."""
+        vals = ", ".join(f"r.{_q(p)}" if p in known else "null" for p in props)
+        groups = max(1, chunk // 64)  # records per round trip: ~chunk rows at tens per node
+        page = CHUNK_ROWS * 10
+        for label, keys in sorted(starts.items()):
+            prefix = label + ":"
+            query = (f"UNWIND $keys AS k CALL (k) {{ MATCH (a:{_q(label)} {{{_q(self._key[label])}: k}})"
+                     f"-[r:{_q(t)}]->(b)" + (f" WHERE {cond}" if cond else "")
+                     + f" WITH r, {self._id_of('b')} AS d WHERE d IS NOT NULL"
+                     f" RETURN collect(d) AS d, collect([{vals}]) AS p }}"
+                     " WITH k, d, p WHERE size(d) > 0 RETURN k, d, p")
+            for at in range(0, len(keys), page):
+                for recs in self._stream_pages(query, groups, **params, keys=keys[at:at + page]):
+                    out = EdgeChunk(t, [], [], {p: [] for p in props})
+                    for k, d, pv in recs:
+                        out.src.extend([prefix + k] * len(d))
+                        out.dst.extend(d)
+                        for i, p in enumerate(props):
+                            col = [row[i] for row in pv]
+                            out.props[p].extend([None if v == "" else v for v in col] if p in ident else col)
                     if out.src:
                         yield out
 
