@@ -16,20 +16,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from skiptrace import rings as rings_lib
+from skiptrace.generate.writer import INPUT_FILES
 from skiptrace.ingest import load
 from skiptrace.rings.typology import FLAG_AT, risk, typology
 
 AS_OF = date(2026, 6, 30)
 
-COLUMNS = {
-    "borrowers": ["borrower_id", "full_name", "status", "days_past_due", "balance", "currency", "opened_at",
-                  "timezone", "region", "attorney_known", "cease_requested"],
-    "borrower_phones": ["borrower_id", "phone", "role", "first_seen", "last_seen", "verified"],
-    "borrower_devices": ["borrower_id", "device_id", "first_seen", "last_seen"],
-    "borrower_addresses": ["borrower_id", "address", "kind", "first_seen", "last_seen"],
-    "borrower_employers": ["borrower_id", "employer", "employer_phone", "since"],
-    "emergency_contacts": ["borrower_id", "contact_phone", "contact_name", "relation", "listed_at"],
-}
+COLUMNS = {k: INPUT_FILES[k] for k in ("borrowers", "borrower_phones", "borrower_devices", "borrower_addresses",
+                                    "borrower_employers", "emergency_contacts")}
 
 
 def _day(ago: int) -> str:

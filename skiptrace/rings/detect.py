@@ -89,15 +89,11 @@ def _identity_groups(graph: RingGraph, cfg: DetectConfig) -> list[tuple[np.ndarr
     component Leiden then puts each of them with the honest borrowers it lists, and no community
     holds the block. The holders of shared identities, taken alone, are the block (with whoever a
     stolen address or a family home chains to it; peeling and the risk sort that out)."""
-    held = np.ones(len(graph.inc_b), bool)
-    if len(graph.inc_listed) == len(graph.inc_b):
-        held &= ~graph.inc_listed
-    kinds = [KIND_CODE[k] for k in _IDENTITY_KINDS]
-    held &= np.isin(graph.ident_kind[graph.inc_i], kinds)
+    at = _held(graph, np.arange(len(graph.inc_b)))
+    keep = graph.ident_n[graph.inc_i[at]] >= 2
     if len(graph.ident_hub) == len(graph.idents):
-        held &= ~graph.ident_hub[graph.inc_i]
-    held &= graph.ident_n[graph.inc_i] >= 2
-    b, i = graph.inc_b[held], graph.inc_i[held]
+        keep &= ~graph.ident_hub[graph.inc_i[at]]
+    b, i = graph.inc_b[at[keep]], graph.inc_i[at[keep]]
     if not len(b):
         return []
     n, m = graph.n, len(graph.idents)
@@ -231,11 +227,22 @@ def _attach(graph: RingGraph, core: np.ndarray, members: np.ndarray, strong: flo
         if not len(new):
             return core
         core = np.union1d(core, new).astype(core.dtype)
+
+
 #: identifier kinds that say "one hand behind two accounts" (see :func:`_grow`)
 _IDENTITY_KINDS = ("device", "phone", "address")
 
 
-def _grow(graph: RingGraph, core: np.ndarray, members: np.ndarray, strong: float = 0.2) -> np.ndarray:
+def _held(graph: RingGraph, at: np.ndarray) -> np.ndarray:
+    """The incidence positions ``at`` whose borrower holds (uses or registered, not only lists)
+    a device, phone or address."""
+    keep = np.isin(graph.ident_kind[graph.inc_i[at]], [KIND_CODE[k] for k in _IDENTITY_KINDS])
+    if len(graph.inc_listed) == len(graph.inc_b):
+        keep &= ~graph.inc_listed[at]
+    return at[keep]
+
+
+def _grow(graph: RingGraph, core: np.ndarray, members: np.ndarray, strong: float) -> np.ndarray:
     """``core`` with the candidate's other members who hold a device, registered phone or home
     address that binds the core: held (not merely listed) by two or more core members and by at
     least half of all its holders.
@@ -249,19 +256,11 @@ def _grow(graph: RingGraph, core: np.ndarray, members: np.ndarray, strong: float
     rest = np.setdiff1d(members, core)
     if not len(rest) or not len(core):
         return core
-    codes = [KINDS.index(k) for k in _IDENTITY_KINDS]
-
-    def held(at: np.ndarray) -> np.ndarray:
-        keep = np.isin(graph.ident_kind[graph.inc_i[at]], codes)
-        if len(graph.inc_listed) == len(graph.inc_b):
-            keep &= ~graph.inc_listed[at]
-        return at[keep]
-
-    in_core = held(graph.incidences(core))
+    in_core = _held(graph, graph.incidences(core))
     ids, cnt = np.unique(graph.inc_i[in_core], return_counts=True)
     hub = graph.ident_hub[ids] if len(graph.ident_hub) == len(graph.idents) else np.zeros(len(ids), bool)
     binding = ids[(cnt >= 2) & (cnt * 2 >= graph.ident_n[ids]) & ~hub]
-    at = held(graph.incidences(rest))
+    at = _held(graph, graph.incidences(rest))
     add = graph.inc_b[at[np.isin(graph.inc_i[at], binding)]]
     core = np.union1d(core, add).astype(core.dtype)
     return _attach(graph, core, members, strong)

@@ -304,7 +304,7 @@ def _project(store: GraphStore, config: ProjectionConfig | None = None, *,
     def incidences(b: np.ndarray, dst: list[str], kinds: np.ndarray, first: np.ndarray | None,
                    last: np.ndarray | None, contact: bool, stage: int) -> None:
         # one identifier per node: a phone some register and others list as their emergency
-        # contact is one identifier, held by all of them (its kind: see _canonical)
+        # contact is one identifier, held by all of them (its kind: see _holdings)
         i = np.fromiter(map(idents.__getitem__, dst), np.int64, len(dst))
         nan = np.full(len(b), np.nan)
         inc_kind.append(kinds), inc_stage.append(np.full(len(b), stage, np.int8))
@@ -445,21 +445,13 @@ def _cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
     return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
 
 
-def _sorted_rank(ids: list[str]) -> np.ndarray:
-    """Each (distinct) id's rank in sorted order: a code per identifier node that does not
-    depend on the order the store streamed them in."""
-    rank = np.empty(len(ids), np.int64)
-    rank[np.asarray(sorted(range(len(ids)), key=ids.__getitem__), np.int64)] = np.arange(len(ids))
-    return rank
-
-
 def _canonical_ids(ids: list[str]) -> tuple[list[str], np.ndarray]:
-    """The ids sorted, and each interned code's position among them."""
-    code = _sorted_rank(ids)
-    out: list[str] = [""] * len(ids)
-    for j, c in enumerate(code.tolist()):
-        out[c] = ids[j]
-    return out, code
+    """The (distinct) ids sorted, and each one's position among them: codes that do not depend
+    on the order the store streamed them in."""
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    code = np.empty(len(ids), np.int64)
+    code[np.asarray(order, np.int64)] = np.arange(len(ids))
+    return [ids[j] for j in order], code
 
 
 def _holdings(ii: np.ndarray, ib: np.ndarray, n: int, m: int, contact: np.ndarray, first: np.ndarray,
